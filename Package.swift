@@ -1,0 +1,111 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Development aid: `BATON_ENGINE_ONLY=1 swift test --scratch-path .build-engine` builds only the
+/// I/O-free domain, the store and their tests, so engine work does not wait on the transport.
+let engineOnly = Context.environment["BATON_ENGINE_ONLY"] != nil
+let engineTargets: Set<String> = [
+    "CSQLite", "BatonCore", "BatonEngine", "BatonStore", "baton-bench",
+    "BatonCoreTests", "BatonEngineTests", "BatonStoreTests",
+]
+
+let package = Package(
+    name: "Baton",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "baton", targets: ["baton"]),
+        .library(name: "BatonClient", targets: ["BatonClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries (Debian: libnghttp2-dev, libsqlite3-dev).
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Domain: no I/O.
+        .target(name: "BatonCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "BatonEngine",
+            dependencies: [
+                "BatonCore",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        .target(name: "BatonStore", dependencies: ["BatonCore", "BatonEngine", "CSQLite"]),
+
+        // Transport.
+        .target(
+            name: "BatonHTTP2",
+            dependencies: [
+                "CNGHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "BatonRPC",
+            dependencies: [
+                "BatonHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(name: "BatonProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+
+        // Composition.
+        .target(
+            name: "BatonServer",
+            dependencies: [
+                "BatonRPC", "BatonProto", "BatonHTTP2",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "BatonClient",
+            dependencies: [
+                "BatonRPC", "BatonHTTP2", "BatonProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "baton",
+            dependencies: [
+                "BatonServer", "BatonClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "baton-bench",
+            dependencies: ["BatonCore", "BatonEngine", "BatonStore"],
+            path: "bench/Sources/baton-bench"
+        ),
+
+        // Tests mirror Sources.
+        .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
+        .testTarget(name: "BatonEngineTests", dependencies: ["BatonCore", "BatonEngine"]),
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonCore", "BatonEngine", "BatonStore"]),
+        .testTarget(name: "BatonHTTP2Tests", dependencies: ["BatonHTTP2"]),
+        .testTarget(
+            name: "BatonRPCTests",
+            dependencies: ["BatonRPC", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .testTarget(name: "BatonServerTests", dependencies: ["BatonServer", "BatonClient", "BatonProto"]),
+    ]
+)
+
+if engineOnly {
+    package.targets.removeAll { !engineTargets.contains($0.name) }
+    package.products.removeAll()
+}

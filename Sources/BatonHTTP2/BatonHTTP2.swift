@@ -1,0 +1,1 @@
+/// The BatonHTTP2 module.
