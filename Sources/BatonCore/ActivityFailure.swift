@@ -1,0 +1,23 @@
+/// A typed activity failure: an error type (matched against `non_retryable_error_types`), a
+/// message, optional details, and whether it must not be retried.
+public struct ActivityFailure: Error, Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Error type name, e.g. `Timeout`, `CircuitOpen`, `PaymentDeclined`.
+    public var type: String
+    /// Human-readable message.
+    public var message: String
+    /// Structured details.
+    public var details: JSONValue
+    /// When true the step fails at once, whatever the retry policy says.
+    public var nonRetryable: Bool
+
+    /// Creates a failure.
+    public init(type: String, message: String, details: JSONValue = .null, nonRetryable: Bool = false) {
+        self.type = type
+        self.message = message
+        self.details = details
+        self.nonRetryable = nonRetryable
+    }
+
+    /// `type: message`.
+    public var description: String { "\(type): \(message)" }
+}

@@ -1,0 +1,40 @@
+/// The error type of Baton's domain: a machine-readable code, a human-readable message and an
+/// optional underlying cause. Transport layers map `code` to a gRPC status in one place.
+public struct BatonError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public enum Code: String, Hashable, Sendable, Codable {
+        /// A definition, input or argument is invalid (gRPC INVALID_ARGUMENT).
+        case invalidArgument = "invalid_argument"
+        /// A workflow or definition does not exist (gRPC NOT_FOUND).
+        case notFound = "not_found"
+        /// The entity already exists (gRPC ALREADY_EXISTS).
+        case alreadyExists = "already_exists"
+        /// The operation does not fit the current state, e.g. a signal to a closed workflow (FAILED_PRECONDITION).
+        case failedPrecondition = "failed_precondition"
+        /// The store failed (gRPC INTERNAL / UNAVAILABLE).
+        case storage
+        /// The runtime is shutting down or closed (gRPC UNAVAILABLE).
+        case unavailable
+        /// An invariant was broken (gRPC INTERNAL).
+        case `internal`
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// A human-readable explanation.
+    public var message: String
+    /// A textual rendering of the underlying error, when there is one.
+    public var cause: String?
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause.map { String(describing: $0) }
+    }
+
+    /// `code: message (cause)`.
+    public var description: String {
+        "\(code.rawValue): \(message)" + (cause.map { " (cause: \($0))" } ?? "")
+    }
+}

@@ -1,0 +1,268 @@
+import Yams
+
+/// Walks a composed YAML node tree, building the model and collecting issues.
+final class DefinitionReader {
+    let source: String
+    var issues: [ValidationIssue] = []
+    var cause: String?
+
+    static let workflowFields: Set<String> = [
+        "name", "version", "description", "defaults", "steps", "output", "on_failure", "queries", "circuit_breakers",
+    ]
+    static let defaultsFields: Set<String> = [
+        "task_queue", "retry", "start_to_close_timeout", "schedule_to_start_timeout", "schedule_to_close_timeout",
+        "heartbeat_timeout",
+    ]
+    static let breakerFields: Set<String> = ["failure_threshold", "reset_timeout", "half_open_max_calls"]
+
+    init(source: String) { self.source = source }
+
+    func read() -> WorkflowDefinition? {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: source) else {
+                issue(nil, "", nil, "the definition is empty")
+                return nil
+            }
+            root = node
+        } catch let error as YamlError {
+            reportYamlError(error)
+            return nil
+        } catch {
+            issue(nil, "", nil, "cannot read the definition: \(error)")
+            cause = String(describing: error)
+            return nil
+        }
+        guard case .mapping(let mapping) = root else {
+            issue(nil, "", location(root), "the definition must be a mapping")
+            return nil
+        }
+        let fields = self.fields(of: mapping, allowed: Self.workflowFields, step: nil, prefix: "")
+        let name = fields["name"].flatMap { string($0, step: nil, field: "name") } ?? ""
+        if fields["name"] == nil { issue(nil, "name", location(root), "missing required field 'name'") }
+        var declaredVersion: Int?
+        if let node = fields["version"] {
+            if let value = node.int, value >= 1 { declaredVersion = value } else {
+                issue(nil, "version", location(node), "version must be an integer ≥ 1")
+            }
+        }
+        let defaults = fields["defaults"].map { readDefaults($0) } ?? StepDefaults()
+        var onFailure = WorkflowDefinition.FailurePolicy.fail
+        if let node = fields["on_failure"] {
+            if let text = node.string, let policy = WorkflowDefinition.FailurePolicy(rawValue: text) {
+                onFailure = policy
+            } else {
+                issue(nil, "on_failure", location(node), "on_failure must be 'fail' or 'compensate'")
+            }
+        }
+        let breakers = fields["circuit_breakers"].map { readBreakers($0) } ?? [:]
+        var steps: [StepDefinition] = []
+        var stepNodes: [String: StepNodes] = [:]
+        if let node = fields["steps"] {
+            (steps, stepNodes) = readSteps(node, defaults: defaults)
+        } else {
+            issue(nil, "steps", location(root), "missing required field 'steps'")
+        }
+        var output: Template?
+        if let node = fields["output"] { output = template(node, step: nil, field: "output") }
+        var queries: [String: Template] = [:]
+        if let node = fields["queries"], let queryMapping = self.mapping(node, step: nil, field: "queries") {
+            for (key, value) in queryMapping {
+                guard let queryName = key.string else { continue }
+                if let compiled = template(value, step: nil, field: "queries.\(queryName)") {
+                    queries[queryName] = compiled
+                }
+            }
+        }
+        var content = json(root)
+        if case .object(var members) = content {
+            members["version"] = nil
+            content = .object(members)
+        }
+        let definition = WorkflowDefinition(
+            name: name, declaredVersion: declaredVersion,
+            description: fields["description"].flatMap { $0.string }, steps: steps, output: output,
+            onFailure: onFailure, queries: queries, circuitBreakers: breakers, canonicalContent: content.canonicalText)
+        DefinitionValidator(reader: self, definition: definition, nodes: stepNodes, root: fields).validate()
+        return definition
+    }
+
+    // MARK: - Issues
+
+    func issue(_ step: String?, _ field: String, _ location: SourceLocation?, _ message: String) {
+        issues.append(ValidationIssue(step: step, field: field, location: location, message: message))
+    }
+
+    func location(_ node: Node) -> SourceLocation? {
+        node.mark.map { SourceLocation(line: $0.line, column: $0.column) }
+    }
+
+    /// Location of character `offset` inside a scalar string (exact for single-line scalars).
+    func location(_ node: Node, offset: Int) -> SourceLocation? {
+        guard case .scalar(let scalar) = node, let mark = scalar.mark else { return location(node) }
+        let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+        let prefix = scalar.string.prefix(offset)
+        if prefix.contains("\n") { return SourceLocation(line: mark.line, column: mark.column) }
+        return SourceLocation(line: mark.line, column: mark.column + offset + (quoted ? 1 : 0))
+    }
+
+    private func reportYamlError(_ error: YamlError) {
+        cause = String(describing: error)
+        switch error {
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            for key in duplicates {
+                let (first, second) = duplicateLocations(key: key, firstLine: context.mark.line)
+                let parent = parentKey(ofLine: first.line, column: first.column)
+                let isStep = parent == "steps"
+                issue(
+                    isStep ? key : nil, isStep ? "steps" : (parent ?? key), second,
+                    (isStep ? "duplicate step '\(key)'" : "duplicate key '\(key)'") + " (first defined at \(first))")
+            }
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            issue(nil, "", SourceLocation(line: mark.line, column: mark.column), "syntax error: \(problem)")
+        default:
+            issue(nil, "", nil, "syntax error: \(error)")
+        }
+    }
+
+    /// Finds the first and the next occurrence of `key:` at the same indentation, by scanning the text.
+    private func duplicateLocations(key: String, firstLine: Int) -> (SourceLocation, SourceLocation?) {
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        var found: [SourceLocation] = []
+        for (index, line) in lines.enumerated() where index + 1 >= firstLine {
+            let trimmed = line.drop(while: { $0 == " " })
+            let column = line.count - trimmed.count + 1
+            for spelling in ["\(key):", "\"\(key)\":", "'\(key)':"] where trimmed.hasPrefix(spelling) {
+                if found.isEmpty || found[0].column == column {
+                    found.append(SourceLocation(line: index + 1, column: column))
+                }
+            }
+            if found.count == 2 { break }
+        }
+        let first = found.first ?? SourceLocation(line: firstLine, column: 1)
+        return (first, found.count > 1 ? found[1] : first)
+    }
+
+    /// The key of the nearest less-indented line above `line` (block style only).
+    private func parentKey(ofLine line: Int, column: Int) -> String? {
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        var index = line - 2
+        while index >= 0 {
+            let text = lines[index]
+            let trimmed = text.drop(while: { $0 == " " })
+            let indent = text.count - trimmed.count + 1
+            if !trimmed.isEmpty, !trimmed.hasPrefix("#"), indent < column {
+                return trimmed.split(separator: ":").first.map { $0.trimmed(of: "\"' ") }
+            }
+            index -= 1
+        }
+        return nil
+    }
+
+    // MARK: - Node helpers
+
+    /// The mapping's fields by name, reporting unknown ones.
+    func fields(of mapping: Node.Mapping, allowed: Set<String>, step: String?, prefix: String) -> [String: Node] {
+        var result: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { continue }
+            if allowed.contains(name) {
+                result[name] = value
+            } else {
+                issue(step, prefix + name, location(key), "unknown field '\(name)'")
+            }
+        }
+        return result
+    }
+
+    func mapping(_ node: Node, step: String?, field: String) -> Node.Mapping? {
+        if case .mapping(let mapping) = node { return mapping }
+        issue(step, field, location(node), "expected a mapping")
+        return nil
+    }
+
+    func string(_ node: Node, step: String?, field: String) -> String? {
+        if case .scalar(let scalar) = node, !scalar.string.isEmpty { return scalar.string }
+        issue(step, field, location(node), "expected a non-empty string")
+        return nil
+    }
+
+    func duration(_ node: Node, step: String?, field: String) -> Interval? {
+        if case .scalar(let scalar) = node, let value = Interval(parsing: scalar.string), value.milliseconds > 0 {
+            return value
+        }
+        let text = node.string ?? "?"
+        issue(step, field, location(node), "bad duration '\(text)'; use e.g. 500ms, 1s, 5m, 24h, 1h30m")
+        return nil
+    }
+
+    func number(_ node: Node, step: String?, field: String) -> Double? {
+        if case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any, let value = node.float {
+            return value
+        }
+        issue(step, field, location(node), "expected a number")
+        return nil
+    }
+
+    func integer(_ node: Node, step: String?, field: String, minimum: Int) -> Int? {
+        if case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any, let value = node.int,
+            value >= minimum
+        {
+            return value
+        }
+        issue(step, field, location(node), "expected an integer ≥ \(minimum), got '\(node.string ?? "?")'")
+        return nil
+    }
+
+    func template(_ node: Node, step: String?, field: String) -> Template? {
+        do {
+            return try Template.compile(json(node))
+        } catch {
+            var target = node
+            for key in error.path {
+                switch target {
+                case .mapping(let mapping): target = mapping[key] ?? target
+                case .sequence(let sequence): target = Int(key).flatMap { sequence.indices.contains($0) ? sequence[$0] : nil } ?? target
+                default: break
+                }
+            }
+            let path = error.path.isEmpty ? field : field + "." + error.path.joined(separator: ".")
+            issue(step, path, location(target, offset: error.error.offset), "expression error: \(error.error.message)")
+            return nil
+        }
+    }
+
+    func json(_ node: Node) -> JSONValue {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted || scalar.style == .literal
+                || scalar.style == .folded
+            {
+                return .string(scalar.string)
+            }
+            if node.null != nil { return .null }
+            if let value = node.bool { return .bool(value) }
+            if let value = node.int { return .number(Double(value)) }
+            if let value = node.float { return .number(value) }
+            return .string(scalar.string)
+        case .mapping(let mapping):
+            var members: [String: JSONValue] = [:]
+            for (key, value) in mapping { members[key.string ?? ""] = json(value) }
+            return .object(members)
+        case .sequence(let sequence):
+            return .array(sequence.map { json($0) })
+        case .alias:
+            return .null
+        }
+    }
+}
+
+extension Substring {
+    func trimmed(of set: String) -> String {
+        var view = self
+        while let first = view.first, set.contains(first) { view.removeFirst() }
+        while let last = view.last, set.contains(last) { view.removeLast() }
+        return String(view)
+    }
+}

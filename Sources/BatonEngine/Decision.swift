@@ -1,0 +1,53 @@
+import BatonCore
+
+/// The outcome of deciding on one input: events to append and side effects to run after commit.
+public struct Decision: Hashable, Sendable {
+    /// New history events, in order, already applied to the machine's state.
+    public var events: [WorkflowEvent] = []
+    /// Side effects, to run only after `events` and the snapshot are committed.
+    public var commands: [EngineCommand] = []
+    /// Attempts that are no longer in flight after this decision (their task rows are deleted).
+    public var releasedTasks: [AttemptRef] = []
+
+    /// An empty decision.
+    public init(events: [WorkflowEvent] = [], commands: [EngineCommand] = []) {
+        self.events = events
+        self.commands = commands
+    }
+
+    /// Timers to persist (armed or re-armed by this decision).
+    public var timersToStore: [DurableTimer] {
+        commands.compactMap { if case .startTimer(let timer) = $0 { return timer } else { return nil } }
+    }
+
+    /// Timer ids to delete from the store.
+    public var timersToDelete: [String] {
+        commands.compactMap { if case .cancelTimer(_, let id) = $0 { return id } else { return nil } }
+    }
+
+    /// Attempts to persist as activity tasks.
+    public var tasksToStore: [ActivityTask] {
+        commands.compactMap { if case .dispatch(let task) = $0 { return task } else { return nil } }
+    }
+
+
+    /// The status when this decision closed the workflow.
+    public var closedStatus: WorkflowStatus? {
+        for command in commands { if case .workflowClosed(_, let status) = command { return status } }
+        return nil
+    }
+}
+
+/// Names one attempt of one step.
+public struct AttemptRef: Hashable, Sendable, Codable {
+    /// The step.
+    public var step: String
+    /// The attempt number.
+    public var attempt: Int
+
+    /// Creates a reference.
+    public init(step: String, attempt: Int) {
+        self.step = step
+        self.attempt = attempt
+    }
+}

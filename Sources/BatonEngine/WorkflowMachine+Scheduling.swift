@@ -1,0 +1,146 @@
+import BatonCore
+
+extension WorkflowMachine {
+    /// Eager DAG scheduling: starts every pending step whose dependencies are all done, skips those
+    /// whose `when` is false (which may unblock more), and completes the workflow when all are done.
+    mutating func advance() {
+        guard state.status == .running, !state.cancelRequested else { return }
+        var progressed = true
+        while progressed {
+            progressed = false
+            for step in definition.steps where state.step(step.name).status == .pending {
+                guard step.dependsOn.allSatisfy({ state.step($0).status.isDone }) else { continue }
+                if let condition = step.when, !condition.evaluate(in: state).isTruthy {
+                    emit(.stepSkipped(step: step.name))
+                    progressed = true
+                    continue
+                }
+                startStep(step)
+                if state.step(step.name).status.isDone { progressed = true }
+                if state.status != .running { return }
+            }
+        }
+        if definition.steps.allSatisfy({ state.step($0.name).status.isDone }) {
+            let output = definition.output?.evaluate(in: state) ?? .null
+            emit(.workflowCompleted(output: output))
+        }
+    }
+
+    private mutating func startStep(_ step: StepDefinition) {
+        switch step.kind {
+        case .activity:
+            scheduleAttempt(step, attempt: 1)
+        case .sleep(let duration):
+            emit(.stepScheduled(step: step.name, attempt: 1, input: .null))
+            emit(.stepStarted(step: step.name, attempt: 1))
+            arm(step.name, attempt: 1, purpose: .sleep, fireAt: now + duration)
+        case .waitForSignal(let wait):
+            emit(.stepScheduled(step: step.name, attempt: 1, input: .null))
+            emit(.stepStarted(step: step.name, attempt: 1))
+            if let signal = state.pendingSignals.first(where: { $0.name == wait.name }) {
+                emit(.stepCompleted(step: step.name, attempt: 1, output: signal.payload))
+            } else if let timeout = wait.timeout {
+                arm(step.name, attempt: 1, purpose: .signalTimeout, fireAt: now + timeout)
+            }
+        }
+    }
+
+    mutating func scheduleAttempt(_ step: StepDefinition, attempt: Int) {
+        let input = step.input.evaluate(in: state)
+        emit(.stepScheduled(step: step.name, attempt: attempt, input: input))
+        if attempt == 1, let timeout = step.timeouts.scheduleToClose {
+            arm(step.name, attempt: 0, purpose: .timeout(.scheduleToClose), fireAt: now + timeout)
+        }
+        if let activity = step.activity, startsOnDispatch(activity) {
+            markStarted(step.name, attempt: attempt)
+        } else if let timeout = step.timeouts.scheduleToStart {
+            arm(step.name, attempt: attempt, purpose: .timeout(.scheduleToStart), fireAt: now + timeout)
+        }
+    }
+
+    mutating func markStarted(_ name: String, attempt: Int) {
+        emit(.stepStarted(step: name, attempt: attempt))
+        guard let step = definition.step(name) else { return }
+        if let timeout = step.timeouts.startToClose {
+            arm(name, attempt: attempt, purpose: .timeout(.startToClose), fireAt: now + timeout)
+        }
+        if let timeout = step.timeouts.heartbeat {
+            arm(name, attempt: attempt, purpose: .timeout(.heartbeat), fireAt: now + timeout)
+        }
+    }
+
+    /// A failed or timed-out attempt: retry after a durable backoff when the policy allows, else fail the step.
+    mutating func attemptFailed(_ name: String, attempt: Int, failure: ActivityFailure, timeout: TimeoutKind?) {
+        guard let step = definition.step(name) else { return }
+        var retryAt: Instant?
+        if !state.cancelRequested,
+            step.retry.allowsRetry(afterAttempt: attempt, errorType: failure.type, nonRetryable: failure.nonRetryable)
+        {
+            let candidate = now + step.retry.delay(afterAttempt: attempt)
+            let deadline = step.timeouts.scheduleToClose.flatMap { limit in state.step(name).firstScheduledAt.map { $0 + limit } }
+            if deadline.map({ candidate < $0 }) ?? true { retryAt = candidate }
+        }
+        if let timeout {
+            emit(.stepTimedOut(step: name, attempt: attempt, timeout: timeout, retryAt: retryAt))
+        } else {
+            emit(.stepFailed(step: name, attempt: attempt, failure: failure, retryAt: retryAt))
+        }
+        if let retryAt {
+            arm(name, attempt: attempt, purpose: .retryBackoff, fireAt: retryAt)
+        } else {
+            failWorkflow(step: name, failure: failure)
+        }
+    }
+
+    mutating func timerFired(_ id: String, _ timer: WorkflowState.ArmedTimer) {
+        emit(.timerFired(timer: id))
+        guard let step = definition.step(timer.step) else { return }
+        let stepState = state.step(timer.step)
+        switch timer.purpose {
+        case .retryBackoff:
+            if stepState.status == .backoff { scheduleAttempt(step, attempt: timer.attempt + 1) }
+        case .sleep:
+            emit(.stepCompleted(step: step.name, attempt: timer.attempt, output: .null))
+        case .signalTimeout:
+            guard case .waitForSignal(let wait) = step.kind else { return }
+            emit(.signalWaitTimedOut(step: step.name))
+            switch wait.onTimeout {
+            case .continue:
+                emit(.stepCompleted(step: step.name, attempt: timer.attempt, output: .null))
+            case .fail, .compensate:
+                let failure = ActivityFailure(
+                    type: "SignalTimeout", message: "no signal '\(wait.name)' within \(wait.timeout ?? .zero)",
+                    nonRetryable: true)
+                emit(.stepFailed(step: step.name, attempt: timer.attempt, failure: failure, retryAt: nil))
+                failWorkflow(step: step.name, failure: failure)
+            }
+        case .timeout(.scheduleToClose):
+            guard stepState.status != .completed, stepState.status != .failed else { return }
+            let failure = ActivityFailure(type: "Timeout", message: "schedule_to_close timeout", nonRetryable: true)
+            emit(.stepTimedOut(step: step.name, attempt: stepState.attempt, timeout: .scheduleToClose, retryAt: nil))
+            failWorkflow(step: step.name, failure: failure)
+        case .timeout(let kind):
+            guard stepState.attempt == timer.attempt, stepState.status.isInFlight else { return }
+            attemptFailed(
+                step.name, attempt: timer.attempt,
+                failure: ActivityFailure(type: "Timeout", message: "\(kind.rawValue) timeout"), timeout: kind)
+        }
+    }
+
+    mutating func signalReceived(_ name: String, payload: JSONValue, requestID: String?) {
+        emit(.signalReceived(name: name, payload: payload, requestID: requestID))
+        for step in definition.steps {
+            guard case .waitForSignal(let wait) = step.kind, wait.name == name,
+                state.step(step.name).status == .started
+            else { continue }
+            emit(.stepCompleted(step: step.name, attempt: state.step(step.name).attempt, output: payload))
+            return
+        }
+    }
+
+    /// A step failed for good. With `on_failure: compensate` the saga (compensations of completed
+    /// steps in reverse completion order) takes over here; until it lands the workflow fails.
+    mutating func failWorkflow(step: String?, failure: ActivityFailure) {
+        emit(.workflowFailed(step: step, failure: failure))
+    }
+}

@@ -1,0 +1,171 @@
+import BatonCore
+
+/// The pure state machine of one workflow run: `apply(event)` folds history into state and
+/// `decide(input, now:)` turns an input into new events (already applied) and commands.
+///
+/// No I/O and no clock: the caller supplies `now`, commits the decision's events and the new
+/// ``state`` atomically, and only then performs the commands.
+///
+/// ```swift
+/// var (machine, first) = WorkflowMachine.start(
+///     workflowID: "wf-1", definition: definition, version: 1, input: ["x": 1], now: clock.now())
+/// try await store.commit(first)                       // events + snapshot + timers + tasks
+/// perform(first.commands)                              // dispatch attempts, arm timers
+/// let next = machine.decide(.activityCompleted(step: "a", attempt: 1, output: ["ok": true]), now: clock.now())
+/// ```
+public struct WorkflowMachine: Sendable {
+    /// The pinned definition.
+    public let definition: WorkflowDefinition
+    /// The current state (the snapshot).
+    public private(set) var state: WorkflowState
+    /// Whether dispatching an attempt of the named activity also starts it (in-process executors):
+    /// then `StepStarted` is recorded with `StepScheduled` and start-to-close timing begins at dispatch.
+    public let startsOnDispatch: @Sendable (String) -> Bool
+
+    var pending: [WorkflowEvent] = []
+    var now = Instant.epoch
+
+    /// Rebuilds a machine around a stored snapshot (or an empty state to fold history into).
+    public init(
+        definition: WorkflowDefinition, state: WorkflowState,
+        startsOnDispatch: @escaping @Sendable (String) -> Bool = { _ in true }
+    ) {
+        self.definition = definition
+        self.state = state
+        self.startsOnDispatch = startsOnDispatch
+    }
+
+    /// Starts a new run: records `WorkflowStarted` and schedules every step without dependencies.
+    public static func start(
+        workflowID: String, definition: WorkflowDefinition, version: Int, input: JSONValue, now: Instant,
+        startsOnDispatch: @escaping @Sendable (String) -> Bool = { _ in true }
+    ) -> (WorkflowMachine, Decision) {
+        var machine = WorkflowMachine(
+            definition: definition, state: WorkflowState(workflowID: workflowID), startsOnDispatch: startsOnDispatch)
+        let decision = machine.run(now: now, reported: nil) { machine in
+            machine.emit(.workflowStarted(definition: definition.name, version: version, input: input))
+        }
+        return (machine, decision)
+    }
+
+    /// Folds one stored event into the state (replay).
+    public mutating func apply(_ event: WorkflowEvent) {
+        state.apply(event, definition: definition)
+    }
+
+    /// Decides on `input` at time `now`. Inputs that no longer matter (a result of a superseded
+    /// attempt, a disarmed timer, anything after close) yield an empty decision.
+    public mutating func decide(_ input: WorkflowInput, now: Instant) -> Decision {
+        guard state.status == .running else { return Decision() }
+        switch input {
+        case .activityStarted(let step, let attempt):
+            guard isCurrent(step, attempt), state.step(step).status == .scheduled else { return Decision() }
+            return run(now: now, reported: nil) { $0.markStarted(step, attempt: attempt) }
+        case .activityCompleted(let step, let attempt, let output):
+            guard isCurrent(step, attempt) else { return Decision() }
+            return run(now: now, reported: AttemptRef(step: step, attempt: attempt)) { machine in
+                if machine.state.step(step).status == .scheduled { machine.markStarted(step, attempt: attempt) }
+                machine.emit(.stepCompleted(step: step, attempt: attempt, output: output))
+            }
+        case .activityFailed(let step, let attempt, let failure):
+            guard isCurrent(step, attempt) else { return Decision() }
+            return run(now: now, reported: AttemptRef(step: step, attempt: attempt)) { machine in
+                machine.attemptFailed(step, attempt: attempt, failure: failure, timeout: nil)
+            }
+        case .activityHeartbeat(let step, let attempt, let details):
+            guard isCurrent(step, attempt) else { return Decision() }
+            return run(now: now, reported: nil) { machine in
+                machine.emit(.stepHeartbeat(step: step, attempt: attempt, details: details))
+                if let timeout = machine.definition.step(step)?.timeouts.heartbeat {
+                    machine.arm(step, attempt: attempt, purpose: .timeout(.heartbeat), fireAt: now + timeout)
+                }
+            }
+        case .timerFired(let id):
+            guard let timer = state.timers[id] else { return Decision() }
+            return run(now: now, reported: nil) { $0.timerFired(id, timer) }
+        case .signal(let name, let payload, let requestID):
+            if let requestID, state.signalRequestIDs.contains(requestID) { return Decision() }
+            return run(now: now, reported: nil) { $0.signalReceived(name, payload: payload, requestID: requestID) }
+        case .cancel(let reason):
+            return run(now: now, reported: nil) { machine in
+                machine.emit(.cancelRequested(reason: reason))
+                machine.emit(.workflowCancelled(reason: reason))
+            }
+        case .terminate(let reason):
+            return run(now: now, reported: nil) { $0.emit(.workflowTerminated(reason: reason)) }
+        }
+    }
+
+    /// Commands that restore in-memory side effects after a restart: re-dispatch every in-flight
+    /// attempt (same idempotency key) and re-arm every timer.
+    public func recoveryCommands() -> [EngineCommand] {
+        var commands: [EngineCommand] = []
+        for id in state.timers.keys.sorted() {
+            commands.append(.startTimer(DurableTimer(workflowID: state.workflowID, timer: id, fireAt: state.timers[id]!.fireAt)))
+        }
+        for attempt in state.inFlightAttempts(definition: definition) {
+            if let task = task(for: attempt) { commands.append(.dispatch(task)) }
+        }
+        return commands
+    }
+
+    /// The task describing an in-flight attempt, built from state.
+    public func task(for ref: AttemptRef) -> ActivityTask? {
+        guard let step = definition.step(ref.step), let activity = step.activity else { return nil }
+        let stepState = state.step(ref.step)
+        return ActivityTask(
+            workflowID: state.workflowID, step: ref.step, attempt: ref.attempt, activity: activity,
+            taskQueue: step.taskQueue, input: stepState.input ?? .null, heartbeatDetails: stepState.heartbeatDetails,
+            scheduledAt: stepState.scheduledAt ?? now)
+    }
+
+    private func isCurrent(_ step: String, _ attempt: Int) -> Bool {
+        let stepState = state.step(step)
+        return stepState.attempt == attempt && stepState.status.isInFlight && definition.step(step)?.activity != nil
+    }
+
+    /// Runs `body`, advances the DAG, and derives commands from the state change.
+    private mutating func run(now: Instant, reported: AttemptRef?, _ body: (inout WorkflowMachine) -> Void) -> Decision {
+        self.now = now
+        pending = []
+        let timersBefore = state.timers
+        let inFlightBefore = Set(state.inFlightAttempts(definition: definition))
+        let wasRunning = state.status == .running
+        body(&self)
+        advance()
+        var decision = Decision(events: pending)
+        pending = []
+        for id in timersBefore.keys.sorted() where state.timers[id] == nil {
+            decision.commands.append(.cancelTimer(workflowID: state.workflowID, timer: id))
+        }
+        for id in state.timers.keys.sorted() where timersBefore[id] != state.timers[id] {
+            decision.commands.append(.startTimer(DurableTimer(workflowID: state.workflowID, timer: id, fireAt: state.timers[id]!.fireAt)))
+        }
+        let inFlightAfter = state.inFlightAttempts(definition: definition)
+        for ref in inFlightBefore.sorted(by: { ($0.step, $0.attempt) < ($1.step, $1.attempt) }) where !inFlightAfter.contains(ref) {
+            decision.releasedTasks.append(ref)
+            if ref != reported {
+                decision.commands.append(.cancelActivity(workflowID: state.workflowID, step: ref.step, attempt: ref.attempt))
+            }
+        }
+        for ref in inFlightAfter where !inFlightBefore.contains(ref) {
+            if let task = task(for: ref) { decision.commands.append(.dispatch(task)) }
+        }
+        if wasRunning || decision.events.first.map({ if case .workflowStarted = $0.kind { true } else { false } }) == true,
+            state.status.isClosed
+        {
+            decision.commands.append(.workflowClosed(workflowID: state.workflowID, status: state.status))
+        }
+        return decision
+    }
+
+    mutating func emit(_ kind: EventKind) {
+        let event = WorkflowEvent(id: state.lastEventID + 1, time: now, kind: kind)
+        state.apply(event, definition: definition)
+        pending.append(event)
+    }
+
+    mutating func arm(_ step: String, attempt: Int, purpose: TimerPurpose, fireAt: Instant) {
+        emit(.timerStarted(timer: purpose.timerID(step: step, attempt: attempt), step: step, attempt: attempt, purpose: purpose, fireAt: fireAt))
+    }
+}

@@ -1,0 +1,20 @@
+/// Lifecycle status of a workflow run.
+public enum WorkflowStatus: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Steps are running or waiting.
+    case running = "RUNNING"
+    /// All steps are done; the output is set.
+    case completed = "COMPLETED"
+    /// A step failed for good (no compensation).
+    case failed = "FAILED"
+    /// Cancelled on request.
+    case cancelled = "CANCELLED"
+    /// Terminated at once; nothing more ran.
+    case terminated = "TERMINATED"
+    /// Failed, and every compensation completed.
+    case compensated = "COMPENSATED"
+    /// Failed, and a compensation failed too.
+    case compensationFailed = "COMPENSATION_FAILED"
+
+    /// Whether the workflow is over (nothing more will happen).
+    public var isClosed: Bool { self != .running }
+}

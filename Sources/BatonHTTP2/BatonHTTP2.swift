@@ -1,1 +1,0 @@
-/// The BatonHTTP2 module.

@@ -1,0 +1,24 @@
+/// Connection-level HTTP/2 settings Baton advertises and enforces.
+public struct HTTP2Settings: Sendable {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS advertised to the peer.
+    public var maxConcurrentStreams: UInt32 = 1024
+    /// SETTINGS_INITIAL_WINDOW_SIZE: the per-stream receive window.
+    public var initialWindowSize: UInt32 = 4 * 1024 * 1024
+    /// The connection-level receive window.
+    public var connectionWindowSize: Int32 = 16 * 1024 * 1024
+    /// SETTINGS_MAX_FRAME_SIZE advertised to the peer.
+    public var maxFrameSize: UInt32 = 64 * 1024
+    /// SETTINGS_MAX_HEADER_LIST_SIZE advertised to the peer.
+    public var maxHeaderListSize: UInt32 = 64 * 1024
+    /// Bytes of inbound data a stream may hold unconsumed before its window stops being refilled.
+    public var maxBufferedInboundPerStream: Int = 1024 * 1024
+    /// A stream's queued outbound bytes above which writers are asked to wait.
+    public var outboundHighWatermark: Int = 256 * 1024
+    /// Queued outbound bytes below which waiting writers resume.
+    public var outboundLowWatermark: Int = 64 * 1024
+    /// A connection with no open stream for this long is closed with GOAWAY (nil: never).
+    public var idleTimeout: Duration? = .seconds(300)
+
+    /// Default settings.
+    public init() {}
+}

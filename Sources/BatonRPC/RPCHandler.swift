@@ -1,0 +1,89 @@
+import NIOCore
+import SwiftProtobuf
+
+/// The four shapes of an RPC.
+public enum RPCKind: Sendable {
+    /// One request, one response.
+    case unary
+    /// One request, a stream of responses.
+    case serverStreaming
+    /// A stream of requests, one response.
+    case clientStreaming
+    /// Streams both ways.
+    case bidirectional
+
+    /// Whether the client sends a stream of messages (the handler starts before the request ends).
+    var streamsRequests: Bool { self == .clientStreaming || self == .bidirectional }
+}
+
+/// A server method implementation with typed protobuf messages.
+///
+/// ```swift
+/// router.register("/grpc.testing.TestService/EmptyCall",
+///                 .unary { (request: Grpc_Testing_Empty, context) in Grpc_Testing_Empty() })
+/// ```
+public struct RPCHandler: Sendable {
+    /// The method's shape.
+    public let kind: RPCKind
+    /// Runs the call; returns the framed single response for unary and client-streaming calls.
+    let run: @Sendable (InboundMessageQueue, ResponseSink, ServerCallContext) async throws -> ByteBuffer?
+
+    /// One request, one response.
+    public static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ body: @escaping @Sendable (Request, ServerCallContext) async throws -> Response
+    ) -> RPCHandler {
+        RPCHandler(kind: .unary) { queue, _, context in
+            let request = try await singleRequest(Request.self, from: queue)
+            let response = try await body(request, context)
+            var buffer = ByteBuffer()
+            try GRPCMessageFramer.frame(response, into: &buffer)
+            return buffer
+        }
+    }
+
+    /// One request, a stream of responses.
+    public static func serverStreaming<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ body: @escaping @Sendable (Request, RPCResponseWriter<Response>, ServerCallContext) async throws -> Void
+    ) -> RPCHandler {
+        RPCHandler(kind: .serverStreaming) { queue, sink, context in
+            let request = try await singleRequest(Request.self, from: queue)
+            try await body(request, RPCResponseWriter(sink: sink), context)
+            return nil
+        }
+    }
+
+    /// A stream of requests, one response.
+    public static func clientStreaming<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ body: @escaping @Sendable (RPCRequestStream<Request>, ServerCallContext) async throws -> Response
+    ) -> RPCHandler {
+        RPCHandler(kind: .clientStreaming) { queue, _, context in
+            let response = try await body(RPCRequestStream(queue: queue), context)
+            var buffer = ByteBuffer()
+            try GRPCMessageFramer.frame(response, into: &buffer)
+            return buffer
+        }
+    }
+
+    /// Streams both ways.
+    public static func bidirectional<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ body: @escaping @Sendable (RPCRequestStream<Request>, RPCResponseWriter<Response>, ServerCallContext)
+            async throws -> Void
+    ) -> RPCHandler {
+        RPCHandler(kind: .bidirectional) { queue, sink, context in
+            try await body(RPCRequestStream(queue: queue), RPCResponseWriter(sink: sink), context)
+            return nil
+        }
+    }
+
+    private static func singleRequest<Request: SwiftProtobuf.Message>(
+        _ type: Request.Type, from queue: InboundMessageQueue
+    ) async throws -> Request {
+        guard let first = try await queue.next() else {
+            throw RPCError(code: .unimplemented, message: "expected exactly one request message, got none")
+        }
+        if try await queue.next() != nil {
+            throw RPCError(code: .unimplemented, message: "expected exactly one request message, got more")
+        }
+        return try GRPCMessageFramer.decode(Request.self, from: first)
+    }
+}

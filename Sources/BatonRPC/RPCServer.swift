@@ -1,0 +1,44 @@
+import BatonHTTP2
+import NIOCore
+
+/// A gRPC server over Baton's nghttp2 transport.
+///
+/// ```swift
+/// var router = RPCRouter()
+/// router.register("/echo.Echo/Get", .unary { (request: Echo_Request, _) in Echo_Response() })
+/// let server = try await RPCServer.start(host: "127.0.0.1", port: 0,
+///                                        configuration: RPCServerConfiguration(router: router), group: group)
+/// print("listening on \(server.port)")
+/// await server.shutdownGracefully(timeout: .seconds(10))
+/// ```
+public final class RPCServer: Sendable {
+    private let http2: HTTP2Server
+
+    /// The bound port.
+    public var port: Int { http2.port }
+
+    private init(http2: HTTP2Server) {
+        self.http2 = http2
+    }
+
+    /// Binds and starts serving.
+    public static func start(host: String, port: Int, configuration: RPCServerConfiguration,
+                             group: any EventLoopGroup,
+                             http1: HTTP2Server.HTTP1Configurator? = nil) async throws -> RPCServer {
+        let server = try await HTTP2Server.bind(host: host, port: port, group: group,
+                                                settings: configuration.http2, http1: http1) { stream, loop in
+            ServerCall(stream: stream, eventLoop: loop, configuration: configuration)
+        }
+        return RPCServer(http2: server)
+    }
+
+    /// Stops accepting connections, lets in-flight calls finish for up to `timeout`, then closes.
+    public func shutdownGracefully(timeout: Duration) async {
+        await http2.shutdownGracefully(timeout: timeout)
+    }
+
+    /// Closes every connection now.
+    public func closeAllConnections() {
+        http2.closeAllConnections()
+    }
+}

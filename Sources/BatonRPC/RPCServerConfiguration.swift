@@ -1,0 +1,18 @@
+import BatonHTTP2
+
+/// How an `RPCServer` behaves: its methods and limits.
+public struct RPCServerConfiguration: Sendable {
+    /// The methods served.
+    public var router: RPCRouter
+    /// The largest request message accepted (bigger: `RESOURCE_EXHAUSTED`). Default 4 MiB.
+    public var maxReceiveMessageSize = 4 * 1024 * 1024
+    /// Request bytes a call may hold unread before the client's window stops being refilled.
+    public var maxBufferedRequestBytes = 1024 * 1024
+    /// HTTP/2 settings.
+    public var http2 = HTTP2Settings()
+
+    /// Creates a configuration serving `router`.
+    public init(router: RPCRouter) {
+        self.router = router
+    }
+}

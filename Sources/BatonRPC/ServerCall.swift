@@ -1,0 +1,221 @@
+import BatonHTTP2
+import NIOCore
+
+/// One gRPC call on the server: validates the request headers, deframes messages, runs the handler in
+/// a task, and writes the response (headers, messages, then `grpc-status` trailers). Confined to the
+/// connection's event loop; the handler's task reaches it through `NIOLoopBound` hops.
+final class ServerCall: HTTP2StreamDelegate {
+    private enum State {
+        /// Waiting for the request headers.
+        case idle
+        /// Headers accepted; the handler runs (or starts when the request ends).
+        case open
+        /// The status was sent or the stream closed: everything else is discarded.
+        case done
+    }
+
+    private let stream: HTTP2Stream
+    private let eventLoop: any EventLoop
+    private let configuration: RPCServerConfiguration
+    private var state = State.idle
+    private var deframer: GRPCMessageDeframer
+    private var handler: RPCHandler?
+    private var context: ServerCallContext?
+    private var queue: InboundMessageQueue?
+    private var task: Task<Void, Never>?
+    private var deadlineTimer: Scheduled<Void>?
+    private var headersSent = false
+    private var drainWaiters: [CheckedContinuation<Void, any Error>] = []
+
+    init(stream: HTTP2Stream, eventLoop: any EventLoop, configuration: RPCServerConfiguration) {
+        self.stream = stream
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.deframer = GRPCMessageDeframer(maxMessageSize: configuration.maxReceiveMessageSize)
+    }
+
+    // MARK: - HTTP2StreamDelegate
+
+    func stream(_ stream: HTTP2Stream, didReceiveHeaders headers: [HTTP2Header], endStream: Bool) {
+        guard case .idle = state else { return }  // trailers from a client carry nothing we use
+        state = .open
+        switch ServerRequestHead.validate(headers, router: configuration.router) {
+        case .rejectHTTP(let status, let message):
+            state = .done
+            stream.sendResponseHeaders([HTTP2Header(":status", String(status)),
+                                        HTTP2Header("content-type", "text/plain"),
+                                        HTTP2Header("x-baton-error", message)], endStream: true)
+        case .rejectRPC(let error, let extra):
+            finish(status: error, extraTrailers: extra)
+        case .accept(let head):
+            accept(head, endStream: endStream)
+        }
+    }
+
+    private func accept(_ head: ServerRequestHead, endStream: Bool) {
+        handler = head.handler
+        let peer = stream.remoteAddressDescription
+        context = ServerCallContext(path: head.path, requestMetadata: head.metadata,
+                                    deadline: head.timeout.map { ContinuousClock.now + $0 }, peer: peer)
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        let loop = eventLoop
+        queue = InboundMessageQueue(limit: configuration.maxBufferedRequestBytes) { owed in
+            loop.execute { loopBound.value.stream.consume(owed) }
+        }
+        if let timeout = head.timeout {
+            deadlineTimer = eventLoop.scheduleTask(in: .nanoseconds(timeout.nanosecondsClamped)) {
+                loopBound.value.deadlineExceeded()
+            }
+        }
+        if head.handler.kind.streamsRequests { startHandler() }
+        if endStream { streamDidReceiveEnd(stream) }
+    }
+
+    func stream(_ stream: HTTP2Stream, didReceiveData data: UnsafeRawBufferPointer) {
+        guard case .open = state, let queue else {
+            stream.consume(data.count)
+            return
+        }
+        if queue.admit(receivedBytes: data.count) { stream.consume(data.count) }
+        deframer.append(data)
+        do {
+            while let message = try deframer.next() { queue.append(message) }
+        } catch {
+            finish(status: error)
+        }
+    }
+
+    func streamDidReceiveEnd(_ stream: HTTP2Stream) {
+        guard case .open = state, let queue else { return }
+        if deframer.hasPartialMessage {
+            finish(status: RPCError(code: .internal, message: "the request ended inside a message"))
+            return
+        }
+        queue.finish()
+        if task == nil { startHandler() }
+    }
+
+    func streamDidDrainOutbound(_ stream: HTTP2Stream) {
+        let waiters = drainWaiters
+        drainWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func stream(_ stream: HTTP2Stream, didCloseWithErrorCode errorCode: UInt32) {
+        let wasDone: Bool
+        if case .done = state { wasDone = true } else { wasDone = false }
+        state = .done
+        deadlineTimer?.cancel()
+        if !wasDone {
+            // The client reset the stream (or the connection dropped) before the status was sent.
+            queue?.finish(error: RPCError(code: .cancelled, message: "the client cancelled the call"))
+            task?.cancel()
+        }
+        failDrainWaiters()
+    }
+
+    // MARK: - Running the handler
+
+    private func startHandler() {
+        guard let handler, let queue, let context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        let loop = eventLoop
+        let sink = ResponseSink { framed in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                loop.execute { loopBound.value.sendMessage(framed, continuation: continuation) }
+            }
+        }
+        task = Task {
+            var outcome: (response: ByteBuffer?, error: RPCError?)
+            do {
+                outcome = (try await handler.run(queue, sink, context), nil)
+            } catch let error as RPCError {
+                outcome = (nil, error)
+            } catch is CancellationError {
+                outcome = (nil, RPCError(code: .cancelled, message: "the call was cancelled"))
+            } catch {
+                outcome = (nil, RPCError(code: .unknown, message: "\(error)", cause: error))
+            }
+            let finalOutcome = outcome
+            loop.execute {
+                let call = loopBound.value
+                if let response = finalOutcome.response { call.sendFinalMessage(response) }
+                call.finish(status: finalOutcome.error ?? RPCError(code: .ok, message: ""))
+            }
+        }
+    }
+
+    private func sendMessage(_ framed: ByteBuffer, continuation: CheckedContinuation<Void, any Error>) {
+        guard case .open = state else {
+            continuation.resume(throwing: RPCError(code: .cancelled, message: "the call is over"))
+            return
+        }
+        sendHeadersIfNeeded()
+        stream.sendData(framed)
+        if stream.isOutboundFull {
+            drainWaiters.append(continuation)
+            stream.notifyWhenDrained()
+        } else {
+            continuation.resume()
+        }
+    }
+
+    private func sendFinalMessage(_ framed: ByteBuffer) {
+        guard case .open = state else { return }
+        sendHeadersIfNeeded()
+        stream.sendData(framed)
+    }
+
+    private func sendHeadersIfNeeded() {
+        guard !headersSent else { return }
+        headersSent = true
+        var headers = [HTTP2Header(":status", "200"), HTTP2Header("content-type", "application/grpc")]
+        if let context { headers += context.initialMetadata.headers }
+        stream.sendResponseHeaders(headers, endStream: false)
+    }
+
+    /// Sends the status (trailers, or Trailers-Only when nothing was sent yet) and ends the call.
+    private func finish(status: RPCError, extraTrailers: [HTTP2Header] = []) {
+        guard case .open = state else { return }
+        state = .done
+        deadlineTimer?.cancel()
+        queue?.finish(error: status.code == .ok ? nil : status)
+        if status.code != .ok { task?.cancel() }
+        failDrainWaiters()
+
+        var trailers = [HTTP2Header("grpc-status", String(status.code.rawValue))]
+        if !status.message.isEmpty {
+            trailers.append(HTTP2Header("grpc-message", PercentEncoding.encode(status.message)))
+        }
+        trailers += extraTrailers
+        trailers += status.metadata.headers
+        if let context { trailers += context.trailingMetadata.headers }
+        if headersSent {
+            stream.sendTrailers(trailers)
+        } else {
+            headersSent = true
+            var head = [HTTP2Header(":status", "200"), HTTP2Header("content-type", "application/grpc")]
+            if let context { head += context.initialMetadata.headers }
+            stream.sendResponseHeaders(head + trailers, endStream: true)
+        }
+    }
+
+    private func deadlineExceeded() {
+        finish(status: RPCError(code: .deadlineExceeded, message: "the call's deadline was exceeded"))
+    }
+
+    private func failDrainWaiters() {
+        let waiters = drainWaiters
+        drainWaiters.removeAll()
+        for waiter in waiters { waiter.resume(throwing: RPCError(code: .cancelled, message: "the call is over")) }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped to `Int64`.
+    var nanosecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? Int64.max : product + attoseconds / 1_000_000_000
+    }
+}
