@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "BatonRPC",
             dependencies: [
-                "BatonHTTP2",
+                "BatonHTTP2", "BatonProto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "BatonHTTP2Tests", dependencies: ["BatonHTTP2"]),
         .testTarget(
             name: "BatonRPCTests",
-            dependencies: ["BatonRPC", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["BatonRPC", "BatonProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .testTarget(name: "BatonServerTests", dependencies: ["BatonServer", "BatonClient", "BatonProto"]),
     ]

@@ -1,0 +1,89 @@
+import BatonProto
+import BatonRPC
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The composition root: builds the router (health, reflection, the test service when enabled),
+/// binds the API port, and shuts down gracefully.
+///
+/// ```swift
+/// let app = try await ServerApplication.start(ServerConfiguration(), group: .singletonMultiThreadedEventLoopGroup)
+/// print("listening on \(app.port)")
+/// await app.shutdown()
+/// ```
+public final class ServerApplication: Sendable {
+    private let server: RPCServer
+    /// Serving status per service (NOT_SERVING once shutdown begins).
+    public let health: HealthStatusBoard
+    private let configuration: ServerConfiguration
+
+    /// The bound port.
+    public var port: Int { server.port }
+
+    private init(server: RPCServer, health: HealthStatusBoard, configuration: ServerConfiguration) {
+        self.server = server
+        self.health = health
+        self.configuration = configuration
+    }
+
+    /// Builds the services and starts listening.
+    public static func start(_ configuration: ServerConfiguration, group: any EventLoopGroup,
+                             logger: Logger = Logger(label: "baton")) async throws(ServerError) -> ServerApplication {
+        let health = HealthStatusBoard()
+        var router = RPCRouter()
+        if configuration.enableTestService {
+            InteropTestService.register(into: &router)
+            health.set(InteropTestService.name, .serving)
+        }
+        HealthService.register(into: &router, board: health)
+        let index: DescriptorIndex
+        do {
+            guard let data = Data(base64Encoded: EmbeddedDescriptors.fileDescriptorSetBase64) else {
+                throw ServerError(.invalidConfiguration, "the embedded descriptor set is not base64")
+            }
+            index = try DescriptorIndex(fileDescriptorSet: data)
+        } catch {
+            throw ServerError(.invalidConfiguration, "the embedded descriptor set is unreadable: \(error)", cause: error)
+        }
+        let served = RouterServices(router: router, extra: [ReflectionService.v1, ReflectionService.v1alpha])
+        ReflectionService.register(into: &router, index: index, services: { served.names })
+        health.set(HealthService.name, .serving)
+        health.set("", .serving)
+
+        let server: RPCServer
+        do {
+            server = try await RPCServer.start(host: configuration.listen.host, port: configuration.listen.port,
+                                               configuration: RPCServerConfiguration(router: router), group: group)
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw ServerError(.bindFailed, "cannot listen on \(configuration.listen): the address is already in use "
+                              + "(another baton? pick a free port with --listen HOST:PORT)", cause: error)
+        } catch {
+            throw ServerError(.bindFailed, "cannot listen on \(configuration.listen): \(error)", cause: error)
+        }
+        logger.info("API listening", metadata: ["address": "\(configuration.listen.host):\(server.port)"])
+        return ServerApplication(server: server, health: health, configuration: configuration)
+    }
+
+    /// Graceful shutdown: every service turns NOT_SERVING, new calls are refused (GOAWAY), in-flight
+    /// calls get the grace period, then connections close.
+    public func shutdown() async {
+        health.setAllNotServing()
+        await server.shutdownGracefully(timeout: configuration.shutdownGracePeriod)
+    }
+
+    /// Closes every connection at once (a second shutdown signal).
+    public func forceClose() {
+        server.closeAllConnections()
+    }
+}
+
+/// The names reflection lists: the router's services plus reflection itself.
+private struct RouterServices: Sendable {
+    let names: [String]
+
+    init(router: RPCRouter, extra: [String]) {
+        names = router.serviceNames + extra
+    }
+}

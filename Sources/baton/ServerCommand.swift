@@ -1,0 +1,76 @@
+import ArgumentParser
+import BatonServer
+import Dispatch
+import Foundation
+import Logging
+import NIOPosix
+
+/// `baton server`: runs the API server until SIGINT/SIGTERM (graceful), a second signal forces close.
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run the Baton server (gRPC over HTTP/2, health and reflection)."
+    )
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (port 0: pick a free one).")
+    var listen: String = ListenAddress.default.description
+
+    @Flag(name: .long, help: "Mount grpc.testing.TestService (interop conformance tests).")
+    var enableTestService = false
+
+    @Option(name: .long, help: "Seconds in-flight calls get to finish on shutdown.")
+    var shutdownGrace: Int = 10
+
+    func run() async throws {
+        var configuration = ServerConfiguration()
+        do {
+            configuration.listen = try ListenAddress(parsing: listen)
+        } catch {
+            throw ValidationError("--listen: \(error.message)")
+        }
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds") }
+        configuration.enableTestService = enableTestService
+        configuration.shutdownGracePeriod = .seconds(shutdownGrace)
+
+        let signals = ShutdownSignals()
+        let app: ServerApplication
+        do {
+            app = try await ServerApplication.start(configuration, group: MultiThreadedEventLoopGroup.singleton)
+        } catch {
+            FileHandle.standardError.write(Data("baton: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        let bound = ListenAddress(host: configuration.listen.host, port: app.port)
+        FileHandle.standardOutput.write(Data("baton: listening on \(bound)\n".utf8))
+
+        var iterator = signals.events.makeAsyncIterator()
+        _ = await iterator.next()
+        FileHandle.standardError.write(Data("baton: shutting down (in-flight calls get \(shutdownGrace)s; signal again to force)\n".utf8))
+        let forceTask = Task {
+            if await iterator.next() != nil { app.forceClose() }
+        }
+        await app.shutdown()
+        forceTask.cancel()
+        FileHandle.standardError.write(Data("baton: stopped\n".utf8))
+    }
+}
+
+/// SIGINT and SIGTERM as an async sequence (the default actions are disabled).
+final class ShutdownSignals {
+    let events: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        events = stream
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+}
