@@ -1,0 +1,96 @@
+import BatonCore
+
+/// A definition name and version: what a workflow run is pinned to.
+public struct DefinitionRef: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Definition name.
+    public var name: String
+    /// Version, from 1.
+    public var version: Int
+
+    /// Creates a reference.
+    public init(name: String, version: Int) {
+        self.name = name
+        self.version = version
+    }
+
+    /// `name@version`.
+    public var description: String { "\(name)@\(version)" }
+}
+
+/// Versioned definitions, persisted in the store: registering the same content again returns its
+/// existing version; changed content under the same name becomes the next version.
+///
+/// ```swift
+/// let registry = DefinitionRegistry(store: store)
+/// let ref = try await registry.register(source: yaml, now: clock.now())   // demo@1
+/// let (definition, version) = try await registry.definition(named: "demo", version: nil)
+/// ```
+public actor DefinitionRegistry {
+    private let store: any WorkflowStore
+    private var compiled: [DefinitionRef: WorkflowDefinition] = [:]
+    private var versions: [String: [DefinitionRecord]] = [:]
+
+    /// Creates a registry over `store`.
+    public init(store: any WorkflowStore) {
+        self.store = store
+    }
+
+    /// Parses, validates and stores `source` (YAML or JSON); returns the name and version it is registered as.
+    /// Throws ``DefinitionError`` (as a ``BatonError`` with code `.invalidArgument`) for invalid definitions.
+    public func register(source: String, now: Instant) async throws(BatonError) -> DefinitionRef {
+        let definition: WorkflowDefinition
+        do {
+            definition = try DefinitionParser.parse(source)
+        } catch {
+            throw error.asBatonError
+        }
+        let existing = try await records(definition.name)
+        if let same = existing.first(where: { $0.content == definition.canonicalContent }) {
+            if let declared = definition.declaredVersion, declared != same.version {
+                throw BatonError(
+                    .alreadyExists, "\(definition.name): this content is already registered as version \(same.version)")
+            }
+            return DefinitionRef(name: same.name, version: same.version)
+        }
+        let latest = existing.last?.version ?? 0
+        let version = definition.declaredVersion ?? latest + 1
+        guard version > latest else {
+            throw BatonError(
+                .alreadyExists,
+                "\(definition.name) version \(version) exists with different content; latest is \(latest)")
+        }
+        let record = DefinitionRecord(
+            name: definition.name, version: version, content: definition.canonicalContent, source: source, createdAt: now)
+        try await store.saveDefinition(record)
+        versions[definition.name, default: []].append(record)
+        let ref = DefinitionRef(name: definition.name, version: version)
+        compiled[ref] = definition
+        return ref
+    }
+
+    /// The definition `name` at `version` (latest when `nil`).
+    public func definition(named name: String, version: Int?) async throws(BatonError) -> (WorkflowDefinition, Int) {
+        let all = try await records(name)
+        guard let record = version.map({ wanted in all.first { $0.version == wanted } }) ?? all.last else {
+            let what = version.map { "\(name) version \($0)" } ?? name
+            throw BatonError(.notFound, "no definition \(what)")
+        }
+        let ref = DefinitionRef(name: name, version: record.version)
+        if let definition = compiled[ref] { return (definition, record.version) }
+        do {
+            let definition = try DefinitionParser.parse(record.source)
+            compiled[ref] = definition
+            return (definition, record.version)
+        } catch {
+            throw BatonError(.internal, "stored definition \(ref) no longer parses", cause: error)
+        }
+    }
+
+    /// Every stored version of `name`, oldest first.
+    public func records(_ name: String) async throws(BatonError) -> [DefinitionRecord] {
+        if let cached = versions[name] { return cached }
+        let loaded = try await store.definitionVersions(name)
+        versions[name] = loaded
+        return loaded
+    }
+}

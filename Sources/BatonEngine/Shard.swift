@@ -1,0 +1,137 @@
+import BatonCore
+
+/// One partition of the open workflows. Decisions for a workflow are made on its shard actor, one
+/// at a time; each decision is committed before its commands are returned for execution.
+actor Shard {
+    private let store: any WorkflowStore
+    private let clock: any WorkflowClock
+    private let registry: DefinitionRegistry
+    private let startsOnDispatch: @Sendable (String) -> Bool
+    private var machines: [String: WorkflowMachine] = [:]
+    private var starting: Set<String> = []
+    private var waiters: [String: [CheckedContinuation<WorkflowState, Never>]] = [:]
+
+    init(
+        store: any WorkflowStore, clock: any WorkflowClock, registry: DefinitionRegistry,
+        startsOnDispatch: @escaping @Sendable (String) -> Bool
+    ) {
+        self.store = store
+        self.clock = clock
+        self.registry = registry
+        self.startsOnDispatch = startsOnDispatch
+    }
+
+    /// Number of workflows held in memory.
+    var cachedCount: Int { machines.count }
+
+    /// Starts a workflow. Returns `nil` commands when `workflowID` already existed and the policy returns it.
+    func start(
+        workflowID: String, checkExisting: Bool, definition: WorkflowDefinition, version: Int, input: JSONValue,
+        policy: IDReusePolicy
+    ) async throws(BatonError) -> [EngineCommand]? {
+        if checkExisting {
+            if machines[workflowID] != nil || starting.contains(workflowID) {
+                return try existing(workflowID, policy: policy)
+            }
+            starting.insert(workflowID)
+            defer { starting.remove(workflowID) }
+            if try await store.loadWorkflow(workflowID) != nil || machines[workflowID] != nil {
+                return try existing(workflowID, policy: policy)
+            }
+        }
+        let (machine, decision) = WorkflowMachine.start(
+            workflowID: workflowID, definition: definition, version: version, input: input, now: clock.now(),
+            startsOnDispatch: startsOnDispatch)
+        machines[workflowID] = machine
+        return try await commit(machine, decision, isNew: true)
+    }
+
+    private func existing(_ workflowID: String, policy: IDReusePolicy) throws(BatonError) -> [EngineCommand]? {
+        switch policy {
+        case .returnExisting: return nil
+        case .reject: throw BatonError(.alreadyExists, "workflow '\(workflowID)' already exists")
+        }
+    }
+
+    /// Decides on `input` for `workflowID` and commits. Throws `.notFound` for unknown workflows and
+    /// `.failedPrecondition` for closed ones when `requireOpen` is set.
+    func handle(_ workflowID: String, _ input: WorkflowInput, requireOpen: Bool) async throws(BatonError) -> [EngineCommand] {
+        guard let loaded = try await machine(for: workflowID) else {
+            if requireOpen {
+                if try await store.loadWorkflow(workflowID) == nil {
+                    throw BatonError(.notFound, "no workflow '\(workflowID)'")
+                }
+                throw BatonError(.failedPrecondition, "workflow '\(workflowID)' is closed")
+            }
+            return []
+        }
+        var machine = machines[workflowID] ?? loaded
+        let decision = machine.decide(input, now: clock.now())
+        guard !decision.events.isEmpty else { return [] }
+        machines[workflowID] = machine
+        return try await commit(machine, decision, isNew: false)
+    }
+
+    /// Puts a recovered open workflow into memory and returns the commands that restore its side effects.
+    func recover(_ state: WorkflowState, definition: WorkflowDefinition) -> [EngineCommand] {
+        let machine = WorkflowMachine(definition: definition, state: state, startsOnDispatch: startsOnDispatch)
+        machines[state.workflowID] = machine
+        return machine.recoveryCommands()
+    }
+
+    /// The current state: from memory when open, else from the store.
+    func state(of workflowID: String) async throws(BatonError) -> WorkflowState? {
+        if let machine = machines[workflowID] { return machine.state }
+        return try await store.loadWorkflow(workflowID)?.state
+    }
+
+    /// Suspends until the workflow is closed and returns its final state.
+    func awaitClosed(_ workflowID: String) async throws(BatonError) -> WorkflowState {
+        guard let machine = try await machine(for: workflowID) else {
+            guard let stored = try await store.loadWorkflow(workflowID) else {
+                throw BatonError(.notFound, "no workflow '\(workflowID)'")
+            }
+            return stored.state
+        }
+        if machine.state.status.isClosed { return machine.state }
+        return await withCheckedContinuation { continuation in
+            waiters[workflowID, default: []].append(continuation)
+        }
+    }
+
+    private func machine(for workflowID: String) async throws(BatonError) -> WorkflowMachine? {
+        if let machine = machines[workflowID] { return machine }
+        guard let stored = try await store.loadWorkflow(workflowID) else { return nil }
+        if let machine = machines[workflowID] { return machine }
+        guard !stored.state.status.isClosed else { return nil }
+        let (definition, _) = try await registry.definition(
+            named: stored.state.definitionName, version: stored.state.definitionVersion)
+        if let machine = machines[workflowID] { return machine }
+        let machine = WorkflowMachine(definition: definition, state: stored.state, startsOnDispatch: startsOnDispatch)
+        machines[workflowID] = machine
+        return machine
+    }
+
+    private func commit(_ machine: WorkflowMachine, _ decision: Decision, isNew: Bool) async throws(BatonError) -> [EngineCommand] {
+        let workflowID = machine.state.workflowID
+        do {
+            try await store.commit(WorkflowChange(state: machine.state, decision: decision, isNew: isNew))
+        } catch {
+            machines[workflowID] = nil
+            throw error
+        }
+        if decision.closedStatus != nil {
+            machines[workflowID] = nil
+            for waiter in waiters.removeValue(forKey: workflowID) ?? [] { waiter.resume(returning: machine.state) }
+        }
+        return decision.commands
+    }
+}
+
+/// What `startWorkflow` does when the requested workflow id already exists.
+public enum IDReusePolicy: String, Hashable, Sendable, Codable {
+    /// Return the existing run (idempotent start).
+    case returnExisting = "return_existing"
+    /// Fail with `.alreadyExists`.
+    case reject
+}

@@ -1,0 +1,221 @@
+import BatonCore
+import Synchronization
+
+/// The engine's entry point: registers definitions, starts workflows, feeds them inputs and runs
+/// their side effects — each decision committed to the store before anything it decided happens.
+///
+/// ```swift
+/// let clock = ManualClock()
+/// let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: clock)
+/// try await runtime.recover()
+/// let ref = try await runtime.register(source: yaml)
+/// let id = try await runtime.startWorkflow(ref.name, input: ["product": "Widget"])
+/// let result = try await runtime.awaitCompletion(id)
+/// print(result.status, result.state.output ?? .null)
+/// ```
+///
+/// With SQLite, use `WorkflowRuntime.open(path:durability:)` from BatonStore.
+public final class WorkflowRuntime: Sendable {
+    /// The store holding history, snapshots, timers and tasks.
+    public let store: any WorkflowStore
+    /// The injected clock.
+    public let clock: any WorkflowClock
+    /// Versioned definitions.
+    public let registry: DefinitionRegistry
+    /// In-process activities (register your own with ``InProcessActivities/register(_:handler:)``).
+    public let activities: InProcessActivities
+
+    private let dispatcher: any ActivityDispatcher
+    private let shards: [Shard]
+    private let timers: TimerService
+    private let relay: Relay
+    private let idPrefix: String
+    private let counter = Atomic<Int>(0)
+    private let closed = Atomic<Bool>(false)
+
+    /// Creates a runtime. Call ``recover()`` once before use.
+    /// - Parameters:
+    ///   - shardCount: number of shard actors partitioning the workflows.
+    ///   - dispatcher: where attempts go; defaults to `activities`.
+    public init(
+        store: any WorkflowStore, clock: any WorkflowClock, activities: InProcessActivities? = nil,
+        dispatcher: (any ActivityDispatcher)? = nil, shardCount: Int = 4
+    ) {
+        self.store = store
+        self.clock = clock
+        let activities = activities ?? InProcessActivities(clock: clock)
+        self.activities = activities
+        let dispatcher = dispatcher ?? activities
+        self.dispatcher = dispatcher
+        let registry = DefinitionRegistry(store: store)
+        self.registry = registry
+        shards = (0..<max(1, shardCount)).map { _ in
+            Shard(store: store, clock: clock, registry: registry, startsOnDispatch: { dispatcher.startsOnDispatch($0) })
+        }
+        let relay = Relay()
+        self.relay = relay
+        timers = TimerService(clock: clock) { timer in await relay.fire(timer) }
+        var generator = SystemRandomNumberGenerator()
+        idPrefix = String(generator.next() & 0xffff_ffff_ffff, radix: 16)
+        relay.runtime.withLock { $0 = WeakRuntime(value: self) }
+    }
+
+    /// Recovers after a restart: loads open workflows from their snapshots, re-arms their timers and
+    /// re-dispatches in-flight attempts with the same idempotency keys. Returns how many were recovered.
+    @discardableResult
+    public func recover() async throws(BatonError) -> Int {
+        let open = try await store.loadOpenWorkflows()
+        for stored in open {
+            let state = stored.state
+            let (definition, _) = try await registry.definition(named: state.definitionName, version: state.definitionVersion)
+            let commands = await shard(for: state.workflowID).recover(state, definition: definition)
+            await perform(commands)
+        }
+        return open.count
+    }
+
+    /// Registers a definition (YAML or JSON text) and returns its name and version.
+    public func register(source: String) async throws(BatonError) -> DefinitionRef {
+        try checkOpen()
+        return try await registry.register(source: source, now: clock.now())
+    }
+
+    /// Starts a workflow of definition `name` (latest version unless `version` is given) and returns its id
+    /// once `WorkflowStarted` is committed. With an explicit `workflowID` that exists, `policy` decides.
+    public func startWorkflow(
+        _ name: String, version: Int? = nil, workflowID: String? = nil, input: JSONValue = .null,
+        policy: IDReusePolicy = .returnExisting
+    ) async throws(BatonError) -> String {
+        try checkOpen()
+        let (definition, pinned) = try await registry.definition(named: name, version: version)
+        let id = workflowID ?? "\(idPrefix)-\(counter.wrappingAdd(1, ordering: .relaxed).newValue)"
+        if id.isEmpty || id.contains("/") {
+            throw BatonError(.invalidArgument, "workflow_id must be non-empty and contain no '/'")
+        }
+        let commands = try await shard(for: id).start(
+            workflowID: id, checkExisting: workflowID != nil, definition: definition, version: pinned, input: input,
+            policy: policy)
+        if let commands { await perform(commands) }
+        return id
+    }
+
+    /// Delivers a signal. A repeated `requestID` is ignored. Throws `.failedPrecondition` for closed workflows.
+    public func signal(_ workflowID: String, name: String, payload: JSONValue = .null, requestID: String? = nil) async throws(BatonError) {
+        try await deliver(workflowID, .signal(name: name, payload: payload, requestID: requestID), requireOpen: true)
+    }
+
+    /// Cancels a running workflow.
+    public func cancel(_ workflowID: String, reason: String = "cancelled") async throws(BatonError) {
+        try await deliver(workflowID, .cancel(reason: reason), requireOpen: true)
+    }
+
+    /// Terminates a running workflow at once.
+    public func terminate(_ workflowID: String, reason: String = "terminated") async throws(BatonError) {
+        try await deliver(workflowID, .terminate(reason: reason), requireOpen: true)
+    }
+
+    /// Feeds an input to a workflow (used by dispatchers, timers and the transport).
+    public func deliver(_ workflowID: String, _ input: WorkflowInput, requireOpen: Bool = false) async throws(BatonError) {
+        try checkOpen()
+        let commands = try await shard(for: workflowID).handle(workflowID, input, requireOpen: requireOpen)
+        await perform(commands)
+    }
+
+    /// Status and current state of a workflow.
+    public func describe(_ workflowID: String) async throws(BatonError) -> WorkflowDescription {
+        guard let state = try await shard(for: workflowID).state(of: workflowID) else {
+            throw BatonError(.notFound, "no workflow '\(workflowID)'")
+        }
+        return WorkflowDescription(state: state)
+    }
+
+    /// History events with `id > afterEventID`, at most `limit`.
+    public func history(_ workflowID: String, afterEventID: Int64 = 0, limit: Int = Int.max) async throws(BatonError) -> [WorkflowEvent] {
+        try await store.history(workflowID, afterEventID: afterEventID, limit: limit)
+    }
+
+    /// Waits until the workflow closes and returns its final description.
+    public func awaitCompletion(_ workflowID: String) async throws(BatonError) -> WorkflowDescription {
+        WorkflowDescription(state: try await shard(for: workflowID).awaitClosed(workflowID))
+    }
+
+    /// Number of open workflows held in memory (closed ones leave memory).
+    public func cachedWorkflowCount() async -> Int {
+        var total = 0
+        for shard in shards { total += await shard.cachedCount }
+        return total
+    }
+
+    /// Number of armed durable timers.
+    public func armedTimerCount() async -> Int {
+        await timers.count
+    }
+
+    /// Stops timers and refuses further calls; running in-process activities' results are dropped.
+    public func shutdown() async {
+        closed.store(true, ordering: .sequentiallyConsistent)
+        await timers.stop()
+        relay.runtime.withLock { $0 = nil }
+    }
+
+    private func checkOpen() throws(BatonError) {
+        if closed.load(ordering: .relaxed) { throw BatonError(.unavailable, "the runtime is shut down") }
+    }
+
+    private func shard(for workflowID: String) -> Shard {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in workflowID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return shards[Int(hash % UInt64(shards.count))]
+    }
+
+    private func perform(_ commands: [EngineCommand]) async {
+        for command in commands {
+            switch command {
+            case .dispatch(let task):
+                let reporter = ActivityReporter(task: task) { [weak self] input in
+                    guard let self, !self.closed.load(ordering: .relaxed) else { return }
+                    try? await self.deliver(task.workflowID, input)
+                }
+                dispatcher.dispatch(task, reporter: reporter)
+            case .cancelActivity(let workflowID, let step, let attempt):
+                dispatcher.cancel(AttemptRef(step: step, attempt: attempt), workflowID: workflowID)
+            case .startTimer(let timer):
+                await timers.schedule(timer)
+            case .cancelTimer(let workflowID, let timer):
+                await timers.cancel(workflowID: workflowID, timer: timer)
+            case .workflowClosed:
+                break
+            }
+        }
+    }
+}
+
+/// Forwards fired timers to the runtime without a strong reference cycle.
+private final class Relay: Sendable {
+    let runtime = Mutex<WeakRuntime?>(nil)
+
+    func fire(_ timer: DurableTimer) async {
+        guard let target = runtime.withLock({ $0?.value }) else { return }
+        try? await target.deliver(timer.workflowID, .timerFired(timer: timer.timer))
+    }
+}
+
+private struct WeakRuntime: Sendable {
+    weak var value: WorkflowRuntime?
+}
+
+/// A workflow's status and state, as returned by describe and awaitCompletion.
+public struct WorkflowDescription: Hashable, Sendable {
+    /// The full state (snapshot).
+    public var state: WorkflowState
+
+    /// Creates a description.
+    public init(state: WorkflowState) { self.state = state }
+
+    /// The run's id.
+    public var workflowID: String { state.workflowID }
+    /// The lifecycle status.
+    public var status: WorkflowStatus { state.status }
+    /// The pinned definition.
+    public var definition: DefinitionRef { DefinitionRef(name: state.definitionName, version: state.definitionVersion) }
+}

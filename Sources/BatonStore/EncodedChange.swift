@@ -1,0 +1,118 @@
+import BatonCore
+import BatonEngine
+
+/// A ``WorkflowChange`` with its blobs encoded on the caller's thread, so the writer thread only does SQL.
+struct EncodedChange: Sendable {
+    struct EventRow: Sendable {
+        var id: Int64
+        var type: String
+        var time: Int64
+        var payload: [UInt8]
+    }
+
+    let workflowID: String
+    let isNew: Bool
+    let definitionName: String
+    let definitionVersion: Int64
+    let status: String
+    let startedAt: Int64?
+    let closedAt: Int64?
+    let lastEventID: Int64
+    let expectedLastEventID: Int64
+    let snapshot: [UInt8]
+    let events: [EventRow]
+    let timersToStore: [DurableTimer]
+    let timersToDelete: [String]
+    let tasksToStore: [(task: ActivityTask, input: [UInt8])]
+    let tasksToDelete: [AttemptRef]
+    let signalRequests: [(requestID: String, eventID: Int64)]
+
+    init(_ change: WorkflowChange) throws(BatonError) {
+        let state = change.state
+        workflowID = change.workflowID
+        isNew = change.isNew
+        definitionName = state.definitionName
+        definitionVersion = Int64(state.definitionVersion)
+        status = state.status.rawValue
+        startedAt = state.startedAt?.millisecondsSinceEpoch
+        closedAt = state.closedAt?.millisecondsSinceEpoch
+        lastEventID = state.lastEventID
+        expectedLastEventID = (change.events.first?.id ?? state.lastEventID + 1) - 1
+        snapshot = try SnapshotCodec.encode(state)
+        var events: [EventRow] = []
+        var signals: [(String, Int64)] = []
+        events.reserveCapacity(change.events.count)
+        for event in change.events {
+            events.append(EventRow(
+                id: event.id, type: event.kind.typeName, time: event.time.millisecondsSinceEpoch,
+                payload: try EventCodec.encode(event.kind)))
+            if case .signalReceived(_, _, let requestID?) = event.kind { signals.append((requestID, event.id)) }
+        }
+        self.events = events
+        signalRequests = signals
+        timersToStore = change.timersToStore
+        timersToDelete = change.timersToDelete
+        tasksToStore = change.tasksToStore.map { ($0, Array($0.input.canonicalText.utf8)) }
+        tasksToDelete = change.tasksToDelete
+    }
+
+    func write(to connection: SQLiteConnection) throws(BatonError) {
+        let closed: SQLiteConnection.Value = closedAt.map { .integer($0) } ?? .null
+        if isNew {
+            do {
+                try connection.run(
+                    """
+                    INSERT INTO workflows(id, definition_name, definition_version, status, started_at, closed_at,
+                        last_event_id, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [.text(workflowID), .text(definitionName), .integer(definitionVersion), .text(status),
+                     startedAt.map { .integer($0) } ?? .null, closed, .integer(lastEventID), .blob(snapshot)])
+            } catch {
+                if error.message.contains("UNIQUE") {
+                    throw BatonError(.alreadyExists, "workflow '\(workflowID)' already exists")
+                }
+                throw error
+            }
+        } else {
+            let changed = try connection.run(
+                "UPDATE workflows SET status = ?, closed_at = ?, last_event_id = ?, snapshot = ? WHERE id = ? AND last_event_id = ?",
+                [.text(status), closed, .integer(lastEventID), .blob(snapshot), .text(workflowID), .integer(expectedLastEventID)])
+            guard changed == 1 else {
+                throw BatonError(.internal, "workflow '\(workflowID)' is not at event \(expectedLastEventID); change rejected")
+            }
+        }
+        for event in events {
+            try connection.run(
+                "INSERT INTO events(workflow_id, event_id, type, time, payload) VALUES (?, ?, ?, ?, ?)",
+                [.text(workflowID), .integer(event.id), .text(event.type), .integer(event.time), .blob(event.payload)])
+        }
+        for timer in timersToDelete {
+            try connection.run("DELETE FROM timers WHERE workflow_id = ? AND timer_id = ?", [.text(workflowID), .text(timer)])
+        }
+        for timer in timersToStore {
+            try connection.run(
+                "INSERT OR REPLACE INTO timers(workflow_id, timer_id, fire_at) VALUES (?, ?, ?)",
+                [.text(workflowID), .text(timer.timer), .integer(timer.fireAt.millisecondsSinceEpoch)])
+        }
+        for task in tasksToDelete {
+            try connection.run(
+                "DELETE FROM activity_tasks WHERE workflow_id = ? AND step = ? AND attempt = ?",
+                [.text(workflowID), .text(task.step), .integer(Int64(task.attempt))])
+        }
+        for (task, input) in tasksToStore {
+            try connection.run(
+                """
+                INSERT OR REPLACE INTO activity_tasks(workflow_id, step, attempt, activity, task_queue, idempotency_key,
+                    input, scheduled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(workflowID), .text(task.step), .integer(Int64(task.attempt)), .text(task.activity),
+                 task.taskQueue.map { .text($0) } ?? .null, .text(task.idempotencyKey), .blob(input),
+                 .integer(task.scheduledAt.millisecondsSinceEpoch)])
+        }
+        for (requestID, eventID) in signalRequests {
+            try connection.run(
+                "INSERT OR IGNORE INTO signal_dedupe(workflow_id, request_id, event_id) VALUES (?, ?, ?)",
+                [.text(workflowID), .text(requestID), .integer(eventID)])
+        }
+    }
+}

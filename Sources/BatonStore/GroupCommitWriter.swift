@@ -1,0 +1,117 @@
+import BatonCore
+import Foundation
+
+/// The single writer: a dedicated thread that drains queued jobs and commits as many as are
+/// waiting in one transaction (group commit). Each caller resumes after the commit that holds its job.
+/// When a batch fails, its jobs are retried one by one so one bad job does not fail its neighbours.
+final class GroupCommitWriter: @unchecked Sendable {
+    typealias Job = (SQLiteConnection) throws(BatonError) -> Void
+
+    private struct Pending {
+        var job: Job
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private let connection: SQLiteConnection
+    private let condition = NSCondition()
+    private var queue: [Pending] = []
+    private var stopping = false
+    private var finished = false
+    private let maxBatch: Int
+    private(set) var batches = 0
+    private(set) var jobs = 0
+
+    init(connection: SQLiteConnection, maxBatch: Int = 4096) {
+        self.connection = connection
+        self.maxBatch = maxBatch
+        let thread = Thread { [self] in run() }
+        thread.name = "baton-sqlite-writer"
+        thread.start()
+    }
+
+    /// Queues `job` and returns once it is committed.
+    func submit(_ job: @escaping Job) async throws(BatonError) {
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                condition.lock()
+                if stopping {
+                    condition.unlock()
+                    continuation.resume(throwing: BatonError(.unavailable, "the store is closed"))
+                    return
+                }
+                queue.append(Pending(job: job, continuation: continuation))
+                condition.signal()
+                condition.unlock()
+            }
+        } catch let error as BatonError {
+            throw error
+        } catch {
+            throw BatonError(.storage, "commit failed", cause: error)
+        }
+    }
+
+    /// Commits what is queued, then stops the thread.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Batches committed and jobs committed so far.
+    var statistics: (batches: Int, jobs: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (batches, jobs)
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                finished = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let count = min(queue.count, maxBatch)
+            let batch = Array(queue.prefix(count))
+            queue.removeFirst(count)
+            condition.unlock()
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Pending]) {
+        do {
+            try connection.transaction { connection throws(BatonError) in
+                for pending in batch { try pending.job(connection) }
+            }
+            record(batches: 1, jobs: batch.count)
+            for pending in batch { pending.continuation.resume() }
+        } catch {
+            guard batch.count > 1 else {
+                batch[0].continuation.resume(throwing: error)
+                return
+            }
+            for pending in batch {
+                do {
+                    try connection.transaction { connection throws(BatonError) in try pending.job(connection) }
+                    record(batches: 1, jobs: 1)
+                    pending.continuation.resume()
+                } catch {
+                    pending.continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    private func record(batches: Int, jobs: Int) {
+        condition.lock()
+        self.batches += batches
+        self.jobs += jobs
+        condition.unlock()
+    }
+}

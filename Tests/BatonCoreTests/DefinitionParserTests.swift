@@ -1,0 +1,195 @@
+import BatonCore
+import Foundation
+import Testing
+
+/// Parses `source`, expecting failure, and returns the issues.
+func issues(_ source: String) -> [ValidationIssue] {
+    do {
+        _ = try DefinitionParser.parse(source)
+        Issue.record("expected the definition to be rejected")
+        return []
+    } catch {
+        return error.issues
+    }
+}
+
+/// Expects exactly one issue naming `step`, `field` and `line:column`, whose message contains `text`.
+func expectIssue(
+    _ source: String, step: String?, field: String, at location: String, contains text: String,
+    sourceLocation: Testing.SourceLocation = #_sourceLocation
+) {
+    let found = issues(source)
+    #expect(found.count == 1, "\(found)", sourceLocation: sourceLocation)
+    guard let issue = found.first else { return }
+    let rendered = issue.description
+    #expect(issue.step == step, "\(rendered)", sourceLocation: sourceLocation)
+    #expect(issue.field == field, "\(rendered)", sourceLocation: sourceLocation)
+    #expect(issue.location?.description == location, "\(rendered)", sourceLocation: sourceLocation)
+    #expect(rendered.contains(text), "\(rendered)", sourceLocation: sourceLocation)
+    if let step { #expect(rendered.contains("step '\(step)'"), sourceLocation: sourceLocation) }
+    #expect(rendered.contains("field '\(field)'"), sourceLocation: sourceLocation)
+    #expect(rendered.contains("at \(location)"), sourceLocation: sourceLocation)
+}
+
+@Suite struct DefinitionParserTests {
+    @Test func parsesTheMarketingCampaignExample() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/marketing_campaign.yaml")
+        let definition = try DefinitionParser.parse(try String(contentsOf: url, encoding: .utf8))
+        #expect(definition.name == "marketing_campaign")
+        #expect(definition.steps.map(\.name) == ["research_market", "research_competitors", "create_brief", "approval", "deploy"])
+        #expect(definition.onFailure == .compensate)
+        let market = try #require(definition.step("research_market"))
+        #expect(market.activity == "research.market")
+        #expect(market.taskQueue == "marketing")
+        #expect(market.phase == "research")
+        #expect(market.circuitBreaker == "notion")
+        #expect(market.compensate?.activity == "research.discard")
+        #expect(market.retry == RetryPolicy(initialInterval: .seconds(1), backoffCoefficient: 2, maximumInterval: .minutes(1), maximumAttempts: 5))
+        #expect(market.timeouts.startToClose == .minutes(5))
+        #expect(definition.step("create_brief")?.timeouts.heartbeat == .seconds(30))
+        #expect(definition.step("approval")?.kind == .waitForSignal(SignalWait(name: "approve_campaign", timeout: .hours(24), onTimeout: .compensate)))
+        #expect(definition.step("deploy")?.when != nil)
+        #expect(definition.ancestors(of: "deploy") == ["approval", "create_brief", "research_market", "research_competitors"])
+        #expect(definition.dependents["create_brief"] == ["approval"])
+    }
+
+    @Test func parsesJSON() throws {
+        let definition = try DefinitionParser.parse("""
+            {"name": "j", "steps": {"a": {"activity": "builtin.echo", "input": {"v": "${input.v}"}},
+             "s": {"sleep": "1h30m", "depends_on": ["a"]}}, "output": "${steps.a.output.v}"}
+            """)
+        #expect(definition.steps.map(\.name) == ["a", "s"])
+        #expect(definition.step("s")?.kind == .sleep(.minutes(90)))
+    }
+
+    @Test func sameContentSameCanonicalTextRegardlessOfLayoutAndVersion() throws {
+        let a = try DefinitionParser.parse("name: x\nversion: 3\nsteps:\n  a: { activity: builtin.echo }\n")
+        let b = try DefinitionParser.parse("{\"steps\": {\"a\": {\"activity\": \"builtin.echo\"}}, \"name\": \"x\"}")
+        let c = try DefinitionParser.parse("name: x\nsteps:\n  a: { activity: builtin.fail }\n")
+        #expect(a.canonicalContent == b.canonicalContent)
+        #expect(a.canonicalContent != c.canonicalContent)
+        #expect(a.declaredVersion == 3)
+    }
+
+    @Test func retryDefaultsAreTemporals() throws {
+        let definition = try DefinitionParser.parse("name: x\nsteps:\n  a: { activity: t }\n")
+        let retry = try #require(definition.step("a")).retry
+        #expect(retry.initialInterval == .seconds(1))
+        #expect(retry.backoffCoefficient == 2)
+        #expect(retry.effectiveMaximumInterval == .seconds(100))
+        #expect(retry.maximumAttempts == 0)
+    }
+
+    @Test func unknownField() {
+        expectIssue(
+            "name: x\nsteps:\n  a:\n    activity: t\n    retries: 3\n",
+            step: "a", field: "retries", at: "5:5", contains: "unknown field 'retries'")
+        expectIssue("name: x\nsteps:\n  a: { activity: t }\nouptut: 1\n", step: nil, field: "ouptut", at: "4:1", contains: "unknown field")
+        expectIssue(
+            "name: x\nsteps:\n  a:\n    activity: t\n    retry: { maximum_attempt: 3 }\n",
+            step: "a", field: "retry.maximum_attempt", at: "5:14", contains: "unknown field 'maximum_attempt'")
+    }
+
+    @Test func unknownDependency() {
+        expectIssue(
+            "name: x\nsteps:\n  a: { activity: t }\n  b:\n    activity: t\n    depends_on: [a, nope]\n",
+            step: "b", field: "depends_on", at: "6:21", contains: "unknown step 'nope'")
+    }
+
+    @Test func dependencyCyclePrintsTheCycle() {
+        expectIssue(
+            "name: x\nsteps:\n  a: { activity: t, depends_on: [c] }\n  b: { activity: t, depends_on: [a] }\n  c: { activity: t, depends_on: [b] }\n",
+            step: "b", field: "depends_on", at: "4:34", contains: "dependency cycle: a -> b -> c -> a")
+        expectIssue(
+            "name: x\nsteps:\n  a: { activity: t, depends_on: [a] }\n",
+            step: "a", field: "depends_on", at: "3:34", contains: "dependency cycle: a -> a")
+    }
+
+    @Test func duplicateStep() {
+        expectIssue(
+            "name: x\nsteps:\n  a: { activity: t }\n  b: { activity: t }\n  a: { activity: u }\n",
+            step: "a", field: "steps", at: "5:3", contains: "duplicate step 'a' (first defined at 3:3)")
+    }
+
+    @Test func stepWithoutKind() {
+        expectIssue(
+            "name: x\nsteps:\n  a:\n    input: { x: 1 }\n",
+            step: "a", field: "activity", at: "3:3", contains: "step has no kind")
+    }
+
+    @Test(arguments: [
+        ("sleep: 10x", "sleep", "3:15"),
+        ("activity: t, start_to_close_timeout: 5", "start_to_close_timeout", "3:45"),
+        ("activity: t, heartbeat_timeout: 1m1h", "heartbeat_timeout", "3:40"),
+        ("activity: t, retry: { initial_interval: soon }", "retry.initial_interval", "3:48"),
+    ])
+    func badDuration(body: String, field: String, location: String) {
+        expectIssue("name: x\nsteps:\n  a: { \(body) }\n", step: "a", field: field, at: location, contains: "bad duration")
+    }
+
+    @Test func outOfRangeRetryValues() {
+        expectIssue(
+            "name: x\nsteps:\n  a:\n    activity: t\n    retry: { backoff_coefficient: 0.5 }\n",
+            step: "a", field: "retry.backoff_coefficient", at: "5:35", contains: "between 1 and 100")
+        expectIssue(
+            "name: x\nsteps:\n  a:\n    activity: t\n    retry: { maximum_attempts: -1 }\n",
+            step: "a", field: "retry.maximum_attempts", at: "5:32", contains: "integer ≥ 0")
+        expectIssue(
+            "name: x\nsteps:\n  a:\n    activity: t\n    retry: { initial_interval: 10s, maximum_interval: 1s }\n",
+            step: "a", field: "retry.maximum_interval", at: "5:55", contains: "shorter than initial_interval")
+        expectIssue(
+            "name: x\ndefaults:\n  retry: { maximum_attempts: 1.5 }\nsteps:\n  a: { activity: t }\n",
+            step: nil, field: "defaults.retry.maximum_attempts", at: "3:30", contains: "integer")
+    }
+
+    @Test func expressionSyntaxErrors() {
+        expectIssue(
+            "name: x\nsteps:\n  a:\n    activity: t\n    input: { topic: \"about ${input.product\" }\n",
+            step: "a", field: "input.topic", at: "5:28", contains: "unterminated '${'")
+        expectIssue(
+            "name: x\nsteps:\n  a:\n    activity: t\n    when: \"${input.x} ==\"\n",
+            step: "a", field: "when", at: "5:25", contains: "expected a value")
+        expectIssue(
+            "name: x\nsteps:\n  a: { activity: t }\noutput: { u: \"${steps.a.outptu.url}\" }\n",
+            step: nil, field: "output.u", at: "4:17", contains: "unknown step field 'outptu'")
+        expectIssue(
+            "name: x\nsteps:\n  a:\n    activity: t\n    when: \"1 && ${input.x}\"\n",
+            step: "a", field: "when", at: "5:12", contains: "needs booleans")
+    }
+
+    @Test func referencesMustBeAncestors() {
+        let source = """
+            name: x
+            steps:
+              a: { activity: t }
+              b: { activity: t }
+              c:
+                activity: t
+                depends_on: [a]
+                input: { v: "${steps.b.output.v}" }
+            """
+        expectIssue(source, step: "c", field: "input", at: "8:12", contains: "step 'b', which is not an ancestor of 'c'")
+        expectIssue(
+            "name: x\nsteps:\n  a: { activity: t, when: \"${steps.zz.output.ok} == true\" }\n",
+            step: "a", field: "when", at: "3:27", contains: "unknown step 'zz'")
+        expectIssue(
+            "name: x\nsteps:\n  a: { activity: t, input: \"${self.output.id}\" }\n",
+            step: "a", field: "input", at: "3:28", contains: "only available inside compensate")
+        expectIssue(
+            "name: x\nsteps:\n  a: { activity: t }\n  b: { activity: t, depends_on: [a], when: \"${steps.a.signal.ok}\" }\n",
+            step: "b", field: "when", at: "4:44", contains: "does not wait for a signal")
+    }
+
+    @Test func reportsEveryIssueAtOnce() {
+        let found = issues("name: x\nsteps:\n  a: { activity: t, bogus: 1 }\n  b: { depends_on: [a] }\n  c: { sleep: forever }\n")
+        #expect(found.count == 3)
+        #expect(found.map(\.step) == ["a", "b", "c"])
+    }
+
+    @Test func syntaxErrorsHaveALocation() {
+        let found = issues("name: x\nsteps:\n  a: { activity: t\n")
+        #expect(found.count == 1)
+        #expect(found.first?.location != nil)
+        #expect(found.first?.message.contains("syntax error") == true)
+    }
+}
