@@ -107,7 +107,13 @@ let package = Package(
             name: "BatonRPCTests",
             dependencies: ["BatonRPC", "BatonProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
-        .testTarget(name: "BatonServerTests", dependencies: ["BatonServer", "BatonClient", "BatonProto"]),
+        .testTarget(
+            name: "BatonServerTests",
+            dependencies: [
+                "BatonServer", "BatonClient", "BatonProto", "BatonRPC",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
     ]
 )
 

@@ -1,0 +1,108 @@
+import BatonHTTP2
+import NIOConcurrencyHelpers
+import NIOCore
+import SwiftProtobuf
+
+/// A gRPC client over Baton's nghttp2 client session. Connects lazily and reconnects when the
+/// connection is lost or the server sent GOAWAY.
+///
+/// ```swift
+/// let client = RPCClient(host: "127.0.0.1", port: 7400, group: MultiThreadedEventLoopGroup.singleton)
+/// let reply: Grpc_Health_V1_HealthCheckResponse =
+///     try await client.unary("/grpc.health.v1.Health/Check", request: Grpc_Health_V1_HealthCheckRequest())
+/// ```
+public final class RPCClient: Sendable {
+    /// The server's host.
+    public let host: String
+    /// The server's port.
+    public let port: Int
+    private let group: any EventLoopGroup
+    private let maxReceiveMessageSize: Int
+    private let connection = NIOLockedValueBox<HTTP2ClientConnection?>(nil)
+
+    /// Creates a client; no connection is made until the first call.
+    public init(host: String, port: Int, group: any EventLoopGroup, maxReceiveMessageSize: Int = 4 * 1024 * 1024) {
+        self.host = host
+        self.port = port
+        self.group = group
+        self.maxReceiveMessageSize = maxReceiveMessageSize
+    }
+
+    /// Closes the connection (calls in flight fail with UNAVAILABLE).
+    public func close() async {
+        let current = connection.withLockedValue { value -> HTTP2ClientConnection? in
+            defer { value = nil }
+            return value
+        }
+        await current?.close()
+    }
+
+    private func usableConnection() async throws -> HTTP2ClientConnection {
+        if let current = connection.withLockedValue({ $0 }) {
+            let usable = try await current.eventLoop.submit { current.isUsable }.get()
+            if usable { return current }
+        }
+        let fresh: HTTP2ClientConnection
+        do {
+            fresh = try await HTTP2ClientConnection.connect(host: host, port: port, group: group)
+        } catch {
+            throw RPCError(code: .unavailable, message: "cannot reach \(host):\(port): \(error)", cause: error)
+        }
+        let stale = connection.withLockedValue { value -> HTTP2ClientConnection? in
+            defer { value = fresh }
+            return value
+        }
+        if let stale, stale !== fresh { Task { await stale.close() } }
+        return fresh
+    }
+
+    /// Starts a call of any shape. Send with `send`, end the request with `finishSending`, read
+    /// `responses`, and await `result()` for the status.
+    public func makeCall(_ path: String, metadata: Metadata = Metadata(), timeout: Duration? = nil) async throws -> RPCClientCall {
+        let connection = try await usableConnection()
+        let (responses, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        var headers = [
+            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", "http"), HTTP2Header(":path", path),
+            HTTP2Header(":authority", "\(host):\(port)"), HTTP2Header("content-type", "application/grpc"),
+            HTTP2Header("te", "trailers"), HTTP2Header("user-agent", "baton-swift/0.1"),
+        ]
+        if let timeout { headers.append(HTTP2Header("grpc-timeout", GRPCTimeout.encode(timeout))) }
+        headers += metadata.headers
+        let requestHeaders = headers
+        let maxSize = maxReceiveMessageSize
+        let loop = connection.eventLoop
+        let (call, initialMetadata, result) = try await loop.submit {
+            let call = ClientCall(eventLoop: loop, maxReceiveMessageSize: maxSize, responses: continuation)
+            call.stream = try connection.openStream(headers: requestHeaders, delegate: call)
+            if let timeout { call.armDeadline(timeout) }
+            return (NIOLoopBound(call, eventLoop: loop), call.initialMetadata.futureResult, call.finalStatus.futureResult)
+        }.get()
+        return RPCClientCall(call: call, eventLoop: loop, responses: responses,
+                             initialMetadata: initialMetadata, result: result)
+    }
+
+    /// A unary call: one request, one response; throws `RPCError` when the status is not OK.
+    public func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ path: String, request: Request, metadata: Metadata = Metadata(), timeout: Duration? = nil
+    ) async throws -> Response {
+        try await unaryWithMetadata(path, request: request, metadata: metadata, timeout: timeout).message
+    }
+
+    /// A unary call that also returns the response's initial and trailing metadata.
+    public func unaryWithMetadata<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ path: String, request: Request, metadata: Metadata = Metadata(), timeout: Duration? = nil
+    ) async throws -> (message: Response, initialMetadata: Metadata, trailingMetadata: Metadata) {
+        let call = try await makeCall(path, metadata: metadata, timeout: timeout)
+        try await call.send(request)
+        await call.finishSending()
+        var response: Response?
+        for try await message in call.messages(as: Response.self) where response == nil {
+            response = message
+        }
+        let result = try await call.result()
+        guard let response else {
+            throw RPCError(code: .internal, message: "the server sent no response message", metadata: result.trailingMetadata)
+        }
+        return (response, try await call.initialMetadata(), result.trailingMetadata)
+    }
+}
