@@ -28,15 +28,15 @@ public struct ActivityTask: Hashable, Sendable, Codable {
     public var taskQueue: String?
     /// The evaluated input.
     public var input: JSONValue
-    /// Heartbeat details of the previous attempt, if it reported any.
-    public var heartbeatDetails: JSONValue?
+    /// Heartbeat details of the previous attempt (`null` when none).
+    public var heartbeatDetails: JSONValue
     /// When this attempt was scheduled.
     public var scheduledAt: Instant
 
     /// Creates a task.
     public init(
         workflowID: String, step: String, attempt: Int, activity: String, taskQueue: String?, input: JSONValue,
-        heartbeatDetails: JSONValue?, scheduledAt: Instant
+        heartbeatDetails: JSONValue, scheduledAt: Instant
     ) {
         self.workflowID = workflowID
         self.step = step

@@ -106,7 +106,7 @@ public final class InProcessActivities: ActivityDispatcher {
     }
 
     /// A deterministic value in [0, 1) from a seed and a key (FNV-1a, then splitmix64 finalisation).
-    static func unitHash(seed: UInt64, key: String) -> Double {
+    public static func unitHash(seed: UInt64, key: String) -> Double {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
         for byte in key.utf8 {
             hash ^= UInt64(byte)

@@ -29,14 +29,14 @@ public struct StepState: Hashable, Sendable, Codable {
     public var status: Status = .pending
     /// The current (or last) attempt number, 0 before the first.
     public var attempt: Int = 0
-    /// The evaluated input of the current attempt.
-    public var input: JSONValue?
-    /// The output once completed (for `wait_for_signal` steps: the signal payload).
-    public var output: JSONValue?
+    /// The evaluated input of the current attempt (`null` before the first).
+    public var input: JSONValue = .null
+    /// The output once completed (for `wait_for_signal` steps: the signal payload); `null` before.
+    public var output: JSONValue = .null
     /// The last failure of an attempt.
     public var lastFailure: ActivityFailure?
-    /// The last heartbeat details, handed to the next attempt.
-    public var heartbeatDetails: JSONValue?
+    /// The last heartbeat details, handed to the next attempt (`null` when none).
+    public var heartbeatDetails: JSONValue = .null
     /// When the first attempt was scheduled.
     public var firstScheduledAt: Instant?
     /// When the current attempt was scheduled.

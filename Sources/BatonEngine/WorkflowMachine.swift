@@ -115,7 +115,7 @@ public struct WorkflowMachine: Sendable {
         let stepState = state.step(ref.step)
         return ActivityTask(
             workflowID: state.workflowID, step: ref.step, attempt: ref.attempt, activity: activity,
-            taskQueue: step.taskQueue, input: stepState.input ?? .null, heartbeatDetails: stepState.heartbeatDetails,
+            taskQueue: step.taskQueue, input: stepState.input, heartbeatDetails: stepState.heartbeatDetails,
             scheduledAt: stepState.scheduledAt ?? now)
     }
 

@@ -11,7 +11,7 @@ import Synchronization
 /// let ref = try await runtime.register(source: yaml)
 /// let id = try await runtime.startWorkflow(ref.name, input: ["product": "Widget"])
 /// let result = try await runtime.awaitCompletion(id)
-/// print(result.status, result.state.output ?? .null)
+/// print(result.status, result.state.output)
 /// ```
 ///
 /// With SQLite, use `WorkflowRuntime.open(path:durability:)` from BatonStore.

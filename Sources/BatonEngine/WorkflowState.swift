@@ -51,8 +51,8 @@ public struct WorkflowState: Hashable, Sendable, Codable {
     public var timers: [String: ArmedTimer] = [:]
     /// Whether cancellation was requested.
     public var cancelRequested = false
-    /// The workflow output once completed.
-    public var output: JSONValue?
+    /// The workflow output once completed (`null` before).
+    public var output: JSONValue = .null
     /// Why the workflow failed.
     public var failure: ActivityFailure?
     /// The step whose failure failed the workflow.

@@ -1,0 +1,200 @@
+import BatonCore
+import BatonEngine
+import Foundation
+import Synchronization
+import Testing
+
+let threeStep = """
+    name: three
+    steps:
+      a: { activity: builtin.echo, input: { n: "${input.n}" } }
+      b: { activity: builtin.echo, depends_on: [a], input: { from_a: "${steps.a.output.n}" } }
+      c: { activity: builtin.echo, depends_on: [a], input: { from_a: "${steps.a.output.n}" } }
+    output: { b: "${steps.b.output.from_a}", c: "${steps.c.output.from_a}" }
+    """
+
+/// Waits (without a time bound) until `condition` holds, yielding to other tasks.
+func eventually(_ condition: () async -> Bool) async {
+    while !(await condition()) { try? await Task.sleep(for: .milliseconds(1)) }
+}
+
+@Suite struct RuntimeTests {
+    @Test func runsAThreeStepWorkflowToCompletion() async throws {
+        let store = InMemoryWorkflowStore()
+        let runtime = WorkflowRuntime(store: store, clock: ManualClock())
+        try await runtime.recover()
+        let ref = try await runtime.register(source: threeStep)
+        #expect(ref == DefinitionRef(name: "three", version: 1))
+        let id = try await runtime.startWorkflow("three", input: ["n": 7])
+        let result = try await runtime.awaitCompletion(id)
+        #expect(result.status == .completed)
+        #expect(result.state.output == ["b": 7, "c": 7])
+        let history = try await runtime.history(id)
+        #expect(history.map(\.id) == Array(1...Int64(history.count)))
+        #expect(history.filter { $0.kind.typeName == "StepCompleted" }.count == 3)
+        #expect(await runtime.cachedWorkflowCount() == 0)
+        #expect(store.storedTasks(id).isEmpty)
+        await runtime.shutdown()
+    }
+
+    @Test func registryVersionsByContent() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        let v1 = try await runtime.register(source: threeStep)
+        let again = try await runtime.register(source: threeStep + "\n# a comment changes nothing\n")
+        let v2 = try await runtime.register(source: threeStep.replacingOccurrences(of: "builtin.echo", with: "echo2"))
+        let back = try await runtime.register(source: threeStep)
+        let versions: [Int] = [v1.version, again.version, v2.version, back.version]
+        #expect(versions == [1, 1, 2, 1])
+        let pinned = try await runtime.startWorkflow("three", version: 1, input: ["n": 1])
+        #expect(try await runtime.describe(pinned).definition == DefinitionRef(name: "three", version: 1))
+        let latest = try await runtime.startWorkflow("three", input: ["n": 1])
+        #expect(try await runtime.describe(latest).definition.version == 2)
+        await #expect(throws: BatonError.self) { try await runtime.register(source: "name: bad\nsteps: {}\n") }
+        await #expect(throws: BatonError.self) { try await runtime.startWorkflow("missing") }
+        await runtime.shutdown()
+    }
+
+    @Test func explicitIDsAreIdempotentOrRejected() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        _ = try await runtime.register(source: threeStep)
+        let first = try await runtime.startWorkflow("three", workflowID: "order-1", input: ["n": 1])
+        let second = try await runtime.startWorkflow("three", workflowID: "order-1", input: ["n": 2])
+        #expect(first == "order-1" && second == "order-1")
+        _ = try await runtime.awaitCompletion("order-1")
+        #expect(try await runtime.describe("order-1").state.input == ["n": 1])
+        await #expect(throws: BatonError.self) {
+            try await runtime.startWorkflow("three", workflowID: "order-1", policy: .reject)
+        }
+        await runtime.shutdown()
+    }
+
+    @Test func retriesWaitForDurableBackoffTimersOnTheInjectedClock() async throws {
+        let clock = ManualClock(start: Instant(millisecondsSinceEpoch: 10_000))
+        let store = InMemoryWorkflowStore()
+        let runtime = WorkflowRuntime(store: store, clock: clock)
+        _ = try await runtime.register(source: """
+            name: flaky
+            steps:
+              a:
+                activity: builtin.fail
+                input: { type: Flaky, message: nope, attempts: 2 }
+                retry: { initial_interval: 2s, maximum_attempts: 5 }
+            """)
+        let id = try await runtime.startWorkflow("flaky")
+        await eventually { store.storedTimers(id).count == 1 }
+        #expect(store.storedTimers(id).first?.fireAt == Instant(millisecondsSinceEpoch: 12_000))
+        clock.advance(by: .seconds(2))
+        await eventually { store.storedTimers(id).first?.fireAt == Instant(millisecondsSinceEpoch: 16_000) }
+        clock.advance(by: .seconds(4))
+        let result = try await runtime.awaitCompletion(id)
+        #expect(result.status == .completed)
+        #expect(result.state.step("a").attempt == 3)
+        #expect(store.storedTimers(id).isEmpty)
+        await runtime.shutdown()
+    }
+
+    @Test func signalsReachWaitingStepsAndClosedWorkflowsRefuseThem() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        _ = try await runtime.register(source: """
+            name: gate
+            steps:
+              wait: { wait_for_signal: { name: go } }
+              after: { activity: builtin.echo, depends_on: [wait], input: "${steps.wait.signal.who}" }
+            output: "${steps.after.output}"
+            """)
+        let id = try await runtime.startWorkflow("gate")
+        try await runtime.signal(id, name: "go", payload: ["who": "ops"], requestID: "req-1")
+        let result = try await runtime.awaitCompletion(id)
+        #expect(result.state.output == "ops")
+        await #expect(throws: BatonError.self) { try await runtime.signal(id, name: "go") }
+        await #expect(throws: BatonError.self) { try await runtime.signal("unknown", name: "go") }
+        await runtime.shutdown()
+    }
+
+    @Test func recoveryRedispatchesInFlightAttemptsWithTheSameIdempotencyKey() async throws {
+        let store = InMemoryWorkflowStore()
+        let clock = ManualClock()
+        let seen = Mutex<[String]>([])
+        let release = Mutex(false)
+
+        let firstActivities = InProcessActivities(clock: clock)
+        firstActivities.register("slow") { context in
+            seen.withLock { $0.append("first:" + context.idempotencyKey) }
+            while !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+            return "never delivered"
+        }
+        let first = WorkflowRuntime(store: store, clock: clock, activities: firstActivities)
+        _ = try await first.register(source: "name: s\nsteps:\n  a: { activity: slow }\n  b: { activity: builtin.echo, depends_on: [a] }\n")
+        let id = try await first.startWorkflow("s", workflowID: "wf-r")
+        await eventually { seen.withLock { $0.count == 1 } }
+        await first.shutdown()
+
+        let secondActivities = InProcessActivities(clock: clock)
+        secondActivities.register("slow") { context in
+            seen.withLock { $0.append("second:" + context.idempotencyKey) }
+            return "done"
+        }
+        let second = WorkflowRuntime(store: store, clock: clock, activities: secondActivities)
+        #expect(try await second.recover() == 1)
+        let result = try await second.awaitCompletion(id)
+        release.withLock { $0 = true }
+        #expect(result.status == .completed)
+        #expect(seen.withLock { $0 } == ["first:wf-r/a/1", "second:wf-r/a/1"])
+        let history = try await second.history(id)
+        #expect(history.filter { $0.kind.typeName == "StepScheduled" && $0.kind.step == "a" }.count == 1)
+        await second.shutdown()
+    }
+
+    @Test func recoveryReArmsTimers() async throws {
+        let store = InMemoryWorkflowStore()
+        let clock = ManualClock()
+        let first = WorkflowRuntime(store: store, clock: clock)
+        _ = try await first.register(source: "name: nap\nsteps:\n  nap: { sleep: 10m }\n")
+        let id = try await first.startWorkflow("nap")
+        await first.shutdown()
+
+        let second = WorkflowRuntime(store: store, clock: clock)
+        try await second.recover()
+        #expect(await second.armedTimerCount() == 1)
+        await eventually { clock.sleeperCount > 0 }
+        clock.advance(by: .minutes(10))
+        #expect(try await second.awaitCompletion(id).status == .completed)
+        await second.shutdown()
+    }
+
+    @Test func unregisteredActivitiesFailWithoutRetry() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        _ = try await runtime.register(source: "name: u\nsteps:\n  a: { activity: nobody.home }\n")
+        let id = try await runtime.startWorkflow("u")
+        let result = try await runtime.awaitCompletion(id)
+        #expect(result.status == .failed)
+        #expect(result.state.failure?.type == "ActivityNotRegistered")
+        await runtime.shutdown()
+    }
+
+    @Test func simulateIsDeterministicPerIdempotencyKey() async throws {
+        let clock = ManualClock()
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: clock)
+        _ = try await runtime.register(source: """
+            name: sim
+            steps:
+              a:
+                activity: builtin.simulate
+                input: { duration: 0ms, failure_probability: 0.5, seed: 42, output: { ok: true } }
+                retry: { initial_interval: 1s, backoff_coefficient: 1, maximum_attempts: 1 }
+            """)
+        var statuses: [String: WorkflowStatus] = [:]
+        for index in 0..<20 {
+            let id = try await runtime.startWorkflow("sim", workflowID: "sim-\(index)")
+            statuses[id] = try await runtime.awaitCompletion(id).status
+        }
+        let failed = statuses.values.filter { $0 == .failed }.count
+        #expect(failed > 0 && failed < 20)
+        for index in 0..<20 {
+            let id = "sim-\(index)"
+            let expectedFailure = InProcessActivities.unitHash(seed: 42, key: "\(id)/a/1") < 0.5
+            #expect((statuses[id] == .failed) == expectedFailure)
+        }
+        await runtime.shutdown()
+    }
+}
