@@ -16,12 +16,11 @@ extension NGHTTP2Session {
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
             _, frame, name, nameLength, value, valueLength, _, userData in
             let session = NGHTTP2Session.from(userData)
-            let streamID = frame!.pointee.hd.stream_id
             let header = HTTP2Header(
                 String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
                 String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
             )
-            session.pendingHeaders[streamID, default: []].append(header)
+            session.pendingHeaders.append(header)
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
@@ -40,7 +39,6 @@ extension NGHTTP2Session {
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             let session = NGHTTP2Session.from(userData)
-            session.pendingHeaders[streamID] = nil
             if let stream = session.streams.removeValue(forKey: streamID) {
                 stream.didClose(errorCode: errorCode)
                 session.host.session(session, didClose: stream)
@@ -64,7 +62,7 @@ extension NGHTTP2Session {
 
     private func beginHeaders(_ frame: nghttp2_frame) -> Int32 {
         let streamID = frame.hd.stream_id
-        pendingHeaders[streamID] = []
+        pendingHeaders = []
         if role == .server, frame.headers.cat == NGHTTP2_HCAT_REQUEST, streams[streamID] == nil {
             streams[streamID] = HTTP2Stream(id: streamID, session: self)
         }
@@ -76,7 +74,8 @@ extension NGHTTP2Session {
         let endStream = frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch UInt32(frame.hd.type) {
         case NGHTTP2_HEADERS.rawValue:
-            let headers = pendingHeaders.removeValue(forKey: streamID) ?? []
+            var headers: [HTTP2Header] = []
+            swap(&headers, &pendingHeaders)
             guard let stream = streams[streamID] else { return 0 }
             if role == .server, frame.headers.cat == NGHTTP2_HCAT_REQUEST {
                 host.session(self, didOpen: stream)

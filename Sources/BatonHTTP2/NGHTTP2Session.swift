@@ -27,8 +27,9 @@ final class NGHTTP2Session {
     private(set) var raw: OpaquePointer!
     unowned let host: any NGHTTP2SessionHost
     var streams: [Int32: HTTP2Stream] = [:]
-    /// Headers being collected for the HEADERS block currently being received, per stream.
-    var pendingHeaders: [Int32: [HTTP2Header]] = [:]
+    /// Headers of the HEADERS block being received. HTTP/2 sends a header block (HEADERS plus
+    /// CONTINUATION frames) without interleaving, so one buffer serves every stream.
+    var pendingHeaders: [HTTP2Header] = []
     /// Set while nghttp2 is processing input; output produced then is flushed by the reader.
     var isReceiving = false
     private(set) var isClosed = false

@@ -12,8 +12,16 @@ public struct Metadata: Sendable, Equatable, Sequence {
         case binary([UInt8])
     }
 
+    /// One key and value.
+    public struct Entry: Sendable, Equatable {
+        /// The lower-case key.
+        public var key: String
+        /// The value.
+        public var value: Value
+    }
+
     /// The entries in order.
-    public private(set) var entries: [(key: String, value: Value)] = []
+    public private(set) var entries: [Entry] = []
 
     /// Empty metadata.
     public init() {}
@@ -25,12 +33,12 @@ public struct Metadata: Sendable, Equatable, Sequence {
 
     /// Appends a string value.
     public mutating func add(_ key: String, _ value: String) {
-        entries.append((key.lowercased(), .string(value)))
+        entries.append(Entry(key: key.lowercased(), value: .string(value)))
     }
 
     /// Appends a binary value (the key should end in `-bin`).
     public mutating func add(_ key: String, binary: [UInt8]) {
-        entries.append((key.lowercased(), .binary(binary)))
+        entries.append(Entry(key: key.lowercased(), value: .binary(binary)))
     }
 
     /// The first string value for `key`.
@@ -53,12 +61,7 @@ public struct Metadata: Sendable, Equatable, Sequence {
     public var isEmpty: Bool { entries.isEmpty }
 
     /// Iterates the entries.
-    public func makeIterator() -> IndexingIterator<[(key: String, value: Value)]> { entries.makeIterator() }
-
-    public static func == (lhs: Metadata, rhs: Metadata) -> Bool {
-        lhs.entries.count == rhs.entries.count
-            && zip(lhs.entries, rhs.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-    }
+    public func makeIterator() -> IndexingIterator<[Entry]> { entries.makeIterator() }
 
     /// Header names that belong to the protocol, never to custom metadata.
     static let reserved: Set<String> = [

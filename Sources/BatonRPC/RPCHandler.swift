@@ -26,14 +26,14 @@ public struct RPCHandler: Sendable {
     /// The method's shape.
     public let kind: RPCKind
     /// Runs the call; returns the framed single response for unary and client-streaming calls.
-    let run: @Sendable (InboundMessageQueue, ResponseSink, ServerCallContext) async throws -> ByteBuffer?
+    let run: @Sendable (RequestSource, ResponseSink, ServerCallContext) async throws -> ByteBuffer?
 
     /// One request, one response.
     public static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ body: @escaping @Sendable (Request, ServerCallContext) async throws -> Response
     ) -> RPCHandler {
-        RPCHandler(kind: .unary) { queue, _, context in
-            let request = try await singleRequest(Request.self, from: queue)
+        RPCHandler(kind: .unary) { source, _, context in
+            let request = try GRPCMessageFramer.decode(Request.self, from: source.single)
             let response = try await body(request, context)
             var buffer = ByteBuffer()
             try GRPCMessageFramer.frame(response, into: &buffer)
@@ -45,8 +45,8 @@ public struct RPCHandler: Sendable {
     public static func serverStreaming<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ body: @escaping @Sendable (Request, RPCResponseWriter<Response>, ServerCallContext) async throws -> Void
     ) -> RPCHandler {
-        RPCHandler(kind: .serverStreaming) { queue, sink, context in
-            let request = try await singleRequest(Request.self, from: queue)
+        RPCHandler(kind: .serverStreaming) { source, sink, context in
+            let request = try GRPCMessageFramer.decode(Request.self, from: source.single)
             try await body(request, RPCResponseWriter(sink: sink), context)
             return nil
         }
@@ -56,8 +56,8 @@ public struct RPCHandler: Sendable {
     public static func clientStreaming<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ body: @escaping @Sendable (RPCRequestStream<Request>, ServerCallContext) async throws -> Response
     ) -> RPCHandler {
-        RPCHandler(kind: .clientStreaming) { queue, _, context in
-            let response = try await body(RPCRequestStream(queue: queue), context)
+        RPCHandler(kind: .clientStreaming) { source, _, context in
+            let response = try await body(RPCRequestStream(queue: source.queue), context)
             var buffer = ByteBuffer()
             try GRPCMessageFramer.frame(response, into: &buffer)
             return buffer
@@ -69,21 +69,26 @@ public struct RPCHandler: Sendable {
         _ body: @escaping @Sendable (RPCRequestStream<Request>, RPCResponseWriter<Response>, ServerCallContext)
             async throws -> Void
     ) -> RPCHandler {
-        RPCHandler(kind: .bidirectional) { queue, sink, context in
-            try await body(RPCRequestStream(queue: queue), RPCResponseWriter(sink: sink), context)
+        RPCHandler(kind: .bidirectional) { source, sink, context in
+            try await body(RPCRequestStream(queue: source.queue), RPCResponseWriter(sink: sink), context)
             return nil
         }
     }
+}
 
-    private static func singleRequest<Request: SwiftProtobuf.Message>(
-        _ type: Request.Type, from queue: InboundMessageQueue
-    ) async throws -> Request {
-        guard let first = try await queue.next() else {
-            throw RPCError(code: .unimplemented, message: "expected exactly one request message, got none")
-        }
-        if try await queue.next() != nil {
-            throw RPCError(code: .unimplemented, message: "expected exactly one request message, got more")
-        }
-        return try GRPCMessageFramer.decode(Request.self, from: first)
+/// Where a handler's requests come from: the one message of a unary-request call (collected before
+/// the handler starts), or the queue of a streaming-request call.
+enum RequestSource: Sendable {
+    case single(ByteBuffer)
+    case stream(InboundMessageQueue)
+
+    var single: ByteBuffer {
+        if case .single(let message) = self { return message }
+        preconditionFailure("a streaming-request handler asked for a single message")
+    }
+
+    var queue: InboundMessageQueue {
+        if case .stream(let queue) = self { return queue }
+        preconditionFailure("a unary-request handler asked for a request stream")
     }
 }

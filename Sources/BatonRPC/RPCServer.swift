@@ -25,9 +25,16 @@ public final class RPCServer: Sendable {
     public static func start(host: String, port: Int, configuration: RPCServerConfiguration,
                              group: any EventLoopGroup,
                              http1: HTTP2Server.HTTP1Configurator? = nil) async throws -> RPCServer {
+        // One task executor per event loop: handlers run on their connection's loop.
+        var executors: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
+        for loop in group.makeIterator() {
+            executors[ObjectIdentifier(loop)] = EventLoopTaskExecutor(eventLoop: loop)
+        }
+        let loopExecutors = executors
         let server = try await HTTP2Server.bind(host: host, port: port, group: group,
                                                 settings: configuration.http2, http1: http1) { stream, loop in
-            ServerCall(stream: stream, eventLoop: loop, configuration: configuration)
+            let executor = loopExecutors[ObjectIdentifier(loop)] ?? EventLoopTaskExecutor(eventLoop: loop)
+            return ServerCall(stream: stream, eventLoop: loop, executor: executor, configuration: configuration)
         }
         return RPCServer(http2: server)
     }

@@ -21,15 +21,21 @@ final class ServerCall: HTTP2StreamDelegate {
     private var deframer: GRPCMessageDeframer
     private var handler: RPCHandler?
     private var context: ServerCallContext?
+    /// The request queue of a streaming-request call.
     private var queue: InboundMessageQueue?
+    /// The request of a unary-request call, collected before the handler starts.
+    private var singleRequest: ByteBuffer?
+    private let executor: EventLoopTaskExecutor
     private var task: Task<Void, Never>?
     private var deadlineTimer: Scheduled<Void>?
     private var headersSent = false
     private var drainWaiters: [CheckedContinuation<Void, any Error>] = []
 
-    init(stream: HTTP2Stream, eventLoop: any EventLoop, configuration: RPCServerConfiguration) {
+    init(stream: HTTP2Stream, eventLoop: any EventLoop, executor: EventLoopTaskExecutor,
+         configuration: RPCServerConfiguration) {
         self.stream = stream
         self.eventLoop = eventLoop
+        self.executor = executor
         self.configuration = configuration
         self.deframer = GRPCMessageDeframer(maxMessageSize: configuration.maxReceiveMessageSize)
     }
@@ -59,8 +65,10 @@ final class ServerCall: HTTP2StreamDelegate {
                                     deadline: head.timeout.map { ContinuousClock.now + $0 }, peer: peer)
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         let loop = eventLoop
-        queue = InboundMessageQueue(limit: configuration.maxBufferedRequestBytes) { owed in
-            loop.execute { loopBound.value.stream.consume(owed) }
+        if head.handler.kind.streamsRequests {
+            queue = InboundMessageQueue(limit: configuration.maxBufferedRequestBytes) { owed in
+                loop.execute { loopBound.value.stream.consume(owed) }
+            }
         }
         if let timeout = head.timeout {
             deadlineTimer = eventLoop.scheduleTask(in: .nanoseconds(timeout.nanosecondsClamped)) {
@@ -72,26 +80,39 @@ final class ServerCall: HTTP2StreamDelegate {
     }
 
     func stream(_ stream: HTTP2Stream, didReceiveData data: UnsafeRawBufferPointer) {
-        guard case .open = state, let queue else {
+        guard case .open = state else {
             stream.consume(data.count)
             return
         }
-        if queue.admit(receivedBytes: data.count) { stream.consume(data.count) }
+        if queue?.admit(receivedBytes: data.count) ?? true { stream.consume(data.count) }
         deframer.append(data)
-        do {
-            while let message = try deframer.next() { queue.append(message) }
+        do throws(RPCError) {
+            while let message = try deframer.next() {
+                if let queue {
+                    queue.append(message)
+                } else if singleRequest == nil {
+                    singleRequest = message
+                } else {
+                    throw RPCError(code: .internal, message: "expected one request message, received more")
+                }
+            }
         } catch {
             finish(status: error)
         }
     }
 
     func streamDidReceiveEnd(_ stream: HTTP2Stream) {
-        guard case .open = state, let queue else { return }
+        guard case .open = state else { return }
         if deframer.hasPartialMessage {
             finish(status: RPCError(code: .internal, message: "the request ended inside a message"))
             return
         }
-        queue.finish()
+        if let queue {
+            queue.finish()
+        } else if singleRequest == nil {
+            finish(status: RPCError(code: .internal, message: "expected one request message, received none"))
+            return
+        }
         if task == nil { startHandler() }
     }
 
@@ -117,18 +138,31 @@ final class ServerCall: HTTP2StreamDelegate {
     // MARK: - Running the handler
 
     private func startHandler() {
-        guard let handler, let queue, let context else { return }
+        guard let handler, let context else { return }
+        let source: RequestSource
+        if let queue {
+            source = .stream(queue)
+        } else if let singleRequest {
+            source = .single(singleRequest)
+            self.singleRequest = nil
+        } else {
+            return
+        }
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         let loop = eventLoop
         let sink = ResponseSink { framed in
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                loop.execute { loopBound.value.sendMessage(framed, continuation: continuation) }
+                if loop.inEventLoop {
+                    loopBound.value.sendMessage(framed, continuation: continuation)
+                } else {
+                    loop.execute { loopBound.value.sendMessage(framed, continuation: continuation) }
+                }
             }
         }
-        task = Task {
+        task = Task(executorPreference: executor) {
             var outcome: (response: ByteBuffer?, error: RPCError?)
             do {
-                outcome = (try await handler.run(queue, sink, context), nil)
+                outcome = (try await handler.run(source, sink, context), nil)
             } catch let error as RPCError {
                 outcome = (nil, error)
             } catch is CancellationError {
@@ -137,11 +171,12 @@ final class ServerCall: HTTP2StreamDelegate {
                 outcome = (nil, RPCError(code: .unknown, message: "\(error)", cause: error))
             }
             let finalOutcome = outcome
-            loop.execute {
+            let complete: @Sendable () -> Void = {
                 let call = loopBound.value
                 if let response = finalOutcome.response { call.sendFinalMessage(response) }
                 call.finish(status: finalOutcome.error ?? RPCError(code: .ok, message: ""))
             }
+            if loop.inEventLoop { complete() } else { loop.execute(complete) }
         }
     }
 
