@@ -8,6 +8,7 @@ import time
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 import h2.settings
 
 MAX_WINDOW = 2**31 - 1
@@ -98,7 +99,19 @@ class RawH2:
         if not data:
             self.closed_by_peer = True
             return False
-        for ev in self.conn.receive_data(data):
+        try:
+            events = self.conn.receive_data(data)
+        except h2.exceptions.ProtocolError:
+            # h2 is stricter than RFC 9113 about frames after a GOAWAY (e.g. the PING that
+            # grpc-core sends with its shutdown notice); the GOAWAY itself was processed.
+            if self.conn.state_machine.state != h2.connection.ConnectionState.CLOSED:
+                raise
+            ev = h2.events.ConnectionTerminated()
+            ev.error_code, ev.additional_data = None, b"(frames after GOAWAY dropped)"
+            self.events.append(ev)
+            self.closed_by_peer = True
+            return False
+        for ev in events:
             self.events.append(ev)
             sid = getattr(ev, "stream_id", None)
             r = self.responses.get(sid)

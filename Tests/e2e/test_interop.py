@@ -252,3 +252,44 @@ def test_request_just_under_limit_is_accepted(pb, stub):
     req = pb.messages.SimpleRequest(response_size=1, payload=payload(pb, 4 * 1024 * 1024 - 64))
     assert req.ByteSize() <= 4 * 1024 * 1024
     assert len(stub.UnaryCall(req, timeout=RPC_TIMEOUT).payload.body) == 1
+
+
+def test_full_duplex_large_volume(pb, stub):
+    """Flow control both ways: 48 requests of 512 KiB, each answered by 512 KiB, interleaved."""
+    n, size = 48, 512 * 1024
+    pipe = Pipe()
+    call = stub.FullDuplexCall(pipe, timeout=RPC_TIMEOUT * 3)
+    for _ in range(8):  # keep a few in flight ahead of the reads
+        pipe.send(pb.messages.StreamingOutputCallRequest(
+            response_parameters=[pb.messages.ResponseParameters(size=size)], payload=payload(pb, size)))
+    got = 0
+    for i in range(n):
+        if i + 8 < n:
+            pipe.send(pb.messages.StreamingOutputCallRequest(
+                response_parameters=[pb.messages.ResponseParameters(size=size)], payload=payload(pb, size)))
+        got += len(next(call).payload.body)
+    pipe.close()
+    assert list(call) == []
+    assert got == n * size
+    assert call.code() == grpc.StatusCode.OK
+
+
+def test_client_streaming_large_volume(pb, stub):
+    sizes = [1024 * 1024] * 64 + [1]
+    reqs = (pb.messages.StreamingInputCallRequest(payload=payload(pb, n)) for n in sizes)
+    resp = stub.StreamingInputCall(reqs, timeout=RPC_TIMEOUT * 3)
+    assert resp.aggregated_payload_size == sum(sizes)
+
+
+def test_many_connections(pb, server):
+    """32 separate connections, each with a few concurrent calls."""
+    chans = [grpc.insecure_channel(server.addr, options=[("grpc.use_local_subchannel_pool", 1)])
+             for _ in range(32)]
+    try:
+        futs = [pb.test_grpc.TestServiceStub(ch).UnaryCall.future(
+            pb.messages.SimpleRequest(response_size=j), timeout=RPC_TIMEOUT)
+            for ch in chans for j in range(4)]
+        assert [len(f.result().payload.body) for f in futs] == [j for _ in chans for j in range(4)]
+    finally:
+        for ch in chans:
+            ch.close()

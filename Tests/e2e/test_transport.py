@@ -10,6 +10,7 @@ import time
 
 import grpc
 import h2.events
+import h2.settings
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -48,6 +49,8 @@ def test_slow_reader_memory_is_bounded(pb, server):
                 # Other calls are not held up by the stalled stream.
                 assert_serving(pb, server, "while a slow reader is stalled")
         growth_mib = (max(samples) - baseline) / 1024
+        print(f"slow reader: baseline {baseline} KiB, max {max(samples)} KiB, growth {growth_mib:.1f} MiB, "
+              f"received {len(r.data)} bytes before stalling")
         assert growth_mib < 64, (f"server RSS grew {growth_mib:.0f} MiB over a {baseline // 1024} MiB baseline "
                                  f"with a stalled reader (samples KiB: {samples})")
     finally:
@@ -186,6 +189,44 @@ def test_messages_split_across_data_frames(pb, server):
         h.close()
 
 
+def test_server_settings(server):
+    """The server advertises MAX_CONCURRENT_STREAMS and a max header list size."""
+    from h2.settings import SettingCodes
+    h = RawH2(server.host, server.port)
+    try:
+        h.wait(lambda: any(isinstance(e, h2.events.RemoteSettingsChanged) for e in h.events))
+        ev = next(e for e in h.events if isinstance(e, h2.events.RemoteSettingsChanged))
+        changed = {k: v.new_value for k, v in ev.changed_settings.items()}
+        print(f"server SETTINGS: {changed}")
+        assert changed.get(SettingCodes.MAX_CONCURRENT_STREAMS, 0) >= 100, changed
+        assert SettingCodes.MAX_HEADER_LIST_SIZE in changed, changed
+    finally:
+        h.close()
+
+
+def test_oversize_header_list_is_refused(pb, server):
+    """1 MiB of request headers (64 x 16 KiB) is refused, by the stream or the connection;
+    the server survives. (A list a little over the advertised SETTINGS_MAX_HEADER_LIST_SIZE
+    may be accepted: that setting is advisory, RFC 9113 6.5.2.)"""
+    h = RawH2(server.host, server.port)
+    try:
+        h.wait(lambda: any(isinstance(e, h2.events.RemoteSettingsChanged) for e in h.events))
+        # h2 refuses to send beyond the peer's limit itself; lift that guard for this test.
+        h.conn.remote_settings._settings[h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE] = [1 << 30]
+        extra = [(f"x-big-{i}", "a" * 16384) for i in range(64)]
+        try:
+            sid = h.grpc_request(f"{TS}/EmptyCall", extra=extra)
+            r = h.responses[sid]
+            h.wait(lambda: r.ended, timeout=10)
+            refused = r.reset is not None or r.status in (400, 431) or (r.grpc_status or 0) != 0
+            assert refused, f"1 MiB of headers accepted: {r.headers} {r.trailers}"
+        except ConnectionError:
+            pass  # connection closed (GOAWAY / reset): acceptable
+    finally:
+        h.close()
+    assert_serving(pb, server, "after oversize headers")
+
+
 # ---------------------------------------------------------------- process lifecycle
 
 def test_port_taken_exits_nonzero_with_message():
@@ -227,6 +268,8 @@ def test_test_service_off_by_default(pb):
 def test_graceful_shutdown_drains_in_flight_call(pb):
     s = Server(["--enable-test-service"])
     try:
+        idle = RawH2(s.host, s.port)
+        idle.wait(lambda: any(isinstance(e, h2.events.RemoteSettingsChanged) for e in idle.events))
         with grpc.insecure_channel(s.addr) as ch:
             req = pb.messages.StreamingOutputCallRequest(response_parameters=[
                 pb.messages.ResponseParameters(size=10 + i, interval_us=400_000) for i in range(4)])
@@ -236,8 +279,21 @@ def test_graceful_shutdown_drains_in_flight_call(pb):
             got += [len(r.payload.body) for r in call]
             assert got == [10, 11, 12, 13], f"in-flight call was not drained: got {got}, code {call.code()}"
             assert call.code() == grpc.StatusCode.OK
+        # An idle connection is told to go away (GOAWAY, NO_ERROR).
+        try:
+            idle.wait(lambda: any(isinstance(e, h2.events.ConnectionTerminated) for e in idle.events), timeout=5)
+        except ConnectionError:
+            pass
+        goaway = [e for e in idle.events if isinstance(e, h2.events.ConnectionTerminated)]
+        assert goaway, "no GOAWAY on an idle connection during graceful shutdown"
+        assert goaway[0].error_code in (0, None), goaway[0]  # None: see RawH2.pump
+        idle.close()
+        try:
+            code = s.proc.wait(20)  # no second signal: that would force the exit
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"server still running 20 s after SIGTERM with nothing in flight; stderr:\n{s.stderr()}")
     finally:
-        code = s.terminate()
+        s.kill()
     assert code == 0, f"exit {code} after SIGTERM; stderr:\n{s.stderr()}"
 
 
