@@ -97,6 +97,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    @discardableResult
     public func transaction<T>(_ body: (SQLiteConnection) throws(BatonError) -> T) throws(BatonError) -> T {
         try execute("BEGIN IMMEDIATE")
         do {

@@ -48,8 +48,8 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     public var writerStatistics: (batches: Int, jobs: Int) { writer.statistics }
 
     /// Runs `body` with the reader connection (for inspection tools and tests).
-    public func read<T>(_ body: (SQLiteConnection) throws(BatonError) -> T) throws(BatonError) -> T {
-        try reader.withLock { (connection: inout SQLiteConnection) throws(BatonError) -> T in try body(connection) }
+    public func read<T, E: Error>(_ body: (SQLiteConnection) throws(E) -> T) throws(E) -> T {
+        try reader.withLock { (connection: inout SQLiteConnection) throws(E) -> T in try body(connection) }
     }
 
     /// Commits one change through the group-commit writer; returns after its transaction commits.

@@ -1,0 +1,160 @@
+import BatonCore
+import BatonEngine
+import BatonStore
+import Testing
+
+let threeStepSource = """
+    name: three
+    steps:
+      a: { activity: builtin.echo, input: { n: "${input.n}" } }
+      b: { activity: builtin.echo, depends_on: [a], input: { from_a: "${steps.a.output.n}" } }
+      c: { activity: builtin.echo, depends_on: [a], input: { from_a: "${steps.a.output.n}" } }
+    output: { b: "${steps.b.output.from_a}", c: "${steps.c.output.from_a}" }
+    """
+
+@Suite struct SQLiteStoreTests {
+    @Test func migratesAnEmptyFileOnceAndRecordsTheMigrations() throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let connection = try SQLiteConnection(path: temp.path)
+        #expect(try Migrations.apply(to: connection, now: .epoch) == Migrations.all.map(\.name))
+        #expect(try Migrations.apply(to: connection, now: .epoch).isEmpty)
+        let tables = try connection.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { $0.text(0) }
+        #expect(tables == ["activity_tasks", "definitions", "events", "migrations", "signal_dedupe", "timers", "workflows"])
+        let withoutRowID = try connection.query("SELECT sql FROM sqlite_master WHERE name = 'events'") { $0.text(0) }
+        #expect(withoutRowID.first?.contains("WITHOUT ROWID") == true)
+        let recorded = try connection.query("SELECT name FROM migrations") { $0.text(0) }
+        #expect(recorded == ["0001_initial"])
+    }
+
+    @Test func opensInWALWithTheRequestedDurability() throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        for (durability, expected) in [(Durability.full, Int64(2)), (.normal, 1)] {
+            let store = try SQLiteWorkflowStore(path: temp.path, durability: durability)
+            let mode = try store.read { connection throws(BatonError) in
+                try connection.query("PRAGMA journal_mode") { $0.text(0) }
+            }
+            let synchronous = try store.read { connection throws(BatonError) in
+                try connection.query("PRAGMA synchronous") { $0.integer(0) }
+            }
+            #expect(mode == ["wal"])
+            #expect(synchronous == [expected])
+            store.close()
+        }
+    }
+
+    @Test func transactionsRollBackWhenTheClosureThrows() throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let connection = try SQLiteConnection(path: temp.path)
+        try connection.execute("CREATE TABLE t(x INTEGER)")
+        #expect(throws: BatonError.self) {
+            try connection.transaction { connection throws(BatonError) in
+                try connection.run("INSERT INTO t(x) VALUES (1)")
+                throw BatonError(.internal, "abort")
+            }
+        }
+        try connection.transaction { connection throws(BatonError) in try connection.run("INSERT INTO t(x) VALUES (2)") }
+        #expect(try connection.query("SELECT x FROM t") { $0.integer(0) } == [2])
+    }
+
+    @Test func groupCommitBatchesConcurrentWorkflowsAndEachCallerSeesItsCommit() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let store = try SQLiteWorkflowStore(path: temp.path, durability: .normal)
+        let runtime = WorkflowRuntime(store: store, clock: ManualClock())
+        try await runtime.recover()
+        _ = try await runtime.register(source: threeStepSource)
+        let count = 300
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<count {
+                group.addTask { try await runtime.startWorkflow("three", input: ["n": .number(Double(index))]) }
+            }
+            var ids: [String] = []
+            for try await id in group {
+                #expect(try await store.loadWorkflow(id) != nil, "a start returned before its commit")
+                ids.append(id)
+            }
+            return ids
+        }
+        for id in ids { #expect(try await runtime.awaitCompletion(id).status == .completed) }
+        let statistics = store.writerStatistics
+        #expect(statistics.jobs >= count * 4 + 1)
+        #expect(statistics.batches < statistics.jobs)
+        await runtime.close()
+    }
+
+    @Test func rejectedChangesLeaveNothingBehindAndDoNotFailTheirBatch() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let store = try SQLiteWorkflowStore(path: temp.path)
+        let definition = try DefinitionParser.parse(threeStepSource)
+        let (machine, decision) = WorkflowMachine.start(workflowID: "w1", definition: definition, version: 1, input: 1, now: .epoch)
+        try await store.commit(WorkflowChange(state: machine.state, decision: decision, isNew: true))
+        let duplicate = Task { try await store.commit(WorkflowChange(state: machine.state, decision: decision, isNew: true)) }
+        let (other, otherDecision) = WorkflowMachine.start(workflowID: "w2", definition: definition, version: 1, input: 2, now: .epoch)
+        let fine = Task { try await store.commit(WorkflowChange(state: other.state, decision: otherDecision, isNew: true)) }
+        await #expect(throws: BatonError.self) { try await duplicate.value }
+        try await fine.value
+        #expect(try await store.history("w1", afterEventID: 0, limit: 100) == decision.events)
+        #expect(try await store.history("w2", afterEventID: 0, limit: 100) == otherDecision.events)
+        #expect(try store.storedTaskKeys() == ["w1/a/1", "w2/a/1"])
+        store.close()
+    }
+
+    @Test func reopenAfterCloseKeepsDefinitionsHistoryAndSnapshots() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let clock = ManualClock(start: Instant(millisecondsSinceEpoch: 1_000))
+        let first = try await WorkflowRuntime.open(path: temp.path, durability: .full, clock: clock)
+        _ = try await first.register(source: threeStepSource)
+        _ = try await first.register(source: "name: nap\nsteps:\n  nap: { sleep: 1h }\n  after: { activity: builtin.echo, depends_on: [nap] }\n")
+        let done = try await first.startWorkflow("three", workflowID: "done", input: ["n": 5])
+        _ = try await first.awaitCompletion(done)
+        let sleeping = try await first.startWorkflow("nap", workflowID: "sleeping")
+        await first.close()
+
+        let second = try await WorkflowRuntime.open(path: temp.path, durability: .full, clock: clock)
+        let store = try #require(second.store as? SQLiteWorkflowStore)
+        #expect(try store.storedTimers().map(\.timer) == ["nap/1/sleep"])
+        let described = try await second.describe(done)
+        #expect(described.status == .completed)
+        #expect(described.state.output == ["b": 5, "c": 5])
+        let history = try await second.history(done)
+        let definition = try await second.registry.definition(named: "three", version: 1).0
+        var folded = WorkflowState(workflowID: done)
+        for event in history { folded.apply(event, definition: definition) }
+        #expect(folded == described.state)
+        #expect(try await second.register(source: threeStepSource).version == 1)
+
+        #expect(await second.armedTimerCount() == 1)
+        await eventually { clock.sleeperCount > 0 }
+        clock.advance(by: .hours(1))
+        #expect(try await second.awaitCompletion(sleeping).status == .completed)
+        #expect(try store.storedTimers().isEmpty)
+        #expect(try store.storedTaskKeys().isEmpty)
+        await second.close()
+    }
+
+    @Test func historyPagesInOrder() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let runtime = try await WorkflowRuntime.open(path: temp.path, clock: ManualClock())
+        _ = try await runtime.register(source: threeStepSource)
+        let id = try await runtime.startWorkflow("three", input: ["n": 1])
+        _ = try await runtime.awaitCompletion(id)
+        let all = try await runtime.history(id)
+        let firstPage = try await runtime.history(id, afterEventID: 0, limit: 4)
+        let rest = try await runtime.history(id, afterEventID: 4, limit: 100)
+        #expect(firstPage + rest == all)
+        #expect(all.first?.kind.typeName == "WorkflowStarted")
+        #expect(all.last?.kind.typeName == "WorkflowCompleted")
+        await runtime.close()
+    }
+}
+
+/// Waits (without a time bound) until `condition` holds.
+func eventually(_ condition: () async -> Bool) async {
+    while !(await condition()) { try? await Task.sleep(for: .milliseconds(1)) }
+}
