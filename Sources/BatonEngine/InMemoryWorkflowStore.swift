@@ -31,7 +31,7 @@ public final class InMemoryWorkflowStore: WorkflowStore {
     }
 
     /// Applies the change atomically.
-    public func commit(_ change: WorkflowChange) async throws(BatonError) {
+    public func commit(_ change: WorkflowChange, isolation: isolated (any Actor)? = #isolation) async throws(BatonError) {
         try contents.withLock { (contents: inout Contents) throws(BatonError) in
             let id = change.workflowID
             if change.isNew, contents.snapshots[id] != nil {

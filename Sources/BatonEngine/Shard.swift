@@ -115,7 +115,7 @@ actor Shard {
     private func commit(_ machine: WorkflowMachine, _ decision: Decision, isNew: Bool) async throws(BatonError) -> [EngineCommand] {
         let workflowID = machine.state.workflowID
         do {
-            try await store.commit(WorkflowChange(state: machine.state, decision: decision, isNew: isNew))
+            try await store.commit(WorkflowChange(state: machine.state, decision: decision, isNew: isNew), isolation: self)
         } catch {
             machines[workflowID] = nil
             throw error

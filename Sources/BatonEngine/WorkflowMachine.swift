@@ -9,7 +9,7 @@ import BatonCore
 /// ```swift
 /// var (machine, first) = WorkflowMachine.start(
 ///     workflowID: "wf-1", definition: definition, version: 1, input: ["x": 1], now: clock.now())
-/// try await store.commit(first)                       // events + snapshot + timers + tasks
+/// try await store.commit(WorkflowChange(state: machine.state, decision: first, isNew: true), isolation: nil)
 /// perform(first.commands)                              // dispatch attempts, arm timers
 /// let next = machine.decide(.activityCompleted(step: "a", attempt: 1, output: ["ok": true]), now: clock.now())
 /// ```

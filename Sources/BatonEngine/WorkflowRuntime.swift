@@ -32,6 +32,11 @@ public final class WorkflowRuntime: Sendable {
     private let idPrefix: String
     private let counter = Atomic<Int>(0)
     private let closed = Atomic<Bool>(false)
+    private let deliveryFailures = Atomic<Int>(0)
+
+    /// Activity results that could not be recorded (store failure or shutdown). Such an attempt
+    /// stays in flight in the store and is re-dispatched, same idempotency key, at the next recovery.
+    public var deliveryFailureCount: Int { deliveryFailures.load(ordering: .relaxed) }
 
     /// Creates a runtime. Call ``recover()`` once before use.
     /// - Parameters:
@@ -174,7 +179,11 @@ public final class WorkflowRuntime: Sendable {
             case .dispatch(let task):
                 let reporter = ActivityReporter(task: task) { [weak self] input in
                     guard let self, !self.closed.load(ordering: .relaxed) else { return }
-                    try? await self.deliver(task.workflowID, input)
+                    do {
+                        try await self.deliver(task.workflowID, input)
+                    } catch {
+                        self.deliveryFailures.wrappingAdd(1, ordering: .relaxed)
+                    }
                 }
                 dispatcher.dispatch(task, reporter: reporter)
             case .cancelActivity(let workflowID, let step, let attempt):

@@ -5,7 +5,10 @@ import BatonCore
 public protocol WorkflowStore: Sendable {
     /// Durably applies `change` (events + snapshot + timers + tasks in one transaction) and returns
     /// once it is committed. A new workflow whose id exists fails with `.alreadyExists`.
-    func commit(_ change: WorkflowChange) async throws(BatonError)
+    ///
+    /// Runs on the caller's `isolation` up to the point where the change is queued, so changes
+    /// submitted one after another from one actor commit in that order.
+    func commit(_ change: WorkflowChange, isolation: isolated (any Actor)?) async throws(BatonError)
     /// Loads a workflow's definition reference and snapshot.
     func loadWorkflow(_ workflowID: String) async throws(BatonError) -> StoredWorkflow?
     /// Loads every workflow that is not closed (recovery).

@@ -29,10 +29,11 @@ final class GroupCommitWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues `job` and returns once it is committed.
-    func submit(_ job: @escaping Job) async throws(BatonError) {
+    /// Queues `job` (synchronously, on the caller's isolation, so queue order is call order) and
+    /// returns once it is committed.
+    func submit(isolation: isolated (any Actor)? = #isolation, _ job: @escaping Job) async throws(BatonError) {
         do {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            try await withCheckedThrowingContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, any Error>) in
                 condition.lock()
                 if stopping {
                     condition.unlock()

@@ -53,9 +53,9 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     }
 
     /// Commits one change through the group-commit writer; returns after its transaction commits.
-    public func commit(_ change: WorkflowChange) async throws(BatonError) {
+    public func commit(_ change: WorkflowChange, isolation: isolated (any Actor)? = #isolation) async throws(BatonError) {
         let rows = try EncodedChange(change)
-        try await writer.submit { connection throws(BatonError) in try rows.write(to: connection) }
+        try await writer.submit(isolation: isolation) { connection throws(BatonError) in try rows.write(to: connection) }
     }
 
     /// Loads a snapshot.

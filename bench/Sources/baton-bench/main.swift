@@ -1,1 +1,17 @@
-print("bench")
+import Foundation
+
+// baton-bench: engine benchmark and crash-test child.
+//
+//   baton-bench engine [--workflows N] [--concurrency C] [--durability full|normal] [--db PATH] [--shards S]
+//   baton-bench crash-child --db PATH --log PATH --generation G [--count N] [--recover-only]
+
+let arguments = Arguments(CommandLine.arguments.dropFirst())
+switch arguments.command {
+case "engine":
+    await EngineBenchmark(arguments).run()
+case "crash-child":
+    await CrashChild(arguments).run()
+default:
+    FileHandle.standardError.write(Data("usage: baton-bench engine|crash-child [options]\n".utf8))
+    exit(2)
+}
