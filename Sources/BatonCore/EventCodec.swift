@@ -2,7 +2,8 @@ import Foundation
 
 /// The single place where events are turned into bytes for the store and back.
 ///
-/// Format version 1: one version byte (`0x01`) followed by the JSON encoding of ``EventKind``.
+/// Format version 1: one version byte (`0x01`) followed by the JSON encoding of ``EventKind``
+/// (its synthesized `Codable` shape, written by ``JSONWriter`` and read by `JSONDecoder`).
 /// A later format (protobuf) gets a new version byte; old rows stay readable.
 public enum EventCodec {
     /// The format version written by ``encode(_:)``.
@@ -10,11 +11,9 @@ public enum EventCodec {
 
     /// Encodes an event's kind.
     public static func encode(_ kind: EventKind) throws(BatonError) -> [UInt8] {
-        do {
-            return [currentVersion] + Array(try JSONEncoder().encode(kind))
-        } catch {
-            throw BatonError(.internal, "cannot encode \(kind.typeName)", cause: error)
-        }
+        var writer = JSONWriter(prefix: [currentVersion], capacity: 128)
+        kind.write(to: &writer)
+        return writer.bytes
     }
 
     /// Decodes bytes written by ``encode(_:)``.

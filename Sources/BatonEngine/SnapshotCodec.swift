@@ -3,20 +3,17 @@ import Foundation
 
 /// The single place where workflow snapshots become bytes for the store and back.
 ///
-/// Format version 1: one version byte (`0x01`) followed by the JSON encoding of ``WorkflowState``.
+/// Format version 1: one version byte (`0x01`) followed by the JSON encoding of ``WorkflowState``
+/// (its synthesized `Codable` shape, written by `JSONWriter` and read by `JSONDecoder`).
 public enum SnapshotCodec {
     /// The format version written by ``encode(_:)``.
     public static let currentVersion: UInt8 = 1
 
     /// Encodes a snapshot.
     public static func encode(_ state: WorkflowState) throws(BatonError) -> [UInt8] {
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            return [currentVersion] + Array(try encoder.encode(state))
-        } catch {
-            throw BatonError(.internal, "cannot encode the snapshot of '\(state.workflowID)'", cause: error)
-        }
+        var writer = JSONWriter(prefix: [currentVersion], capacity: 1024)
+        state.write(to: &writer)
+        return writer.bytes
     }
 
     /// Decodes bytes written by ``encode(_:)``.

@@ -58,3 +58,28 @@ import Testing
         #expect(throws: BatonError.self) { try EventCodec.decode([UInt8]()) }
     }
 }
+
+@Suite struct JSONWriterTests {
+    @Test func outputDecodesBackToTheSameValue() throws {
+        let tricky: JSONValue = [
+            "quote\"back\\slash": "line\nbreak\ttab\r\u{01}\u{1F}",
+            "unicode": "Grüße 🚀 日本", "numbers": [0, -1, 1.5, 1e20, -0.25, 123_456_789_012],
+            "nested": ["empty": [:], "list": [], "null": nil, "flag": false],
+        ]
+        var writer = JSONWriter()
+        writer.value(tricky)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(writer.bytes)) == tricky)
+    }
+
+    @Test func failuresAndOptionalsMatchSynthesizedCodable() throws {
+        let failure = ActivityFailure(type: "T", message: "m \"q\"", details: ["k": [1]], nonRetryable: true)
+        var writer = JSONWriter()
+        writer.failure(failure)
+        #expect(try JSONDecoder().decode(ActivityFailure.self, from: Data(writer.bytes)) == failure)
+        for purpose in [TimerPurpose.retryBackoff, .sleep, .signalTimeout] + TimeoutKind.allCases.map(TimerPurpose.timeout) {
+            var purposeWriter = JSONWriter()
+            purposeWriter.purpose(purpose)
+            #expect(try JSONDecoder().decode(TimerPurpose.self, from: Data(purposeWriter.bytes)) == purpose)
+        }
+    }
+}
