@@ -6,7 +6,11 @@ public struct Decision: Hashable, Sendable {
     public var events: [WorkflowEvent] = []
     /// Side effects, to run only after `events` and the snapshot are committed.
     public var commands: [EngineCommand] = []
-    /// Attempts that are no longer in flight after this decision (their task rows are deleted).
+    /// Attempts waiting for an external executor, to persist as activity tasks (queue rows).
+    /// Attempts started on dispatch (in-process) need no row: the snapshot records them and
+    /// recovery re-dispatches them from it.
+    public var queuedTasks: [ActivityTask] = []
+    /// Queued attempts that are no longer in flight after this decision (their task rows are deleted).
     public var releasedTasks: [AttemptRef] = []
 
     /// An empty decision.
@@ -25,8 +29,8 @@ public struct Decision: Hashable, Sendable {
         commands.compactMap { if case .cancelTimer(_, let id) = $0 { return id } else { return nil } }
     }
 
-    /// Attempts to persist as activity tasks.
-    public var tasksToStore: [ActivityTask] {
+    /// Every attempt this decision dispatches.
+    public var dispatchedTasks: [ActivityTask] {
         commands.compactMap { if case .dispatch(let task) = $0 { return task } else { return nil } }
     }
 

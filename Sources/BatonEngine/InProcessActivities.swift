@@ -49,28 +49,28 @@ public final class InProcessActivities: ActivityDispatcher {
         let handler = handlers.withLock { $0[task.activity] }
         let context = ActivityContext(task: task, clock: clock, reporter: reporter)
         let key = task.idempotencyKey
-        let job = Task {
-            guard let handler else {
-                await reporter.fail(ActivityFailure(
-                    type: "ActivityNotRegistered", message: "no activity '\(task.activity)' is registered",
-                    nonRetryable: true))
-                return
+        // The task is registered under the lock it takes to unregister itself, so a fast job
+        // can never finish before its entry exists (no stale entries).
+        running.withLock { running in
+            running[key] = Task {
+                defer { _ = self.running.withLock { $0.removeValue(forKey: key) } }
+                guard let handler else {
+                    await reporter.fail(ActivityFailure(
+                        type: "ActivityNotRegistered", message: "no activity '\(task.activity)' is registered",
+                        nonRetryable: true))
+                    return
+                }
+                do {
+                    let output = try await handler(context)
+                    if !Task.isCancelled { await reporter.complete(output) }
+                } catch let failure as ActivityFailure {
+                    await reporter.fail(failure)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    await reporter.fail(ActivityFailure(type: String(describing: type(of: error)), message: String(describing: error)))
+                }
             }
-            do {
-                let output = try await handler(context)
-                if !Task.isCancelled { await reporter.complete(output) }
-            } catch let failure as ActivityFailure {
-                await reporter.fail(failure)
-            } catch is CancellationError {
-                return
-            } catch {
-                await reporter.fail(ActivityFailure(type: String(describing: type(of: error)), message: String(describing: error)))
-            }
-        }
-        running.withLock { $0[key] = job }
-        Task {
-            await job.value
-            _ = running.withLock { $0.removeValue(forKey: key) }
         }
     }
 

@@ -65,11 +65,12 @@ actor Shard {
             }
             return []
         }
-        var machine = machines[workflowID] ?? loaded
-        let decision = machine.decide(input, now: clock.now())
+        if machines[workflowID] == nil { machines[workflowID] = loaded }
+        // Decide in place: copying the machine out of the dictionary would make every decision
+        // copy the state's collections (copy-on-write).
+        let decision = machines[workflowID]!.decide(input, now: clock.now())
         guard !decision.events.isEmpty else { return [] }
-        machines[workflowID] = machine
-        return try await commit(machine, decision, isNew: false)
+        return try await commit(machines[workflowID]!, decision, isNew: false)
     }
 
     /// Puts a recovered open workflow into memory and returns the commands that restore its side effects.

@@ -119,6 +119,10 @@ public struct WorkflowMachine: Sendable {
             scheduledAt: stepState.scheduledAt ?? now)
     }
 
+    private func isStartedOnDispatch(_ step: String) -> Bool {
+        definition.step(step)?.activity.map(startsOnDispatch) ?? false
+    }
+
     private func isCurrent(_ step: String, _ attempt: Int) -> Bool {
         let stepState = state.step(step)
         return stepState.attempt == attempt && stepState.status.isInFlight && definition.step(step)?.activity != nil
@@ -143,13 +147,15 @@ public struct WorkflowMachine: Sendable {
         }
         let inFlightAfter = state.inFlightAttempts(definition: definition)
         for ref in inFlightBefore.sorted(by: { ($0.step, $0.attempt) < ($1.step, $1.attempt) }) where !inFlightAfter.contains(ref) {
-            decision.releasedTasks.append(ref)
+            if !isStartedOnDispatch(ref.step) { decision.releasedTasks.append(ref) }
             if ref != reported {
                 decision.commands.append(.cancelActivity(workflowID: state.workflowID, step: ref.step, attempt: ref.attempt))
             }
         }
         for ref in inFlightAfter where !inFlightBefore.contains(ref) {
-            if let task = task(for: ref) { decision.commands.append(.dispatch(task)) }
+            guard let task = task(for: ref) else { continue }
+            decision.commands.append(.dispatch(task))
+            if !isStartedOnDispatch(ref.step) { decision.queuedTasks.append(task) }
         }
         if wasRunning || decision.events.first.map({ if case .workflowStarted = $0.kind { true } else { false } }) == true,
             state.status.isClosed

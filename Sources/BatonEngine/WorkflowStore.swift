@@ -35,7 +35,7 @@ public struct WorkflowChange: Sendable {
     public var timersToStore: [DurableTimer]
     /// Timer ids to delete.
     public var timersToDelete: [String]
-    /// Activity tasks to insert.
+    /// Activity tasks to insert (attempts waiting for an external executor).
     public var tasksToStore: [ActivityTask]
     /// Activity tasks to delete.
     public var tasksToDelete: [AttemptRef]
@@ -48,7 +48,7 @@ public struct WorkflowChange: Sendable {
         events = decision.events
         timersToStore = decision.timersToStore
         timersToDelete = decision.timersToDelete
-        tasksToStore = decision.tasksToStore
+        tasksToStore = decision.queuedTasks
         tasksToDelete = decision.releasedTasks
     }
 }

@@ -37,6 +37,10 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         try connection.execute("PRAGMA journal_mode=WAL")
         try connection.execute("PRAGMA synchronous=\(durability == .full ? "FULL" : "NORMAL")")
         try connection.execute("PRAGMA temp_store=MEMORY")
+        // 64 MiB page cache: hot index pages of events/workflows stay in memory instead of pread()s.
+        try connection.execute("PRAGMA cache_size=-65536")
+        // Checkpoint every ~16 MiB of WAL instead of ~4 MiB: fewer, larger copies into the main file.
+        try connection.execute("PRAGMA wal_autocheckpoint=4000")
     }
 
     /// Commits what is queued and stops the writer. Further commits fail with `.unavailable`.

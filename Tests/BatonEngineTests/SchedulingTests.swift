@@ -134,4 +134,20 @@ import Testing
         sim.send(.signal(name: "s", payload: nil, requestID: nil))
         #expect(sim.history.count == closed)
     }
+
+    @Test func onlyAttemptsWaitingForExternalExecutorsBecomeTaskRows() throws {
+        let definition = try DefinitionParser.parse("name: q\nsteps:\n  a: { activity: local }\n  b: { activity: remote, depends_on: [a] }\n")
+        var (machine, first) = WorkflowMachine.start(
+            workflowID: "wf", definition: definition, version: 1, input: nil, now: t0, startsOnDispatch: { $0 == "local" })
+        #expect(first.dispatchedTasks.map(\.step) == ["a"])
+        #expect(first.queuedTasks.isEmpty)
+        let second = machine.decide(.activityCompleted(step: "a", attempt: 1, output: 1), now: t0)
+        #expect(second.releasedTasks.isEmpty)
+        #expect(second.queuedTasks.map(\.idempotencyKey) == ["wf/b/1"])
+        #expect(machine.state.step("b").status == .scheduled)
+        let third = machine.decide(.activityCompleted(step: "b", attempt: 1, output: 2), now: t0)
+        #expect(third.releasedTasks == [AttemptRef(step: "b", attempt: 1)])
+        #expect(!third.commands.contains { if case .cancelActivity = $0 { true } else { false } })
+        #expect(machine.state.status == .completed)
+    }
 }

@@ -90,10 +90,12 @@ let threeStepSource = """
         defer { temp.cleanup() }
         let store = try SQLiteWorkflowStore(path: temp.path)
         let definition = try DefinitionParser.parse(threeStepSource)
-        let (machine, decision) = WorkflowMachine.start(workflowID: "w1", definition: definition, version: 1, input: 1, now: .epoch)
+        let (machine, decision) = WorkflowMachine.start(
+            workflowID: "w1", definition: definition, version: 1, input: 1, now: .epoch, startsOnDispatch: { _ in false })
         try await store.commit(WorkflowChange(state: machine.state, decision: decision, isNew: true))
         let duplicate = Task { try await store.commit(WorkflowChange(state: machine.state, decision: decision, isNew: true)) }
-        let (other, otherDecision) = WorkflowMachine.start(workflowID: "w2", definition: definition, version: 1, input: 2, now: .epoch)
+        let (other, otherDecision) = WorkflowMachine.start(
+            workflowID: "w2", definition: definition, version: 1, input: 2, now: .epoch, startsOnDispatch: { _ in false })
         let fine = Task { try await store.commit(WorkflowChange(state: other.state, decision: otherDecision, isNew: true)) }
         await #expect(throws: BatonError.self) { try await duplicate.value }
         try await fine.value
