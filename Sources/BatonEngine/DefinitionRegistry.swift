@@ -1,4 +1,5 @@
 import BatonCore
+import Synchronization
 
 /// A definition name and version: what a workflow run is pinned to.
 public struct DefinitionRef: Hashable, Sendable, Codable, CustomStringConvertible {
@@ -29,6 +30,13 @@ public actor DefinitionRegistry {
     private let store: any WorkflowStore
     private var compiled: [DefinitionRef: WorkflowDefinition] = [:]
     private var versions: [String: [DefinitionRecord]] = [:]
+    private let published = Mutex<Published>(Published())
+
+    /// Compiled definitions readable without an actor hop (the hot path of starting workflows).
+    private struct Published {
+        var definitions: [DefinitionRef: WorkflowDefinition] = [:]
+        var latest: [String: Int] = [:]
+    }
 
     /// Creates a registry over `store`.
     public init(store: any WorkflowStore) {
@@ -65,6 +73,7 @@ public actor DefinitionRegistry {
         versions[definition.name, default: []].append(record)
         let ref = DefinitionRef(name: definition.name, version: version)
         compiled[ref] = definition
+        publish(ref, definition, latest: version)
         return ref
     }
 
@@ -80,9 +89,28 @@ public actor DefinitionRegistry {
         do {
             let definition = try DefinitionParser.parse(record.source)
             compiled[ref] = definition
+            publish(ref, definition, latest: all.last?.version ?? record.version)
             return (definition, record.version)
         } catch {
             throw BatonError(.internal, "stored definition \(ref) no longer parses", cause: error)
+        }
+    }
+
+    /// The definition `name` at `version` (latest when `nil`) if it was already compiled, without
+    /// suspending. Returns `nil` when the registry has to consult the store (use ``definition(named:version:)``).
+    public nonisolated func cachedDefinition(named name: String, version: Int?) -> (WorkflowDefinition, Int)? {
+        published.withLock { published in
+            guard let wanted = version ?? published.latest[name],
+                let definition = published.definitions[DefinitionRef(name: name, version: wanted)]
+            else { return nil }
+            return (definition, wanted)
+        }
+    }
+
+    private func publish(_ ref: DefinitionRef, _ definition: WorkflowDefinition, latest: Int) {
+        published.withLock { published in
+            published.definitions[ref] = definition
+            if latest >= published.latest[ref.name] ?? 0 { published.latest[ref.name] = latest }
         }
     }
 

@@ -92,7 +92,12 @@ public final class WorkflowRuntime: Sendable {
         policy: IDReusePolicy = .returnExisting
     ) async throws(BatonError) -> String {
         try checkOpen()
-        let (definition, pinned) = try await registry.definition(named: name, version: version)
+        let (definition, pinned): (WorkflowDefinition, Int)
+        if let cached = registry.cachedDefinition(named: name, version: version) {
+            (definition, pinned) = cached
+        } else {
+            (definition, pinned) = try await registry.definition(named: name, version: version)
+        }
         let id = workflowID ?? "\(idPrefix)-\(counter.wrappingAdd(1, ordering: .relaxed).newValue)"
         if id.isEmpty || id.contains("/") {
             throw BatonError(.invalidArgument, "workflow_id must be non-empty and contain no '/'")

@@ -45,6 +45,9 @@ func eventually(_ condition: () async -> Bool) async {
         let back = try await runtime.register(source: threeStep)
         let versions: [Int] = [v1.version, again.version, v2.version, back.version]
         #expect(versions == [1, 1, 2, 1])
+        #expect(runtime.registry.cachedDefinition(named: "three", version: nil)?.1 == 2)
+        #expect(runtime.registry.cachedDefinition(named: "three", version: 1)?.0.steps.first?.activity == "builtin.echo")
+        #expect(runtime.registry.cachedDefinition(named: "other", version: nil) == nil)
         let pinned = try await runtime.startWorkflow("three", version: 1, input: ["n": 1])
         #expect(try await runtime.describe(pinned).definition == DefinitionRef(name: "three", version: 1))
         let latest = try await runtime.startWorkflow("three", input: ["n": 1])

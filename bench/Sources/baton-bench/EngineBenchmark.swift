@@ -22,9 +22,9 @@ struct EngineBenchmark {
 
     init(_ arguments: Arguments) {
         workflows = arguments.int("workflows", default: 20_000)
-        concurrency = arguments.int("concurrency", default: 2_000)
+        concurrency = arguments.int("concurrency", default: 1_000)
         durability = Durability(rawValue: arguments.string("durability", default: "full")) ?? .full
-        shards = arguments.int("shards", default: 4)
+        shards = arguments.int("shards", default: ProcessInfo.processInfo.activeProcessorCount)
         path = arguments.string("db", default: "").isEmpty ? nil : arguments.string("db", default: "")
     }
 
