@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "BatonServer",
             dependencies: [
-                "BatonRPC", "BatonProto", "BatonHTTP2",
+                "BatonRPC", "BatonProto", "BatonHTTP2", "BatonCore", "BatonEngine", "BatonStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
