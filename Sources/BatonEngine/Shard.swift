@@ -43,7 +43,7 @@ actor Shard {
             workflowID: workflowID, definition: definition, version: version, input: input, now: clock.now(),
             startsOnDispatch: startsOnDispatch)
         machines[workflowID] = machine
-        return try await commit(machine, decision, isNew: true)
+        return try await commit(workflowID, machine.state, decision, isNew: true)
     }
 
     private func existing(_ workflowID: String, policy: IDReusePolicy) throws(BatonError) -> [EngineCommand]? {
@@ -56,7 +56,7 @@ actor Shard {
     /// Decides on `input` for `workflowID` and commits. Throws `.notFound` for unknown workflows and
     /// `.failedPrecondition` for closed ones when `requireOpen` is set.
     func handle(_ workflowID: String, _ input: WorkflowInput, requireOpen: Bool) async throws(BatonError) -> [EngineCommand] {
-        guard let loaded = try await machine(for: workflowID) else {
+        guard try await ensureLoaded(workflowID) else {
             if requireOpen {
                 if try await store.loadWorkflow(workflowID) == nil {
                     throw BatonError(.notFound, "no workflow '\(workflowID)'")
@@ -65,12 +65,11 @@ actor Shard {
             }
             return []
         }
-        if machines[workflowID] == nil { machines[workflowID] = loaded }
         // Decide in place: copying the machine out of the dictionary would make every decision
         // copy the state's collections (copy-on-write).
         let decision = machines[workflowID]!.decide(input, now: clock.now())
         guard !decision.events.isEmpty else { return [] }
-        return try await commit(machines[workflowID]!, decision, isNew: false)
+        return try await commit(workflowID, machines[workflowID]!.state, decision, isNew: false)
     }
 
     /// Puts a recovered open workflow into memory and returns the commands that restore its side effects.
@@ -88,42 +87,44 @@ actor Shard {
 
     /// Suspends until the workflow is closed and returns its final state.
     func awaitClosed(_ workflowID: String) async throws(BatonError) -> WorkflowState {
-        guard let machine = try await machine(for: workflowID) else {
+        guard try await ensureLoaded(workflowID), let state = machines[workflowID]?.state else {
             guard let stored = try await store.loadWorkflow(workflowID) else {
                 throw BatonError(.notFound, "no workflow '\(workflowID)'")
             }
             return stored.state
         }
-        if machine.state.status.isClosed { return machine.state }
+        if state.status.isClosed { return state }
         return await withCheckedContinuation { continuation in
             waiters[workflowID, default: []].append(continuation)
         }
     }
 
-    private func machine(for workflowID: String) async throws(BatonError) -> WorkflowMachine? {
-        if let machine = machines[workflowID] { return machine }
-        guard let stored = try await store.loadWorkflow(workflowID) else { return nil }
-        if let machine = machines[workflowID] { return machine }
-        guard !stored.state.status.isClosed else { return nil }
+    /// Makes sure an open workflow is in memory (loading its snapshot on a miss). False when it does
+    /// not exist or is closed. Never copies a cached machine (copies would defeat in-place decisions).
+    private func ensureLoaded(_ workflowID: String) async throws(BatonError) -> Bool {
+        if machines[workflowID] != nil { return true }
+        guard let stored = try await store.loadWorkflow(workflowID) else { return false }
+        if machines[workflowID] != nil { return true }
+        guard !stored.state.status.isClosed else { return false }
         let (definition, _) = try await registry.definition(
             named: stored.state.definitionName, version: stored.state.definitionVersion)
-        if let machine = machines[workflowID] { return machine }
-        let machine = WorkflowMachine(definition: definition, state: stored.state, startsOnDispatch: startsOnDispatch)
-        machines[workflowID] = machine
-        return machine
+        if machines[workflowID] != nil { return true }
+        machines[workflowID] = WorkflowMachine(definition: definition, state: stored.state, startsOnDispatch: startsOnDispatch)
+        return true
     }
 
-    private func commit(_ machine: WorkflowMachine, _ decision: Decision, isNew: Bool) async throws(BatonError) -> [EngineCommand] {
-        let workflowID = machine.state.workflowID
+    private func commit(
+        _ workflowID: String, _ state: WorkflowState, _ decision: Decision, isNew: Bool
+    ) async throws(BatonError) -> [EngineCommand] {
         do {
-            try await store.commit(WorkflowChange(state: machine.state, decision: decision, isNew: isNew), isolation: self)
+            try await store.commit(WorkflowChange(state: state, decision: decision, isNew: isNew), isolation: self)
         } catch {
             machines[workflowID] = nil
             throw error
         }
         if decision.closedStatus != nil {
             machines[workflowID] = nil
-            for waiter in waiters.removeValue(forKey: workflowID) ?? [] { waiter.resume(returning: machine.state) }
+            for waiter in waiters.removeValue(forKey: workflowID) ?? [] { waiter.resume(returning: state) }
         }
         return decision.commands
     }
