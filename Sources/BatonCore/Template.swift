@@ -154,11 +154,3 @@ public indirect enum Template: Hashable, Sendable {
         }
     }
 }
-
-/// An expression error inside a template, with the path (keys/indexes) to the offending string.
-public struct TemplateError: Error, Hashable, Sendable {
-    /// Path from the template root to the string holding the bad expression.
-    public var path: [String]
-    /// The expression error.
-    public var error: ExpressionError
-}

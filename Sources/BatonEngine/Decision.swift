@@ -34,24 +34,9 @@ public struct Decision: Hashable, Sendable {
         commands.compactMap { if case .dispatch(let task) = $0 { return task } else { return nil } }
     }
 
-
     /// The status when this decision closed the workflow.
     public var closedStatus: WorkflowStatus? {
         for command in commands { if case .workflowClosed(_, let status) = command { return status } }
         return nil
-    }
-}
-
-/// Names one attempt of one step.
-public struct AttemptRef: Hashable, Sendable, Codable {
-    /// The step.
-    public var step: String
-    /// The attempt number.
-    public var attempt: Int
-
-    /// Creates a reference.
-    public init(step: String, attempt: Int) {
-        self.step = step
-        self.attempt = attempt
     }
 }

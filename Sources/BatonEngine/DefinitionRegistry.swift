@@ -1,23 +1,6 @@
 import BatonCore
 import Synchronization
 
-/// A definition name and version: what a workflow run is pinned to.
-public struct DefinitionRef: Hashable, Sendable, Codable, CustomStringConvertible {
-    /// Definition name.
-    public var name: String
-    /// Version, from 1.
-    public var version: Int
-
-    /// Creates a reference.
-    public init(name: String, version: Int) {
-        self.name = name
-        self.version = version
-    }
-
-    /// `name@version`.
-    public var description: String { "\(name)@\(version)" }
-}
-
 /// Versioned definitions, persisted in the store: registering the same content again returns its
 /// existing version; changed content under the same name becomes the next version.
 ///
