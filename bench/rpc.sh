@@ -115,7 +115,8 @@ bench_one() {  # name port -> sets $rps
 echo "rpc: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); request $(stat -c %s "$body") bytes framed, response_size $SIZE" >&2
 
 # ---- Baton
-start_server baton "$out/baton.log" "$baton_bin" server --listen 127.0.0.1:0 --enable-test-service
+rm -rf "$out/baton-data"
+start_server baton "$out/baton.log" "$baton_bin" server --listen 127.0.0.1:0 --enable-test-service --data "$out/baton-data"
 baton_port=$port; baton_pid=${pids[-1]}
 bench_one baton "$baton_port"; baton_rps=$rps
 kill -TERM "$baton_pid"; wait "$baton_pid" || echo "rpc: note: baton exited $? after SIGTERM" >&2

@@ -1,5 +1,8 @@
+import BatonCore
+import BatonEngine
 import BatonProto
 import BatonRPC
+import BatonStore
 import Foundation
 import Logging
 import NIOCore
@@ -17,14 +20,18 @@ public final class ServerApplication: Sendable {
     private let server: RPCServer
     /// Serving status per service (NOT_SERVING once shutdown begins).
     public let health: HealthStatusBoard
+    /// The workflow engine.
+    public let runtime: WorkflowRuntime
     private let configuration: ServerConfiguration
 
     /// The bound port.
     public var port: Int { server.port }
 
-    private init(server: RPCServer, health: HealthStatusBoard, configuration: ServerConfiguration) {
+    private init(server: RPCServer, health: HealthStatusBoard, runtime: WorkflowRuntime,
+                 configuration: ServerConfiguration) {
         self.server = server
         self.health = health
+        self.runtime = runtime
         self.configuration = configuration
     }
 
@@ -32,7 +39,10 @@ public final class ServerApplication: Sendable {
     public static func start(_ configuration: ServerConfiguration, group: any EventLoopGroup,
                              logger: Logger = Logger(label: "baton")) async throws(ServerError) -> ServerApplication {
         let health = HealthStatusBoard()
+        let runtime = try await openRuntime(configuration, logger: logger)
         var router = RPCRouter()
+        WorkflowService(runtime: runtime).register(into: &router)
+        health.set(WorkflowService.name, .serving)
         if configuration.enableTestService {
             InteropTestService.register(into: &router)
             health.set(InteropTestService.name, .serving)
@@ -57,13 +67,40 @@ public final class ServerApplication: Sendable {
             server = try await RPCServer.start(host: configuration.listen.host, port: configuration.listen.port,
                                                configuration: RPCServerConfiguration(router: router), group: group)
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            await runtime.close()
             throw ServerError(.bindFailed, "cannot listen on \(configuration.listen): the address is already in use "
                               + "(another baton? pick a free port with --listen HOST:PORT)", cause: error)
         } catch {
+            await runtime.close()
             throw ServerError(.bindFailed, "cannot listen on \(configuration.listen): \(error)", cause: error)
         }
         logger.info("API listening", metadata: ["address": "\(configuration.listen.host):\(server.port)"])
-        return ServerApplication(server: server, health: health, configuration: configuration)
+        return ServerApplication(server: server, health: health, runtime: runtime, configuration: configuration)
+    }
+
+    private static func openRuntime(_ configuration: ServerConfiguration, logger: Logger) async throws(ServerError)
+        -> WorkflowRuntime {
+        let clock = SystemClock(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        guard let directory = configuration.dataDirectory else {
+            let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: clock)
+            do { try await runtime.recover() } catch {
+                throw ServerError(.invalidConfiguration, "the in-memory engine failed to start: \(error)", cause: error)
+            }
+            return runtime
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ServerError(.invalidConfiguration, "cannot create the data directory '\(directory)': \(error)", cause: error)
+        }
+        let path = (directory as NSString).appendingPathComponent("baton.sqlite")
+        do {
+            let runtime = try await WorkflowRuntime.open(path: path, durability: configuration.durability, clock: clock)
+            logger.info("history store open", metadata: ["path": "\(path)", "durability": "\(configuration.durability)"])
+            return runtime
+        } catch {
+            throw ServerError(.invalidConfiguration, "cannot open the history store '\(path)': \(error.message)", cause: error)
+        }
     }
 
     /// Graceful shutdown: every service turns NOT_SERVING, new calls are refused (GOAWAY), in-flight
@@ -71,6 +108,7 @@ public final class ServerApplication: Sendable {
     public func shutdown() async {
         health.setAllNotServing()
         await server.shutdownGracefully(timeout: configuration.shutdownGracePeriod)
+        await runtime.close()
     }
 
     /// Closes every connection at once (a second shutdown signal).

@@ -1,3 +1,5 @@
+import BatonStore
+
 /// How `baton server` runs.
 public struct ServerConfiguration: Sendable {
     /// Where the API listens.
@@ -6,6 +8,12 @@ public struct ServerConfiguration: Sendable {
     public var enableTestService = false
     /// How long a graceful shutdown lets in-flight calls run before closing them.
     public var shutdownGracePeriod: Duration = .seconds(10)
+    /// The directory holding the SQLite history (`baton.sqlite`). `nil` keeps everything in memory
+    /// (tests only: nothing survives a restart).
+    public var dataDirectory: String?
+    /// `full` (default: an acknowledged call survives power loss) or `normal` (faster; a power loss
+    /// may lose the last acknowledged calls, a process crash loses nothing).
+    public var durability: Durability = .full
 
     /// The defaults.
     public init() {}

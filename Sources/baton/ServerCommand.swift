@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonServer
+import BatonStore
 import Dispatch
 import Foundation
 import Logging
@@ -21,6 +22,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds in-flight calls get to finish on shutdown.")
     var shutdownGrace: Int = 10
 
+    @Option(name: .long, help: "Directory of the SQLite history (created if missing).")
+    var data: String = ProcessInfo.processInfo.environment["BATON_DATA"] ?? ".baton"
+
+    @Option(name: .long, help: "full (an acknowledged call survives power loss) or normal (faster).")
+    var durability: String = "full"
+
     func run() async throws {
         var configuration = ServerConfiguration()
         do {
@@ -29,6 +36,12 @@ struct ServerCommand: AsyncParsableCommand {
             throw ValidationError("--listen: \(error.message)")
         }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds") }
+        guard let durabilityLevel = Durability(rawValue: durability) else {
+            throw ValidationError("--durability must be full or normal, got '\(durability)'")
+        }
+        guard !data.isEmpty else { throw ValidationError("--data must name a directory") }
+        configuration.dataDirectory = data
+        configuration.durability = durabilityLevel
         configuration.enableTestService = enableTestService
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
 

@@ -38,7 +38,8 @@ class Server:
             pytest.fail(f"server binary {binary} is missing: build it first (`swift build`), "
                         f"or set BATON_BIN", pytrace=False)
         self.stderr_file = tempfile.TemporaryFile()
-        self.args = [str(binary), "server", "--listen", "127.0.0.1:0", *extra_args]
+        self.data_dir = tempfile.mkdtemp(prefix="baton-e2e-")
+        self.args = [str(binary), "server", "--listen", "127.0.0.1:0", "--data", self.data_dir, *extra_args]
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.stderr_file)
         self.stdout_lines = []

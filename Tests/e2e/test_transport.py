@@ -4,6 +4,7 @@ server-side deadlines, Trailers-Only errors, PING, startup and shutdown."""
 import http.client
 import signal
 import socket
+import tempfile
 import subprocess
 import threading
 import time
@@ -237,7 +238,8 @@ def test_port_taken_exits_nonzero_with_message():
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        proc = subprocess.run([str(binary), "server", "--listen", f"127.0.0.1:{port}"],
+        proc = subprocess.run([str(binary), "server", "--listen", f"127.0.0.1:{port}",
+                               "--data", tempfile.mkdtemp(prefix="baton-e2e-")],
                               capture_output=True, text=True, timeout=30)
     assert proc.returncode != 0, f"exit 0 with port {port} taken; stdout={proc.stdout!r}"
     assert "listening on" not in proc.stdout, proc.stdout

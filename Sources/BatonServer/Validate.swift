@@ -1,0 +1,26 @@
+import BatonRPC
+
+/// Checks of request fields; each error names the field and says what a valid value looks like.
+enum Validate {
+    /// A definition, signal or query name: 1–200 characters, no control characters.
+    static func name(_ value: String, field: String) throws(RPCError) {
+        guard !value.isEmpty else { throw RPCError(code: .invalidArgument, message: "\(field): must not be empty") }
+        guard value.count <= 200 else {
+            throw RPCError(code: .invalidArgument, message: "\(field): at most 200 characters (got \(value.count))")
+        }
+        guard value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw RPCError(code: .invalidArgument, message: "\(field): must not contain control characters")
+        }
+    }
+
+    /// A workflow id: 1–200 printable ASCII characters, no '/'.
+    static func workflowID(_ value: String, field: String = "workflow_id") throws(RPCError) {
+        guard !value.isEmpty else { throw RPCError(code: .invalidArgument, message: "\(field): must not be empty") }
+        guard value.utf8.count <= 200,
+              value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E && $0 != UInt8(ascii: "/") })
+        else {
+            throw RPCError(code: .invalidArgument,
+                           message: "\(field): '\(value.prefix(60))' must be 1-200 printable ASCII characters without spaces or '/'")
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import BatonCore
+import Foundation
+import BatonEngine
+import BatonProto
+import BatonRPC
+import SwiftProtobuf
+
+/// `baton.v1.WorkflowService` over a `WorkflowRuntime`: validates each request (errors name the
+/// field), calls the engine, and maps domain errors to gRPC statuses in one place.
+struct WorkflowService: Sendable {
+    /// The service's fully-qualified name.
+    static let name = "baton.v1.WorkflowService"
+
+    let runtime: WorkflowRuntime
+
+    /// Registers every method of the service.
+    func register(into router: inout RPCRouter) {
+        let path = { (method: String) in "/\(Self.name)/\(method)" }
+        router.register(path("RegisterDefinition"), .unary(registerDefinition))
+        router.register(path("GetDefinition"), .unary(getDefinition))
+        router.register(path("StartWorkflow"), .unary(startWorkflow))
+        router.register(path("Signal"), .unary(signal))
+        router.register(path("DescribeWorkflow"), .unary(describeWorkflow))
+        router.register(path("GetHistory"), .unary(getHistory))
+        router.register(path("CancelWorkflow"), .unary(cancelWorkflow))
+        router.register(path("TerminateWorkflow"), .unary(terminateWorkflow))
+    }
+
+    // MARK: - Definitions
+
+    func registerDefinition(_ request: Baton_V1_RegisterDefinitionRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_RegisterDefinitionResponse {
+        let source: String
+        switch request.definition {
+        case .source(let text):
+            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw RPCError(code: .invalidArgument, message: "source: the definition text is empty")
+            }
+            source = text
+        case .structured(let object):
+            source = JSONValue(proto: object).canonicalText
+        case nil:
+            throw RPCError(code: .invalidArgument, message: "definition: give either source (YAML/JSON text) or structured")
+        }
+        let ref = try await mappingErrors { try await runtime.register(source: source) }
+        return .with {
+            $0.definition = .with { $0.name = ref.name; $0.version = Int32(ref.version) }
+            $0.created = true
+        }
+    }
+
+    func getDefinition(_ request: Baton_V1_GetDefinitionRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_GetDefinitionResponse {
+        try Validate.name(request.name, field: "name")
+        guard request.version >= 0 else {
+            throw RPCError(code: .invalidArgument, message: "version: must be 0 (latest) or a positive version")
+        }
+        let records = try await mappingErrors { try await runtime.registry.records(request.name) }
+        let wanted = request.version == 0 ? records.last : records.first { $0.version == Int(request.version) }
+        guard let record = wanted else {
+            let what = request.version == 0 ? "'\(request.name)'" : "'\(request.name)' version \(request.version)"
+            throw RPCError(code: .notFound, message: "no definition \(what)")
+        }
+        return .with {
+            $0.definition = .with { $0.name = record.name; $0.version = Int32(record.version) }
+            $0.source = record.source
+            $0.createTime = record.createdAt.proto
+        }
+    }
+
+    // MARK: - Runs
+
+    func startWorkflow(_ request: Baton_V1_StartWorkflowRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_StartWorkflowResponse {
+        try Validate.name(request.definition, field: "definition")
+        if !request.workflowID.isEmpty { try Validate.workflowID(request.workflowID) }
+        guard request.version >= 0 else {
+            throw RPCError(code: .invalidArgument, message: "version: must be 0 (latest) or a positive version")
+        }
+        let policy: IDReusePolicy
+        switch request.idReusePolicy {
+        case .reject: policy = .reject
+        case .unspecified, .returnExisting, .allowAfterClose: policy = .returnExisting
+        case .UNRECOGNIZED(let value):
+            throw RPCError(code: .invalidArgument, message: "id_reuse_policy: unknown value \(value)")
+        }
+        let input = request.hasInput ? JSONValue(proto: request.input) : .null
+        let id = try await mappingErrors {
+            try await runtime.startWorkflow(
+                request.definition, version: request.version == 0 ? nil : Int(request.version),
+                workflowID: request.workflowID.isEmpty ? nil : request.workflowID, input: input, policy: policy)
+        }
+        let description = try await mappingErrors { try await runtime.describe(id) }
+        return .with {
+            $0.workflowID = id
+            $0.started = true
+            $0.definition = .with {
+                $0.name = description.definition.name
+                $0.version = Int32(description.definition.version)
+            }
+        }
+    }
+
+    func signal(_ request: Baton_V1_SignalRequest, _ context: ServerCallContext) async throws -> Baton_V1_SignalResponse {
+        try Validate.workflowID(request.workflowID)
+        try Validate.name(request.name, field: "name")
+        let payload = request.hasPayload ? JSONValue(proto: request.payload) : .null
+        try await mappingErrors {
+            try await runtime.signal(request.workflowID, name: request.name, payload: payload,
+                                     requestID: request.requestID.isEmpty ? nil : request.requestID)
+        }
+        return .with { $0.accepted = true }
+    }
+
+    func describeWorkflow(_ request: Baton_V1_DescribeWorkflowRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_DescribeWorkflowResponse {
+        try Validate.workflowID(request.workflowID)
+        let description = try await mappingErrors { try await runtime.describe(request.workflowID) }
+        let definition = try? await runtime.registry.definition(
+            named: description.definition.name, version: description.definition.version).0
+        return .with { $0.workflow = description.state.protoDescription(definition: definition) }
+    }
+
+    func getHistory(_ request: Baton_V1_GetHistoryRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_GetHistoryResponse {
+        try Validate.workflowID(request.workflowID)
+        guard (0...1000).contains(request.pageSize) else {
+            throw RPCError(code: .invalidArgument, message: "page_size: must be between 1 and 1000 (0: default 100)")
+        }
+        let pageSize = request.pageSize == 0 ? 100 : Int(request.pageSize)
+        let after = try PageToken.decodeEventID(request.pageToken, workflowID: request.workflowID)
+        let description = try await mappingErrors { try await runtime.describe(request.workflowID) }
+        var events = try await mappingErrors {
+            try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize)
+        }
+        if events.isEmpty, !description.status.isClosed, request.hasWait {
+            let wait = request.wait
+            let deadline = ContinuousClock.now + .seconds(wait.seconds) + .nanoseconds(wait.nanos)
+            let limit = context.deadline.map { min($0, deadline) } ?? deadline
+            while events.isEmpty, ContinuousClock.now < limit {
+                try await Task.sleep(for: .milliseconds(50))
+                events = try await mappingErrors {
+                    try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize)
+                }
+            }
+        }
+        let last = events.last?.id ?? after
+        let closed = try await mappingErrors { try await runtime.describe(request.workflowID) }
+        let finished = closed.status.isClosed && last >= closed.state.lastEventID
+        return .with {
+            $0.events = events.map(\.proto)
+            $0.nextPageToken = finished ? "" : PageToken.encode(eventID: last, workflowID: request.workflowID)
+        }
+    }
+
+    func cancelWorkflow(_ request: Baton_V1_CancelWorkflowRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_CancelWorkflowResponse {
+        try Validate.workflowID(request.workflowID)
+        try await mappingErrors {
+            try await runtime.cancel(request.workflowID, reason: request.reason.isEmpty ? "cancelled via API" : request.reason)
+        }
+        return .init()
+    }
+
+    func terminateWorkflow(_ request: Baton_V1_TerminateWorkflowRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_TerminateWorkflowResponse {
+        try Validate.workflowID(request.workflowID)
+        try await mappingErrors {
+            try await runtime.terminate(request.workflowID,
+                                        reason: request.reason.isEmpty ? "terminated via API" : request.reason)
+        }
+        return .init()
+    }
+}
