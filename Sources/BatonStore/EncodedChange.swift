@@ -1,7 +1,9 @@
 import BatonCore
 import BatonEngine
 
-/// A ``WorkflowChange`` with its blobs encoded on the caller's thread, so the writer thread only does SQL.
+/// A ``WorkflowChange`` with its events encoded on the caller's thread. The snapshot is encoded by
+/// the writer, and only for the last change of a workflow in a transaction (earlier ones are
+/// superseded within the same atomic commit, so writing them would be wasted work).
 struct EncodedChange: Sendable {
     struct EventRow: Sendable {
         var id: Int64
@@ -19,7 +21,7 @@ struct EncodedChange: Sendable {
     let closedAt: Int64?
     let lastEventID: Int64
     let expectedLastEventID: Int64
-    let snapshot: [UInt8]
+    let state: WorkflowState
     let events: [EventRow]
     let timersToStore: [DurableTimer]
     let timersToDelete: [String]
@@ -38,7 +40,7 @@ struct EncodedChange: Sendable {
         closedAt = state.closedAt?.millisecondsSinceEpoch
         lastEventID = state.lastEventID
         expectedLastEventID = (change.events.first?.id ?? state.lastEventID + 1) - 1
-        snapshot = try SnapshotCodec.encode(state)
+        self.state = state
         var events: [EventRow] = []
         var signals: [(String, Int64)] = []
         events.reserveCapacity(change.events.count)
@@ -56,9 +58,19 @@ struct EncodedChange: Sendable {
         tasksToDelete = change.tasksToDelete
     }
 
-    func write(to connection: SQLiteConnection) throws(BatonError) {
+    func write(to connection: SQLiteConnection, context: GroupCommitWriter.JobContext) throws(BatonError) {
         let closed: SQLiteConnection.Value = closedAt.map { .integer($0) } ?? .null
-        if isNew {
+        if let previous = context.batch.lastWrittenEventIDs[workflowID], previous != expectedLastEventID {
+            throw BatonError(.internal, "change of '\(workflowID)' does not continue at event \(previous + 1)")
+        }
+        context.batch.lastWrittenEventIDs[workflowID] = lastEventID
+        let rowEventID = context.batch.rowEventIDs[workflowID] ?? expectedLastEventID
+        if !isNew, !context.isLastForKey {
+            // Superseded by a later change of this workflow in this transaction; that change
+            // writes the snapshot and checks the row still holds `rowEventID`.
+            context.batch.rowEventIDs[workflowID] = rowEventID
+        } else if isNew {
+            let snapshot = try SnapshotCodec.encode(state)
             do {
                 try connection.run(
                     """
@@ -73,13 +85,16 @@ struct EncodedChange: Sendable {
                 }
                 throw error
             }
+            context.batch.rowEventIDs[workflowID] = lastEventID
         } else {
+            let snapshot = try SnapshotCodec.encode(state)
             let changed = try connection.run(
                 "UPDATE workflows SET status = ?, closed_at = ?, last_event_id = ?, snapshot = ? WHERE id = ? AND last_event_id = ?",
-                [.text(status), closed, .integer(lastEventID), .blob(snapshot), .text(workflowID), .integer(expectedLastEventID)])
+                [.text(status), closed, .integer(lastEventID), .blob(snapshot), .text(workflowID), .integer(rowEventID)])
             guard changed == 1 else {
-                throw BatonError(.internal, "workflow '\(workflowID)' is not at event \(expectedLastEventID); change rejected")
+                throw BatonError(.internal, "workflow '\(workflowID)' is not at event \(rowEventID); change rejected")
             }
+            context.batch.rowEventIDs[workflowID] = lastEventID
         }
         for event in events {
             try connection.run(

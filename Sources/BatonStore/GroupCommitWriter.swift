@@ -4,10 +4,28 @@ import Foundation
 /// The single writer: a dedicated thread that drains queued jobs and commits as many as are
 /// waiting in one transaction (group commit). Each caller resumes after the commit that holds its job.
 /// When a batch fails, its jobs are retried one by one so one bad job does not fail its neighbours.
+///
+/// Jobs may carry a coalescing key (a workflow id): a job learns whether a later job with the same
+/// key is in the same transaction, so per-workflow rows (the snapshot) are written once per batch.
 final class GroupCommitWriter: @unchecked Sendable {
-    typealias Job = (SQLiteConnection) throws(BatonError) -> Void
+    typealias Job = (SQLiteConnection, JobContext) throws(BatonError) -> Void
+
+    /// What a job knows about its batch.
+    struct JobContext {
+        /// True when no later job in this transaction has the same coalescing key.
+        var isLastForKey: Bool
+        /// State shared by the jobs of one transaction.
+        var batch: BatchState
+    }
+
+    /// Per-transaction scratch state (e.g. the `last_event_id` each touched workflow row holds).
+    final class BatchState {
+        var rowEventIDs: [String: Int64] = [:]
+        var lastWrittenEventIDs: [String: Int64] = [:]
+    }
 
     private struct Pending {
+        var key: String?
         var job: Job
         var continuation: CheckedContinuation<Void, any Error>
     }
@@ -31,7 +49,7 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Queues `job` (synchronously, on the caller's isolation, so queue order is call order) and
     /// returns once it is committed.
-    func submit(isolation: isolated (any Actor)? = #isolation, _ job: @escaping Job) async throws(BatonError) {
+    func submit(isolation: isolated (any Actor)? = #isolation, key: String? = nil, _ job: @escaping Job) async throws(BatonError) {
         do {
             try await withCheckedThrowingContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, any Error>) in
                 condition.lock()
@@ -40,7 +58,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                     continuation.resume(throwing: BatonError(.unavailable, "the store is closed"))
                     return
                 }
-                queue.append(Pending(job: job, continuation: continuation))
+                queue.append(Pending(key: key, job: job, continuation: continuation))
                 condition.signal()
                 condition.unlock()
             }
@@ -86,9 +104,17 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func commit(_ batch: [Pending]) {
+        var lastIndex: [String: Int] = [:]
+        for (index, pending) in batch.enumerated() {
+            if let key = pending.key { lastIndex[key] = index }
+        }
         do {
             try connection.transaction { connection throws(BatonError) in
-                for pending in batch { try pending.job(connection) }
+                let state = BatchState()
+                for (index, pending) in batch.enumerated() {
+                    let isLast = pending.key.map { lastIndex[$0] == index } ?? true
+                    try pending.job(connection, JobContext(isLastForKey: isLast, batch: state))
+                }
             }
             record(batches: 1, jobs: batch.count)
             for pending in batch { pending.continuation.resume() }
@@ -99,7 +125,9 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
             for pending in batch {
                 do {
-                    try connection.transaction { connection throws(BatonError) in try pending.job(connection) }
+                    try connection.transaction { connection throws(BatonError) in
+                        try pending.job(connection, JobContext(isLastForKey: true, batch: BatchState()))
+                    }
                     record(batches: 1, jobs: 1)
                     pending.continuation.resume()
                 } catch {

@@ -59,7 +59,9 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     /// Commits one change through the group-commit writer; returns after its transaction commits.
     public func commit(_ change: WorkflowChange, isolation: isolated (any Actor)? = #isolation) async throws(BatonError) {
         let rows = try EncodedChange(change)
-        try await writer.submit(isolation: isolation) { connection throws(BatonError) in try rows.write(to: connection) }
+        try await writer.submit(isolation: isolation, key: change.workflowID) { connection, context throws(BatonError) in
+            try rows.write(to: connection, context: context)
+        }
     }
 
     /// Loads a snapshot.
@@ -99,7 +101,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     /// Stores a definition version.
     public func saveDefinition(_ record: DefinitionRecord) async throws(BatonError) {
-        try await writer.submit { connection throws(BatonError) in
+        try await writer.submit { connection, _ throws(BatonError) in
             do throws(BatonError) {
                 try connection.run(
                     "INSERT INTO definitions(name, version, content, source, created_at) VALUES (?, ?, ?, ?, ?)",

@@ -105,6 +105,35 @@ let threeStepSource = """
         store.close()
     }
 
+    @MainActor
+    @Test func consecutiveChangesOfOneWorkflowCoalesceIntoOneSnapshotWrite() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let store = try SQLiteWorkflowStore(path: temp.path)
+        let definition = try DefinitionParser.parse(threeStepSource)
+        var (machine, start) = WorkflowMachine.start(workflowID: "w", definition: definition, version: 1, input: ["n": 1], now: .epoch)
+        try await store.commit(WorkflowChange(state: machine.state, decision: start, isNew: true))
+        var changes: [WorkflowChange] = []
+        for step in ["a", "b", "c"] {
+            let decision = machine.decide(.activityCompleted(step: step, attempt: 1, output: ["n": 1]), now: .epoch)
+            changes.append(WorkflowChange(state: machine.state, decision: decision, isNew: false))
+        }
+        #expect(machine.state.status == .completed)
+        // Queued back to back from one actor, so they commit in order, typically in one transaction.
+        let tasks = changes.map { change in Task { @MainActor in try await store.commit(change) } }
+        for task in tasks { try await task.value }
+        let history = try await store.history("w", afterEventID: 0, limit: 100)
+        #expect(history == start.events + changes.flatMap(\.events))
+        #expect(try await store.loadWorkflow("w")?.state == machine.state)
+
+        // A change that does not continue the history is rejected, and the row is unchanged.
+        var stale = changes[2]
+        stale.isNew = false
+        await #expect(throws: BatonError.self) { try await store.commit(stale) }
+        #expect(try await store.loadWorkflow("w")?.state == machine.state)
+        store.close()
+    }
+
     @Test func reopenAfterCloseKeepsDefinitionsHistoryAndSnapshots() async throws {
         let temp = try TempDatabase()
         defer { temp.cleanup() }
