@@ -165,6 +165,31 @@ func eventually(_ condition: () async -> Bool) async {
         await second.shutdown()
     }
 
+    @Test func inProcessHeartbeatsReachTheNextAttempt() async throws {
+        let store = InMemoryWorkflowStore()
+        let clock = ManualClock()
+        let activities = InProcessActivities(clock: clock)
+        let seen = Mutex<[JSONValue]>([])
+        activities.register("resumable") { context in
+            seen.withLock { $0.append(context.task.heartbeatDetails) }
+            if context.task.attempt == 1 {
+                await context.heartbeat(["done": 3])
+                throw ActivityFailure(type: "Crash", message: "lost the connection")
+            }
+            return ["resumed_from": context.task.heartbeatDetails]
+        }
+        let runtime = WorkflowRuntime(store: store, clock: clock, activities: activities)
+        _ = try await runtime.register(source: "name: hb\nsteps:\n  a: { activity: resumable, retry: { initial_interval: 1s } }\n")
+        let id = try await runtime.startWorkflow("hb")
+        await eventually { store.storedTimers(id).count == 1 }
+        clock.advance(by: .seconds(1))
+        let result = try await runtime.awaitCompletion(id)
+        #expect(result.state.step("a").output == ["resumed_from": ["done": 3]])
+        #expect(seen.withLock { $0 } == [.null, ["done": 3]])
+        #expect(try await runtime.history(id).contains { $0.kind == .stepHeartbeat(step: "a", attempt: 1, details: ["done": 3]) })
+        await runtime.shutdown()
+    }
+
     @Test func unregisteredActivitiesFailWithoutRetry() async throws {
         let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
         _ = try await runtime.register(source: "name: u\nsteps:\n  a: { activity: nobody.home }\n")

@@ -168,6 +168,27 @@ let threeStepSource = """
         await second.close()
     }
 
+    @Test func signalRequestIDsAreRecordedForDedupe() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let runtime = try await WorkflowRuntime.open(path: temp.path, clock: ManualClock())
+        _ = try await runtime.register(source: "name: g\nsteps:\n  w: { wait_for_signal: { name: go } }\n  x: { wait_for_signal: { name: more } }\n")
+        let id = try await runtime.startWorkflow("g", workflowID: "sig")
+        try await runtime.signal(id, name: "go", payload: 1, requestID: "req-1")
+        try await runtime.signal(id, name: "go", payload: 2, requestID: "req-1")
+        try await runtime.signal(id, name: "more", payload: 3)
+        #expect(try await runtime.awaitCompletion(id).state.step("w").output == 1)
+        let store = try #require(runtime.store as? SQLiteWorkflowStore)
+        let rows = try store.read { connection throws(BatonError) in
+            try connection.query("SELECT request_id, event_id FROM signal_dedupe WHERE workflow_id = 'sig'") { "\($0.text(0))@\($0.integer(1))" }
+        }
+        let history = try await runtime.history(id)
+        let signalEvent = try #require(history.first { $0.kind.typeName == "SignalReceived" })
+        #expect(rows == ["req-1@\(signalEvent.id)"])
+        #expect(history.filter { $0.kind.typeName == "SignalReceived" }.count == 2)
+        await runtime.close()
+    }
+
     @Test func historyPagesInOrder() async throws {
         let temp = try TempDatabase()
         defer { temp.cleanup() }
