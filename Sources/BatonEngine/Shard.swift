@@ -10,6 +10,8 @@ actor Shard {
     private var machines: [String: WorkflowMachine] = [:]
     private var starting: Set<String> = []
     private var waiters: [String: [CheckedContinuation<WorkflowState, Never>]] = [:]
+    /// Side effects to restore for open workflows reloaded after an eviction (a failed commit).
+    private var restored: [String: [EngineCommand]] = [:]
 
     init(
         store: any WorkflowStore, clock: any WorkflowClock, registry: DefinitionRegistry,
@@ -68,8 +70,26 @@ actor Shard {
         // Decide in place: copying the machine out of the dictionary would make every decision
         // copy the state's collections (copy-on-write).
         let decision = machines[workflowID]!.decide(input, now: clock.now())
-        guard !decision.events.isEmpty else { return [] }
-        return try await commit(workflowID, machines[workflowID]!.state, decision, isNew: false)
+        let restoredCommands = takeRestored(workflowID)
+        guard !decision.events.isEmpty else { return restoredCommands }
+        return restoredCommands + (try await commit(workflowID, machines[workflowID]!.state, decision, isNew: false))
+    }
+
+    /// Loads `workflowID` if it was evicted and returns the commands that restore its side effects
+    /// (re-dispatch of in-flight attempts with their idempotency keys, re-armed timers).
+    func restore(_ workflowID: String) async throws(BatonError) -> [EngineCommand] {
+        guard try await ensureLoaded(workflowID) else { return [] }
+        return takeRestored(workflowID)
+    }
+
+    /// Pending restore commands of `workflowID`, without dispatches for attempts no longer in flight.
+    private func takeRestored(_ workflowID: String) -> [EngineCommand] {
+        guard let commands = restored.removeValue(forKey: workflowID), let machine = machines[workflowID] else { return [] }
+        let inFlight = Set(machine.state.inFlightAttempts(definition: machine.definition))
+        return commands.filter { command in
+            if case .dispatch(let task) = command { return inFlight.contains(AttemptRef(step: task.step, attempt: task.attempt)) }
+            return true
+        }
     }
 
     /// Puts a recovered open workflow into memory and returns the commands that restore its side effects.
@@ -99,7 +119,8 @@ actor Shard {
         }
     }
 
-    /// Makes sure an open workflow is in memory (loading its snapshot on a miss). False when it does
+    /// Makes sure an open workflow is in memory (loading its snapshot and queueing its restore commands
+    /// on a miss). False when it does
     /// not exist or is closed. Never copies a cached machine (copies would defeat in-place decisions).
     private func ensureLoaded(_ workflowID: String) async throws(BatonError) -> Bool {
         if machines[workflowID] != nil { return true }
@@ -109,7 +130,11 @@ actor Shard {
         let (definition, _) = try await registry.definition(
             named: stored.state.definitionName, version: stored.state.definitionVersion)
         if machines[workflowID] != nil { return true }
-        machines[workflowID] = WorkflowMachine(definition: definition, state: stored.state, startsOnDispatch: startsOnDispatch)
+        // Every open workflow is in memory from recovery on, so a miss means it was evicted after a
+        // failed commit: whatever it had in flight must be restored.
+        let machine = WorkflowMachine(definition: definition, state: stored.state, startsOnDispatch: startsOnDispatch)
+        machines[workflowID] = machine
+        restored[workflowID] = machine.recoveryCommands()
         return true
     }
 

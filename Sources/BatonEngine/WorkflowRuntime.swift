@@ -146,7 +146,9 @@ public final class WorkflowRuntime: Sendable {
 
     /// Waits until the workflow closes and returns its final description.
     public func awaitCompletion(_ workflowID: String) async throws(BatonError) -> WorkflowDescription {
-        WorkflowDescription(state: try await shard(for: workflowID).awaitClosed(workflowID))
+        let shard = shard(for: workflowID)
+        await perform(try await shard.restore(workflowID))
+        return WorkflowDescription(state: try await shard.awaitClosed(workflowID))
     }
 
     /// Number of open workflows held in memory (closed ones leave memory).

@@ -226,3 +226,55 @@ func eventually(_ condition: () async -> Bool) async {
         await runtime.shutdown()
     }
 }
+
+/// A store that fails chosen commits (by 1-based commit number), to exercise eviction and restore.
+final class FlakyStore: WorkflowStore {
+    let inner = InMemoryWorkflowStore()
+    private let failing: Set<Int>
+    private let count = Mutex(0)
+
+    init(failing: Set<Int>) { self.failing = failing }
+
+    func commit(_ change: WorkflowChange, isolation: isolated (any Actor)? = #isolation) async throws(BatonError) {
+        let number = count.withLock { count -> Int in
+            count += 1
+            return count
+        }
+        if failing.contains(number) { throw BatonError(.storage, "injected failure of commit \(number)") }
+        try await inner.commit(change, isolation: isolation)
+    }
+
+    func loadWorkflow(_ workflowID: String) async throws(BatonError) -> StoredWorkflow? { try await inner.loadWorkflow(workflowID) }
+    func loadOpenWorkflows() async throws(BatonError) -> [StoredWorkflow] { try await inner.loadOpenWorkflows() }
+    func history(_ workflowID: String, afterEventID: Int64, limit: Int) async throws(BatonError) -> [WorkflowEvent] {
+        try await inner.history(workflowID, afterEventID: afterEventID, limit: limit)
+    }
+    func saveDefinition(_ record: DefinitionRecord) async throws(BatonError) { try await inner.saveDefinition(record) }
+    func definitionVersions(_ name: String) async throws(BatonError) -> [DefinitionRecord] { try await inner.definitionVersions(name) }
+}
+
+@Suite struct EvictionTests {
+    @Test func aLostResultIsRecoveredByReDispatchingTheSameAttempt() async throws {
+        // Commit 1 starts the workflow; commit 2 would record a's result and is made to fail.
+        let store = FlakyStore(failing: [2])
+        let clock = ManualClock()
+        let activities = InProcessActivities(clock: clock)
+        let keys = Mutex<[String]>([])
+        activities.register("work") { context in
+            keys.withLock { $0.append(context.idempotencyKey) }
+            return "ok"
+        }
+        let runtime = WorkflowRuntime(store: store, clock: clock, activities: activities)
+        _ = try await runtime.register(source: "name: e\nsteps:\n  a: { activity: work }\n  b: { activity: builtin.echo, depends_on: [a] }\n")
+        let id = try await runtime.startWorkflow("e", workflowID: "evicted")
+        await eventually { runtime.deliveryFailureCount == 1 }
+        #expect(await runtime.cachedWorkflowCount() == 0)
+        let result = try await runtime.awaitCompletion(id)
+        #expect(result.status == .completed)
+        #expect(keys.withLock { $0 } == ["evicted/a/1", "evicted/a/1"])
+        let history = try await runtime.history(id)
+        #expect(history.map(\.id) == Array(1...Int64(history.count)))
+        #expect(history.filter { $0.kind.typeName == "StepCompleted" && $0.kind.step == "a" }.count == 1)
+        await runtime.shutdown()
+    }
+}
