@@ -80,6 +80,7 @@ let package = Package(
             name: "BatonClient",
             dependencies: [
                 "BatonRPC", "BatonHTTP2", "BatonProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

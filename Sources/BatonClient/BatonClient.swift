@@ -1,1 +1,156 @@
-/// The BatonClient module.
+import BatonProto
+import BatonRPC
+import NIOCore
+import NIOPosix
+import SwiftProtobuf
+
+/// A typed client for Baton's API (`baton.v1.WorkflowService`, `WorkerService`, `AdminService`)
+/// over the nghttp2 client session. It connects lazily and reconnects after a lost connection.
+///
+/// ```swift
+/// let baton = BatonClient(host: "127.0.0.1", port: 7400)
+/// let ref = try await baton.registerDefinition(source: yaml)
+/// let run = try await baton.startWorkflow(.with { $0.definition = ref.name })
+/// for try await progress in baton.streamProgress(run.workflowID) { print(progress.percentage) }
+/// ```
+public final class BatonClient: Sendable {
+    /// The underlying gRPC client.
+    public let rpc: RPCClient
+    /// Deadline applied to unary calls without one of their own.
+    public let defaultTimeout: Duration
+
+    /// Creates a client for `host:port` (nothing connects until the first call).
+    public init(host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                defaultTimeout: Duration = .seconds(30)) {
+        self.rpc = RPCClient(host: host, port: port, group: group)
+        self.defaultTimeout = defaultTimeout
+    }
+
+    /// Closes the connection.
+    public func close() async { await rpc.close() }
+
+    func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ service: String, _ method: String, _ request: Request, timeout: Duration? = nil
+    ) async throws -> Response {
+        try await rpc.unary("/\(service)/\(method)", request: request, timeout: timeout ?? defaultTimeout)
+    }
+
+    func serverStream<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ service: String, _ method: String, _ request: Request, as type: Response.Type
+    ) -> AsyncThrowingStream<Response, any Error> {
+        let rpc = self.rpc
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let call = try await rpc.makeCall("/\(service)/\(method)")
+                    try await withTaskCancellationHandler {
+                        try await call.send(request)
+                        await call.finishSending()
+                        for try await message in call.messages(as: Response.self) { continuation.yield(message) }
+                        continuation.finish()
+                    } onCancel: {
+                        call.cancel()
+                    }
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+extension BatonClient {
+    static let workflows = "baton.v1.WorkflowService"
+    static let workers = "baton.v1.WorkerService"
+    static let admin = "baton.v1.AdminService"
+
+    /// Registers a definition from YAML or JSON text.
+    public func registerDefinition(source: String) async throws -> Baton_V1_RegisterDefinitionResponse {
+        try await unary(Self.workflows, "RegisterDefinition", Baton_V1_RegisterDefinitionRequest.with { $0.source = source })
+    }
+
+    /// One version of a definition (the latest for version 0).
+    public func getDefinition(_ name: String, version: Int32 = 0) async throws -> Baton_V1_GetDefinitionResponse {
+        try await unary(Self.workflows, "GetDefinition", Baton_V1_GetDefinitionRequest.with {
+            $0.name = name
+            $0.version = version
+        })
+    }
+
+    /// Every definition with its latest version.
+    public func listDefinitions() async throws -> Baton_V1_ListDefinitionsResponse {
+        try await unary(Self.workflows, "ListDefinitions", Baton_V1_ListDefinitionsRequest())
+    }
+
+    /// Starts a run.
+    public func startWorkflow(_ request: Baton_V1_StartWorkflowRequest) async throws -> Baton_V1_StartWorkflowResponse {
+        try await unary(Self.workflows, "StartWorkflow", request)
+    }
+
+    /// Sends a signal.
+    public func signal(_ request: Baton_V1_SignalRequest) async throws -> Baton_V1_SignalResponse {
+        try await unary(Self.workflows, "Signal", request)
+    }
+
+    /// Runs a query ("progress", "state", "steps", "output" or a named one).
+    public func query(_ workflowID: String, _ query: String) async throws -> Baton_V1_QueryResponse {
+        try await unary(Self.workflows, "Query", Baton_V1_QueryRequest.with {
+            $0.workflowID = workflowID
+            $0.query = query
+        })
+    }
+
+    /// Describes a run.
+    public func describe(_ workflowID: String) async throws -> Baton_V1_DescribeWorkflowResponse {
+        try await unary(Self.workflows, "DescribeWorkflow", Baton_V1_DescribeWorkflowRequest.with { $0.workflowID = workflowID })
+    }
+
+    /// One page of a run's history.
+    public func history(_ request: Baton_V1_GetHistoryRequest) async throws -> Baton_V1_GetHistoryResponse {
+        try await unary(Self.workflows, "GetHistory", request)
+    }
+
+    /// Lists runs.
+    public func listWorkflows(_ request: Baton_V1_ListWorkflowsRequest) async throws -> Baton_V1_ListWorkflowsResponse {
+        try await unary(Self.workflows, "ListWorkflows", request)
+    }
+
+    /// Requests cancellation.
+    public func cancel(_ workflowID: String, reason: String = "") async throws {
+        let _: Baton_V1_CancelWorkflowResponse = try await unary(Self.workflows, "CancelWorkflow",
+            Baton_V1_CancelWorkflowRequest.with { $0.workflowID = workflowID; $0.reason = reason })
+    }
+
+    /// Terminates a run.
+    public func terminate(_ workflowID: String, reason: String = "") async throws {
+        let _: Baton_V1_TerminateWorkflowResponse = try await unary(Self.workflows, "TerminateWorkflow",
+            Baton_V1_TerminateWorkflowRequest.with { $0.workflowID = workflowID; $0.reason = reason })
+    }
+
+    /// Live progress: a snapshot, then every change, ending when the run closes.
+    public func streamProgress(_ workflowID: String, afterEventID: Int64 = 0) -> AsyncThrowingStream<Baton_V1_Progress, any Error> {
+        serverStream(Self.workflows, "StreamProgress", Baton_V1_StreamProgressRequest.with {
+            $0.workflowID = workflowID
+            $0.afterEventID = afterEventID
+        }, as: Baton_V1_Progress.self)
+    }
+
+    /// The run's history from an event id, then each new event, ending after the closing one.
+    public func watchHistory(_ workflowID: String, afterEventID: Int64 = 0) -> AsyncThrowingStream<Baton_V1_HistoryEvent, any Error> {
+        serverStream(Self.workflows, "WatchHistory", Baton_V1_WatchHistoryRequest.with {
+            $0.workflowID = workflowID
+            $0.afterEventID = afterEventID
+        }, as: Baton_V1_HistoryEvent.self)
+    }
+
+    /// Every circuit breaker.
+    public func listCircuitBreakers() async throws -> Baton_V1_ListCircuitBreakersResponse {
+        try await unary(Self.admin, "ListCircuitBreakers", Baton_V1_ListCircuitBreakersRequest())
+    }
+
+    /// Server version, uptime, store path and durability.
+    public func serverInfo() async throws -> Baton_V1_GetServerInfoResponse {
+        try await unary(Self.admin, "GetServerInfo", Baton_V1_GetServerInfoRequest())
+    }
+}
