@@ -2,6 +2,7 @@ import BatonCore
 import BatonEngine
 import BatonStore
 import Foundation
+import Synchronization
 import Testing
 
 /// Kills a child process running workflows with SIGKILL, repeatedly, then lets a last child recover,
@@ -34,7 +35,9 @@ import Testing
         return nil
     }
 
-    static func runChild(_ binary: URL, arguments: [String], killAfter: Duration?) async throws -> ChildRun {
+    /// Runs the child; when `killAfter` is set, waits until it has acknowledged `minimumAcks` starts
+    /// (so every round really is mid-flight, however slow the machine), then kills it after `killAfter`.
+    static func runChild(_ binary: URL, arguments: [String], killAfter: Duration?, minimumAcks: Int = 20) async throws -> ChildRun {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -42,13 +45,26 @@ import Testing
         process.standardOutput = output
         process.standardError = FileHandle.standardError
         try process.run()
-        let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+        let collected = OutputCollector(output.fileHandleForReading)
         if let killAfter {
+            let ack = Data("ACK ".utf8)
+            func acks() -> Int {
+                collected.snapshot { data in
+                    var count = 0
+                    var range = data.startIndex..<data.endIndex
+                    while let found = data.range(of: ack, in: range) {
+                        count += 1
+                        range = found.upperBound..<data.endIndex
+                    }
+                    return count
+                }
+            }
+            while process.isRunning, acks() < minimumAcks { try await Task.sleep(for: .milliseconds(5)) }
             try await Task.sleep(for: killAfter)
             kill(process.processIdentifier, SIGKILL)
         }
-        let data = await reader.value
         process.waitUntilExit()
+        let data = await collected.finished()
         var run = ChildRun()
         let text = String(decoding: data, as: UTF8.self)
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
@@ -88,7 +104,7 @@ import Testing
         var acknowledged: [String] = []
         var recovered = 0
         var completedAtKill: [Set<String>] = []
-        let delays: [Duration] = [.milliseconds(700), .milliseconds(450), .milliseconds(900), .milliseconds(550), .milliseconds(800)]
+        let delays: [Duration] = [.milliseconds(300), .milliseconds(50), .milliseconds(500), .milliseconds(150), .milliseconds(400)]
         for (generation, delay) in delays.enumerated() {
             let run = try await Self.runChild(
                 binary, arguments: ["crash-child", "--db", temp.path, "--log", log, "--generation", "\(generation)"],
@@ -146,5 +162,45 @@ import Testing
             }
         }
         #expect(repeats.isEmpty, "\(repeats.prefix(5))")
+    }
+}
+
+/// Reads a pipe on its own thread until EOF, so a parent can watch a child's output as it arrives.
+final class OutputCollector: @unchecked Sendable {
+    private let data = Mutex(Data())
+    private let done = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let isDone = Mutex(false)
+
+    init(_ handle: FileHandle) {
+        let thread = Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                data.withLock { $0.append(chunk) }
+            }
+            let waiter = done.withLock { waiter -> CheckedContinuation<Void, Never>? in
+                isDone.withLock { $0 = true }
+                defer { waiter = nil }
+                return waiter
+            }
+            waiter?.resume()
+        }
+        thread.start()
+    }
+
+    /// Runs `body` on the output received so far.
+    func snapshot<T>(_ body: (Data) -> T) -> T { data.withLock { body($0) } }
+
+    /// Waits for EOF and returns everything read.
+    func finished() async -> Data {
+        await withCheckedContinuation { continuation in
+            let already = done.withLock { waiter -> Bool in
+                if isDone.withLock({ $0 }) { return true }
+                waiter = continuation
+                return false
+            }
+            if already { continuation.resume() }
+        }
+        return data.withLock { $0 }
     }
 }
