@@ -12,7 +12,7 @@ public final class InMemoryWorkflowStore: WorkflowStore {
         var commits = 0
     }
 
-    private let contents = Mutex(Contents())
+    let contents = Mutex(Contents())
 
     /// Creates an empty store.
     public init() {}

@@ -1,3 +1,5 @@
+import BatonCore
+import BatonEngine
 import BatonRPC
 
 /// Opaque page tokens: `v1:<kind>:<position>:<checksum>`, bound to the request they continue, so a
@@ -19,6 +21,33 @@ enum PageToken {
                            message: "page_token: not a token from a previous GetHistory of workflow '\(workflowID)'")
         }
         return eventID
+    }
+
+    /// A listing token continuing after `cursor`, bound to the listing's filter (`scope`).
+    static func encode(cursor: WorkflowListCursor, scope: String) -> String {
+        let id = Array(cursor.workflowID.utf8).map { String($0, radix: 16) }.joined(separator: ".")
+        let position = "\(cursor.startedAt.millisecondsSinceEpoch)/\(id)"
+        return "v1:w:\(position):\(checksum("w", 0, scope + "|" + position))"
+    }
+
+    /// The cursor a listing token continues after (nil for an empty token).
+    static func decodeCursor(_ token: String, scope: String) throws(RPCError) -> WorkflowListCursor? {
+        guard !token.isEmpty else { return nil }
+        let invalid = RPCError(code: .invalidArgument,
+                               message: "page_token: not a token from a previous ListWorkflows with the same filters")
+        let parts = token.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "v1", parts[1] == "w",
+              String(parts[3]) == checksum("w", 0, scope + "|" + parts[2])
+        else { throw invalid }
+        let position = parts[2].split(separator: "/", omittingEmptySubsequences: false)
+        guard position.count == 2, let millis = Int64(position[0]) else { throw invalid }
+        var bytes: [UInt8] = []
+        for piece in position[1].split(separator: ".") {
+            guard let byte = UInt8(piece, radix: 16) else { throw invalid }
+            bytes.append(byte)
+        }
+        return WorkflowListCursor(startedAt: Instant(millisecondsSinceEpoch: millis),
+                                  workflowID: String(decoding: bytes, as: UTF8.self))
     }
 
     /// FNV-1a over the token's kind, position and scope, as 16 hex digits.

@@ -18,6 +18,8 @@ struct WorkflowService: Sendable {
         let path = { (method: String) in "/\(Self.name)/\(method)" }
         router.register(path("RegisterDefinition"), .unary(registerDefinition))
         router.register(path("GetDefinition"), .unary(getDefinition))
+        router.register(path("ListDefinitions"), .unary(listDefinitions))
+        router.register(path("ListWorkflows"), .unary(listWorkflows))
         router.register(path("StartWorkflow"), .unary(startWorkflow))
         router.register(path("Signal"), .unary(signal))
         router.register(path("DescribeWorkflow"), .unary(describeWorkflow))

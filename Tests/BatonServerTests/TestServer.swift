@@ -3,9 +3,10 @@ import BatonServer
 import NIOPosix
 
 /// Runs `body` with a client connected to a real server on an ephemeral loopback port.
-func withTestServer(enableTestService: Bool = true,
+func withTestServer(enableTestService: Bool = true, dataDirectory: String? = nil,
                     _ body: (RPCClient, ServerApplication) async throws -> Void) async throws {
     var configuration = ServerConfiguration()
+    configuration.dataDirectory = dataDirectory
     configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
     configuration.enableTestService = enableTestService
     configuration.shutdownGracePeriod = .seconds(2)
