@@ -1,11 +1,51 @@
 import ArgumentParser
+import Foundation
 
-/// The `baton` command line: the server and (later) the client subcommands.
+/// The `baton` command line: the server and the client subcommands.
+///
+/// ```
+/// baton server --data .baton
+/// baton def apply examples/marketing_campaign.yaml
+/// baton start marketing_campaign --input '{"product":"Widget"}' --watch
+/// ```
 @main
 struct Baton: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "Baton, a durable workflow orchestrator.",
-        subcommands: [ServerCommand.self]
+        discussion: """
+            Client subcommands talk to a server at --address HOST:PORT (default: $BATON_ADDRESS, \
+            else \(ClientOptions.defaultAddress)); --json prints responses in protobuf's JSON mapping. \
+            Errors are one line on stderr: baton: <what failed>: <status>: <message>.
+
+            \(ExitStatus.help)
+            """,
+        subcommands: [
+            ServerCommand.self, DefCommand.self, StartCommand.self, SignalCommand.self, QueryCommand.self,
+            WatchCommand.self, DescribeCommand.self, HistoryCommand.self, ListCommand.self,
+            CancelCommand.self, TerminateCommand.self, BreakersCommand.self,
+        ]
     )
+
+    /// Parses and runs a subcommand, mapping failures to the documented exit codes
+    /// (argument errors exit 2, not ArgumentParser's 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CLIFailure {
+            Output.errorLine("baton: \(failure.line)")
+            Foundation.exit(failure.exitCode)
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                Output.errorLine(fullMessage(for: error))
+                Foundation.exit(ExitStatus.usage)
+            }
+            exit(withError: error)
+        }
+    }
 }

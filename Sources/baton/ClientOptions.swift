@@ -1,0 +1,58 @@
+import ArgumentParser
+import BatonClient
+import Foundation
+
+/// Options shared by every client subcommand: where the server is and how to print answers.
+///
+/// ```
+/// baton describe wf-1 --address 10.0.0.5:7400 --json
+/// BATON_ADDRESS=10.0.0.5:7400 baton list
+/// ```
+struct ClientOptions: ParsableArguments {
+    /// The address used when neither `--address` nor `BATON_ADDRESS` is given.
+    static let defaultAddress = "127.0.0.1:7400"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The server, HOST:PORT (default: $BATON_ADDRESS, else \(ClientOptions.defaultAddress)).",
+        valueName: "host:port"))
+    var address: String?
+
+    @Flag(name: .long, help: "Print responses in protobuf's JSON mapping (one JSON document per line).")
+    var json = false
+
+    /// The address to dial: `--address`, then `BATON_ADDRESS`, then the default.
+    var resolvedAddress: String {
+        if let address { return address }
+        if let env = ProcessInfo.processInfo.environment["BATON_ADDRESS"], !env.isEmpty { return env }
+        return Self.defaultAddress
+    }
+
+    /// Splits HOST:PORT (`[v6]:PORT` too); a malformed address is a usage error naming the option.
+    func endpoint() throws -> (host: String, port: Int) {
+        let text = resolvedAddress
+        let source = address != nil ? "--address" : "BATON_ADDRESS"
+        guard let colon = text.lastIndex(of: ":") else {
+            throw CLIFailure.usage("\(source): expected HOST:PORT, got '\(text)'")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+            throw CLIFailure.usage("\(source): expected HOST:PORT with a port from 1 to 65535, got '\(text)'")
+        }
+        return (host, port)
+    }
+
+    /// Runs `body` with a client for the resolved address, closing it afterwards.
+    func withClient<T>(_ body: (BatonClient) async throws -> T) async throws -> T {
+        let (host, port) = try endpoint()
+        let client = BatonClient(host: host, port: port)
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+}

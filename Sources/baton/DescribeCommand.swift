@@ -1,0 +1,51 @@
+import ArgumentParser
+import BatonProto
+
+/// `baton describe ID`: a run's summary and a table of its steps.
+struct DescribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "describe",
+        abstract: "Show a workflow's status, input, output and steps."
+    )
+
+    @Argument(help: "The workflow id.")
+    var workflowID: String
+
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        let response = try await client.withClient { baton in
+            try await client.call("describe \(workflowID)") { try await baton.describe(workflowID) }
+        }
+        if client.json { return try Output.json(response) }
+        for line in Self.render(response.workflow) { Output.line(line) }
+    }
+
+    /// The description as lines: a summary, then the step table.
+    static func render(_ workflow: Baton_V1_WorkflowDescription) -> [String] {
+        let info = workflow.info
+        var summary = Table(header: ["workflow", info.workflowID])
+        summary.rows.append(["definition", "\(info.definition.name) v\(info.definition.version)"])
+        summary.rows.append(["status", Formatting.status(info.status)])
+        summary.rows.append(["started", Formatting.time(info.hasStartTime ? info.startTime : nil)])
+        if info.hasCloseTime { summary.rows.append(["closed", Formatting.time(info.closeTime)]) }
+        if workflow.hasInput { summary.rows.append(["input", Output.compactJSON(workflow.input)]) }
+        if workflow.hasOutput { summary.rows.append(["output", Output.compactJSON(workflow.output)]) }
+        if workflow.hasFailure { summary.rows.append(["failure", Formatting.failure(workflow.failure)]) }
+        summary.rows.append(["events", String(info.lastEventID)])
+        var lines = summary.lines
+        guard !workflow.steps.isEmpty else { return lines }
+        var steps = Table(header: ["STEP", "STATUS", "ATTEMPTS", "PHASE", "KIND", "LAST FAILURE"])
+        for step in workflow.steps {
+            let kind = step.activity.isEmpty ? step.kind : step.activity
+            steps.rows.append([
+                step.name, Formatting.status(step.status), String(step.attempts),
+                step.phase.isEmpty ? "-" : step.phase, kind.isEmpty ? "-" : kind,
+                step.hasLastFailure ? Formatting.failure(step.lastFailure) : "-",
+            ])
+        }
+        lines.append("")
+        lines += steps.lines
+        return lines
+    }
+}

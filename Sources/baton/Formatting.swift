@@ -1,0 +1,103 @@
+import BatonProto
+import Foundation
+import SwiftProtobuf
+
+/// Human-readable renderings of API values: statuses, times, durations and JSON values.
+enum Formatting {
+    /// `2026-11-25T08:39:08.123Z`, or `-` when unset.
+    static func time(_ timestamp: Google_Protobuf_Timestamp?) -> String {
+        guard let timestamp, timestamp.seconds != 0 || timestamp.nanos != 0 else { return "-" }
+        return timestamp.date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    /// `850ms`, `12s`, `3m05s`, `2h03m`.
+    static func duration(_ value: Google_Protobuf_Duration) -> String {
+        let total = Double(value.seconds) + Double(value.nanos) / 1e9
+        if total < 1 { return "\(Int((total * 1000).rounded()))ms" }
+        if total < 10 { return String(format: "%.1fs", total) }
+        let seconds = Int(total.rounded())
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return String(format: "%dm%02ds", seconds / 60, seconds % 60) }
+        return String(format: "%dh%02dm", seconds / 3600, (seconds % 3600) / 60)
+    }
+
+    /// A JSON value in one short piece: strings bare when they have no spaces, numbers without `.0`,
+    /// objects and lists as compact JSON.
+    static func value(_ value: Google_Protobuf_Value) -> String {
+        switch value.kind {
+        case .stringValue(let text):
+            return text.isEmpty || text.contains(where: { $0 == " " || $0 == "\n" || $0 == "=" || $0 == "\"" })
+                ? Output.compactJSON(value) : text
+        case .numberValue(let number):
+            return JSONText.number(number)
+        case .boolValue(let flag): return flag ? "true" : "false"
+        case .nullValue, nil: return "null"
+        case .structValue, .listValue: return Output.compactJSON(value)
+        }
+    }
+
+    /// `key=value key=value` for an event's attributes, in key order.
+    static func attributes(_ attributes: Google_Protobuf_Struct) -> String {
+        attributes.fields.keys.sorted().map { "\($0)=\(value(attributes.fields[$0]!))" }.joined(separator: " ")
+    }
+
+    /// `completed`, `compensation_failed`, ...
+    static func status(_ status: Baton_V1_WorkflowStatus) -> String {
+        switch status {
+        case .unspecified: "unspecified"
+        case .running: "running"
+        case .completed: "completed"
+        case .failed: "failed"
+        case .cancelled: "cancelled"
+        case .terminated: "terminated"
+        case .compensated: "compensated"
+        case .compensationFailed: "compensation_failed"
+        case .UNRECOGNIZED(let raw): "status_\(raw)"
+        }
+    }
+
+    /// `pending`, `running`, `retrying`, ...
+    static func status(_ status: Baton_V1_StepStatus) -> String {
+        switch status {
+        case .unspecified: "unspecified"
+        case .pending: "pending"
+        case .running: "running"
+        case .retrying: "retrying"
+        case .completed: "completed"
+        case .failed: "failed"
+        case .skipped: "skipped"
+        case .compensated: "compensated"
+        case .UNRECOGNIZED(let raw): "status_\(raw)"
+        }
+    }
+
+    /// `closed`, `open`, `half_open`.
+    static func state(_ state: Baton_V1_CircuitState) -> String {
+        switch state {
+        case .unspecified: "unspecified"
+        case .closed: "closed"
+        case .open: "open"
+        case .halfOpen: "half_open"
+        case .UNRECOGNIZED(let raw): "state_\(raw)"
+        }
+    }
+
+    /// Parses `completed`, `COMPLETED` or `WORKFLOW_STATUS_COMPLETED` (for `--status`).
+    static func parseStatus(_ text: String) -> Baton_V1_WorkflowStatus? {
+        var name = text.lowercased().replacingOccurrences(of: "-", with: "_")
+        if name.hasPrefix("workflow_status_") { name = String(name.dropFirst("workflow_status_".count)) }
+        return Baton_V1_WorkflowStatus.allCases.first { $0 != .unspecified && status($0) == name }
+    }
+
+    /// Every status name `--status` accepts.
+    static var statusNames: [String] {
+        Baton_V1_WorkflowStatus.allCases.filter { $0 != .unspecified }.map { status($0) }
+    }
+
+    /// A failure as `Type: message (step s)`.
+    static func failure(_ failure: Baton_V1_Failure) -> String {
+        var text = failure.type.isEmpty ? failure.message : "\(failure.type): \(failure.message)"
+        if !failure.step.isEmpty { text += " (step \(failure.step))" }
+        return text
+    }
+}

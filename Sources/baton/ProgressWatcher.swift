@@ -1,0 +1,47 @@
+import BatonClient
+import BatonProto
+import BatonRPC
+import Foundation
+
+/// Follows a run's StreamProgress until it closes (resuming from the last event id when the
+/// connection drops) and turns the outcome into an exit code (`baton watch`, `baton start --watch`).
+struct ProgressWatcher {
+    /// The connection options (for error messages and `--json`).
+    let options: ClientOptions
+    /// The run to follow.
+    let workflowID: String
+
+    /// Streams progress to stdout; returns 0 when the run completed, 6 when it ended otherwise.
+    func run(_ baton: BatonClient) async throws -> Int32 {
+        let renderer = ProgressRenderer(json: options.json)
+        var last: Baton_V1_Progress?
+        var retries = 0
+        while true {
+            do {
+                for try await progress in baton.streamProgress(workflowID, afterEventID: last?.eventID ?? 0) {
+                    retries = 0
+                    last = progress
+                    try renderer.show(progress)
+                }
+                if let last, last.status != .running, last.status != .unspecified { break }
+                throw RPCError(code: .unavailable, message: "the progress stream ended before the workflow closed")
+            } catch let error as RPCError where error.code == .unavailable && last != nil && retries < 10 {
+                // Reconnect and resume after the last event seen.
+                retries += 1
+                try await Task.sleep(for: .seconds(1))
+            } catch {
+                renderer.finish()
+                throw CLIFailure.call("watch \(workflowID)", address: options.resolvedAddress, error: error)
+            }
+        }
+        renderer.finish()
+        guard let final = last else { return ExitStatus.other }
+        if final.status == .completed { return ExitStatus.success }
+        var reason = ""
+        if let description = try? await baton.describe(workflowID), description.workflow.hasFailure {
+            reason = ": " + Formatting.failure(description.workflow.failure)
+        }
+        Output.errorLine("baton: workflow \(workflowID) ended \(Formatting.status(final.status))\(reason)")
+        return ExitStatus.workflowUnsuccessful
+    }
+}
