@@ -1,0 +1,448 @@
+"""The `baton` CLI's client subcommands, run as a subprocess against a live server: output,
+one-line errors on stderr, and the documented exit codes (0 ok, 2 usage / INVALID_ARGUMENT,
+3 unreachable, 4 NOT_FOUND, 5 FAILED_PRECONDITION / ALREADY_EXISTS, 6 watched run ended badly,
+1 anything else)."""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import Server, baton_bin
+
+CLI_TIMEOUT = 30.0
+
+THREE = """\
+name: three
+steps:
+  a: { activity: builtin.echo, input: { n: "${input.n}" } }
+  b: { activity: builtin.echo, depends_on: [a], input: { from_a: "${steps.a.output.n}" } }
+output: { b: "${steps.b.output.from_a}" }
+"""
+
+# Waits for a signal, so it stays open until signalled, cancelled or terminated.
+GATED = """\
+name: gated
+steps:
+  first: { activity: builtin.echo, input: { x: 1 } }
+  approval:
+    depends_on: [first]
+    wait_for_signal: { name: go, timeout: 1h }
+  last: { activity: builtin.echo, depends_on: [approval], input: { ok: "${steps.approval.signal.ok}" } }
+output: { ok: "${steps.last.output.ok}" }
+"""
+
+BROKEN = """\
+name: broken
+steps:
+  a: { activity: builtin.echo }
+  b: { activity: builtin.echo, depends_on: [nowhere] }
+"""
+
+
+class Result:
+    def __init__(self, proc):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def __repr__(self):
+        return f"exit {self.code}\n--- stdout\n{self.out}--- stderr\n{self.err}"
+
+
+@pytest.fixture(scope="module")
+def srv():
+    s = Server()
+    yield s
+    assert s.alive(), f"server died during the CLI tests; stderr:\n{s.stderr()}"
+    assert s.terminate() == 0
+
+
+@pytest.fixture(scope="module")
+def cli(srv):
+    """Runs `baton ARGS` against the module's server (via --address unless env says otherwise)."""
+    def run(*args, address=True, env=None, stdin=None):
+        full_env = {k: v for k, v in os.environ.items() if k != "BATON_ADDRESS"}
+        full_env.update(env or {})
+        argv = [str(baton_bin()), *args]
+        if address:
+            argv += ["--address", srv.addr]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=CLI_TIMEOUT, env=full_env,
+                              input=stdin)
+        return Result(proc)
+    return run
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory, cli):
+    d = tmp_path_factory.mktemp("defs")
+    for name, text in [("three.yaml", THREE), ("gated.yaml", GATED), ("broken.yaml", BROKEN)]:
+        (d / name).write_text(text)
+    for name in ("three.yaml", "gated.yaml"):
+        r = cli("def", "apply", str(d / name))
+        assert r.code == 0, r
+    return d
+
+
+def one_error_line(r, code, *needles):
+    """The run failed with `code` and exactly one stderr line `baton: ...` containing each needle."""
+    assert r.code == code, r
+    lines = r.err.splitlines()
+    assert len(lines) == 1, f"expected one stderr line: {r}"
+    assert lines[0].startswith("baton: "), r
+    for needle in needles:
+        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(cli, name="three", *args):
+    r = cli("start", name, *args)
+    assert r.code == 0, r
+    wid = r.out.strip()
+    assert wid and "\n" not in wid, r
+    return wid
+
+
+def wait_status(cli, wid, status, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        r = cli("describe", wid)
+        assert r.code == 0, r
+        m = re.search(r"^status\s+(\S+)", r.out, re.M)
+        assert m, r
+        if m.group(1) == status:
+            return r
+        if time.monotonic() > deadline:
+            pytest.fail(f"{wid} is {m.group(1)}, not {status}, after {timeout}s:\n{r}")
+        time.sleep(0.1)
+
+
+def unimplemented(r, what):
+    """True (after checking the one-line error) when the server does not offer the RPC yet."""
+    if r.code == 1 and "UNIMPLEMENTED" in r.err:
+        one_error_line(r, 1, "UNIMPLEMENTED", what)
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- definitions
+
+def test_def_apply_prints_name_and_version(cli, defs):
+    r = cli("def", "apply", str(defs / "three.yaml"))
+    assert r.code == 0, r
+    assert r.out.strip() == "registered three version 1" or r.out.startswith("registered three version 1 "), r
+    assert r.err == "", r
+
+
+def test_def_apply_changed_content_is_next_version(cli, tmp_path, defs):
+    f = tmp_path / "v.yaml"
+    f.write_text("name: versioned\nsteps:\n  a: { activity: builtin.echo }\n")
+    assert cli("def", "apply", str(f)).out.strip() == "registered versioned version 1"
+    f.write_text("name: versioned\nsteps:\n  a: { activity: builtin.echo, input: { v: 2 } }\n")
+    r = cli("def", "apply", str(f))
+    assert r.code == 0 and r.out.strip() == "registered versioned version 2", r
+    r = cli("def", "show", "versioned", "--version", "1")
+    assert r.code == 0 and "v: 2" not in r.out and "activity: builtin.echo" in r.out, r
+    assert "v: 2" in cli("def", "show", "versioned").out
+
+
+def test_def_apply_json_from_stdin(cli):
+    doc = {"name": "from_stdin", "steps": {"a": {"activity": "builtin.echo"}}}
+    r = cli("def", "apply", "-", stdin=json.dumps(doc))
+    assert r.code == 0 and r.out.strip() == "registered from_stdin version 1", r
+
+
+def test_def_apply_invalid_definition_names_line_and_column(cli, defs):
+    r = cli("def", "apply", str(defs / "broken.yaml"))
+    line = one_error_line(r, 2, "broken.yaml", "INVALID_ARGUMENT", "nowhere")
+    assert re.search(r"\b4:\d+\b", line), f"no line:column of the bad depends_on in {line!r}"
+    assert r.out == "", r
+
+
+def test_def_apply_missing_file_is_usage_error(cli, tmp_path):
+    r = cli("def", "apply", str(tmp_path / "nope.yaml"))
+    one_error_line(r, 2, "nope.yaml", "does not exist")
+
+
+def test_def_show_prints_source(cli, defs):
+    r = cli("def", "show", "three")
+    assert r.code == 0, r
+    assert r.out == THREE, r
+
+
+def test_def_show_unknown_is_not_found(cli, defs):
+    one_error_line(cli("def", "show", "no_such_definition"), 4, "NOT_FOUND", "no_such_definition")
+    one_error_line(cli("def", "show", "three", "--version", "99"), 4, "NOT_FOUND")
+
+
+def test_def_list(cli, defs):
+    r = cli("def", "list")
+    if unimplemented(r, "ListDefinitions"):
+        pytest.skip("ListDefinitions is not implemented by the server yet")
+    assert r.code == 0, r
+    rows = [line.split() for line in r.out.splitlines()]
+    assert rows[0] == ["NAME", "VERSION"], r
+    assert ["three", "1"] in rows and ["gated", "1"] in rows, r
+    doc = json.loads(cli("def", "list", "--json").out)
+    assert {"name": "three", "version": 1} in doc["definitions"]
+
+
+# ---------------------------------------------------------------- runs
+
+def test_start_then_describe_until_completed(cli, defs):
+    wid = start(cli, "three", "--input", '{"n": 7}')
+    r = wait_status(cli, wid, "completed")
+    assert re.search(r"^workflow\s+" + re.escape(wid) + r"$", r.out, re.M), r
+    assert re.search(r"^definition\s+three v1$", r.out, re.M), r
+    assert re.search(r'^output\s+\{"b":7\}$', r.out, re.M), r
+    table = r.out.split("\n\n", 1)[1].splitlines()
+    assert table[0].split()[:4] == ["STEP", "STATUS", "ATTEMPTS", "PHASE"], r
+    assert [row.split()[:3] for row in table[1:]] == [["a", "completed", "1"], ["b", "completed", "1"]], r
+
+
+def test_start_with_id_and_version(cli, defs):
+    wid = start(cli, "three", "--id", "cli-fixed-id", "--version", "1", "--input", '{"n": 1}')
+    assert wid == "cli-fixed-id"
+    wait_status(cli, wid, "completed")
+
+
+def test_start_unknown_definition_is_not_found(cli):
+    one_error_line(cli("start", "no_such_definition"), 4, "start no_such_definition", "NOT_FOUND")
+
+
+def test_start_invalid_input_json_is_usage_error(cli, defs):
+    r = cli("start", "three", "--input", "{not json")
+    one_error_line(r, 2, "--input", "JSON")
+
+
+def test_start_input_from_file(cli, defs, tmp_path):
+    f = tmp_path / "in.json"
+    f.write_text('{"n": "from file"}')
+    wid = start(cli, "three", "--input", f"@{f}")
+    r = wait_status(cli, wid, "completed")
+    assert '"b":"from file"' in r.out, r
+
+
+def test_history_lists_every_event_in_order(cli, defs):
+    wid = start(cli, "three", "--input", '{"n": 3}')
+    wait_status(cli, wid, "completed")
+    r = cli("history", wid)
+    assert r.code == 0, r
+    lines = r.out.splitlines()
+    fields = [line.split() for line in lines]
+    assert [int(f[0]) for f in fields] == list(range(1, len(lines) + 1)), r
+    types = [f[2] for f in fields]
+    assert types[0] == "WorkflowStarted" and types[-1] == "WorkflowCompleted", r
+    assert types.count("StepCompleted") == 2, r
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", fields[0][1]), r
+    assert "step=a" in lines[types.index("StepCompleted")], r
+    # Paging through small pages gives the same lines.
+    assert cli("history", wid, "--page-size", "2").out == r.out
+
+
+def test_history_json_one_event_per_line(cli, defs):
+    wid = start(cli, "three", "--input", '{"n": 4}')
+    wait_status(cli, wid, "completed")
+    r = cli("history", wid, "--json")
+    assert r.code == 0, r
+    events = [json.loads(line) for line in r.out.splitlines()]
+    assert events[0]["type"] == "WorkflowStarted" and events[-1]["type"] == "WorkflowCompleted"
+    assert events[0]["attributes"]["input"] == {"n": 4}
+
+
+def test_json_output_parses(cli, defs):
+    r = cli("start", "three", "--input", '{"n": 2}', "--json")
+    assert r.code == 0, r
+    started = json.loads(r.out)
+    wid = started["workflowId"]
+    assert started["definition"] == {"name": "three", "version": 1}
+    wait_status(cli, wid, "completed")
+    d = json.loads(cli("describe", wid, "--json").out)["workflow"]
+    assert d["info"]["status"] == "WORKFLOW_STATUS_COMPLETED" and d["output"] == {"b": 2}
+    assert [s["name"] for s in d["steps"]] == ["a", "b"]
+    shown = json.loads(cli("def", "show", "three", "--json").out)
+    assert shown["source"] == THREE
+    applied = json.loads(cli("def", "apply", "-", "--json", stdin=THREE).out)
+    assert applied["definition"] == {"name": "three", "version": 1}
+
+
+def test_signal_resumes_a_waiting_workflow(cli, defs):
+    wid = start(cli, "gated")
+    wait_for_running_step(cli, wid, "approval")
+    r = cli("signal", wid, "go", "--payload", '{"ok": true}', "--request-id", "r-1")
+    assert r.code == 0 and r.out.strip() == f"signal go sent to {wid}", r
+    r = wait_status(cli, wid, "completed")
+    assert re.search(r'^output\s+\{"ok":true\}$', r.out, re.M), r
+
+
+def wait_for_running_step(cli, wid, step, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = cli("describe", wid)
+        if re.search(rf"^{step}\s+running\b", r.out, re.M):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"step {step} of {wid} never ran:\n{r}")
+
+
+def test_signal_to_closed_workflow_is_failed_precondition(cli, defs):
+    wid = start(cli, "three", "--input", '{"n": 1}')
+    wait_status(cli, wid, "completed")
+    one_error_line(cli("signal", wid, "go"), 5, f"signal {wid} go", "FAILED_PRECONDITION")
+
+
+def test_signal_invalid_payload_is_usage_error(cli, defs):
+    one_error_line(cli("signal", "any-id", "go", "--payload", "nope"), 2, "--payload")
+
+
+@pytest.mark.parametrize("args", [
+    ["describe", "no-such-run"], ["history", "no-such-run"], ["signal", "no-such-run", "go"],
+    ["cancel", "no-such-run"], ["terminate", "no-such-run"],
+])
+def test_unknown_workflow_is_not_found(cli, args):
+    one_error_line(cli(*args), 4, "NOT_FOUND", "no-such-run")
+
+
+def test_terminate_then_watch_exits_6(cli, defs):
+    wid = start(cli, "gated")
+    wait_for_running_step(cli, wid, "approval")
+    r = cli("terminate", wid, "--reason", "test says stop")
+    assert r.code == 0 and r.out.strip() == f"terminated {wid}", r
+    wait_status(cli, wid, "terminated")
+    history = cli("history", wid).out
+    assert "WorkflowTerminated" in history and "test says stop" in history
+    r = cli("watch", wid)
+    if unimplemented(r, "StreamProgress"):
+        pytest.skip("StreamProgress is not implemented by the server yet")
+    assert r.code == 6, r
+    assert r.out.splitlines()[-1].split()[1] == "terminated", r
+    one_error_line(r, 6, wid, "terminated")
+
+
+def test_cancel(cli, defs):
+    wid = start(cli, "gated")
+    wait_for_running_step(cli, wid, "approval")
+    r = cli("cancel", wid, "--reason", "no longer needed")
+    assert r.code == 0 and r.out.strip() == f"cancellation requested for {wid}", r
+    wait_status(cli, wid, "cancelled")
+
+
+def test_start_watch_completes(cli, defs):
+    r = cli("start", "three", "--input", '{"n": 5}', "--watch")
+    if unimplemented(r, "StreamProgress"):
+        pytest.skip("StreamProgress is not implemented by the server yet")
+    assert r.code == 0, r
+    lines = r.out.splitlines()
+    wid = lines[0]
+    assert re.fullmatch(r"\S+", wid), r
+    assert re.fullmatch(r"100% completed( in \S+)?", lines[-1]), r
+    for line in lines[1:]:
+        assert re.match(r"\d{1,3}% ", line), r
+
+
+def test_watch_json_lines(cli, defs):
+    wid = start(cli, "three", "--input", '{"n": 6}')
+    r = cli("watch", wid, "--json")
+    if unimplemented(r, "StreamProgress"):
+        pytest.skip("StreamProgress is not implemented by the server yet")
+    assert r.code == 0, r
+    messages = [json.loads(line) for line in r.out.splitlines()]
+    assert messages[-1]["status"] == "WORKFLOW_STATUS_COMPLETED" and messages[-1]["workflowId"] == wid
+
+
+def test_query_progress(cli, defs):
+    wid = start(cli, "three", "--input", '{"n": 8}')
+    wait_status(cli, wid, "completed")
+    r = cli("query", wid)
+    if unimplemented(r, "Query"):
+        pytest.skip("Query is not implemented by the server yet")
+    assert r.code == 0, r
+    assert isinstance(json.loads(r.out), dict), r
+    out = cli("query", wid, "output", "--json")
+    assert out.code == 0 and json.loads(out.out)["result"] == {"b": 8}, out
+
+
+def test_list_filters(cli, defs):
+    wid = start(cli, "three", "--input", '{"n": 9}')
+    wait_status(cli, wid, "completed")
+    r = cli("list", "--status", "completed", "--definition", "three")
+    if unimplemented(r, "ListWorkflows"):
+        pytest.skip("ListWorkflows is not implemented by the server yet")
+    assert r.code == 0, r
+    rows = [line.split() for line in r.out.splitlines()]
+    assert rows[0][:3] == ["WORKFLOW", "ID", "DEFINITION"], r
+    assert [wid, "three", "v1", "completed"] in [row[:4] for row in rows], r
+    assert all(row[3] == "completed" and row[1] == "three" for row in rows[1:]), r
+    running = cli("list", "--status", "running", "--json")
+    assert running.code == 0, running
+    assert all(json.loads(line)["status"] == "WORKFLOW_STATUS_RUNNING" for line in running.out.splitlines())
+
+
+def test_list_unknown_status_is_usage_error(cli):
+    r = cli("list", "--status", "sleepy")
+    assert r.code == 2 and "--status" in r.err, r
+
+
+def test_breakers(cli):
+    r = cli("breakers")
+    if unimplemented(r, "AdminService"):
+        pytest.skip("AdminService is not implemented by the server yet")
+    assert r.code == 0, r
+    assert r.out.strip() == "no circuit breakers" or r.out.startswith("KEY"), r
+    doc = json.loads(cli("breakers", "--json").out)
+    assert isinstance(doc.get("breakers", []), list), doc
+
+
+# ---------------------------------------------------------------- addresses and usage
+
+def test_unreachable_server_exits_3_with_one_line(cli):
+    port = closed_port()
+    r = subprocess.run([str(baton_bin()), "describe", "x", "--address", f"127.0.0.1:{port}"],
+                       capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert r.returncode == 3, r
+    assert r.stdout == ""
+    assert r.stderr == f"baton: cannot reach 127.0.0.1:{port}: is the server running? (baton server / scripts/dev)\n"
+
+
+def test_baton_address_env_is_honoured(cli, srv, defs):
+    r = cli("def", "show", "three", address=False, env={"BATON_ADDRESS": srv.addr})
+    assert r.code == 0 and r.out == THREE, r
+    # Without --address or BATON_ADDRESS the default (nothing listens there in the test) is used...
+    port = closed_port()
+    r = cli("def", "show", "three", address=False, env={"BATON_ADDRESS": f"127.0.0.1:{port}"})
+    one_error_line(r, 3, f"cannot reach 127.0.0.1:{port}")
+    # ...and --address wins over the environment.
+    r = cli("def", "show", "three", env={"BATON_ADDRESS": f"127.0.0.1:{port}"})
+    assert r.code == 0 and r.out == THREE, r
+
+
+@pytest.mark.parametrize("address", ["nonsense", "127.0.0.1:", "127.0.0.1:99999"])
+def test_malformed_address_is_usage_error(address):
+    r = subprocess.run([str(baton_bin()), "describe", "x", "--address", address],
+                       capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert r.returncode == 2, r
+    assert r.stderr.startswith("baton: --address") and r.stderr.count("\n") == 1, r
+
+
+def test_missing_argument_is_usage_error():
+    r = subprocess.run([str(baton_bin()), "start"], capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert r.returncode == 2, r
+    assert "definition" in r.stderr
+
+
+def test_help_documents_exit_codes():
+    r = subprocess.run([str(baton_bin()), "--help"], capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert r.returncode == 0
+    for code in ["0  success", "2  usage", "3  server unreachable", "4  NOT_FOUND", "5  FAILED_PRECONDITION",
+                 "6  the watched workflow"]:
+        assert code in r.stdout, code
