@@ -22,16 +22,19 @@ public final class ServerApplication: Sendable {
     public let health: HealthStatusBoard
     /// The workflow engine.
     public let runtime: WorkflowRuntime
+    /// Task queues of external workers (and the in-process activities).
+    public let taskQueues: TaskQueueDispatcher
     private let configuration: ServerConfiguration
 
     /// The bound port.
     public var port: Int { server.port }
 
     private init(server: RPCServer, health: HealthStatusBoard, runtime: WorkflowRuntime,
-                 configuration: ServerConfiguration) {
+                 taskQueues: TaskQueueDispatcher, configuration: ServerConfiguration) {
         self.server = server
         self.health = health
         self.runtime = runtime
+        self.taskQueues = taskQueues
         self.configuration = configuration
     }
 
@@ -39,10 +42,14 @@ public final class ServerApplication: Sendable {
     public static func start(_ configuration: ServerConfiguration, group: any EventLoopGroup,
                              logger: Logger = Logger(label: "baton")) async throws(ServerError) -> ServerApplication {
         let health = HealthStatusBoard()
-        let runtime = try await openRuntime(configuration, logger: logger)
+        let clock = SystemClock(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        let taskQueues = TaskQueueDispatcher(inProcess: InProcessActivities(clock: clock))
+        let runtime = try await openRuntime(configuration, clock: clock, taskQueues: taskQueues, logger: logger)
         var router = RPCRouter()
         WorkflowService(runtime: runtime).register(into: &router)
         health.set(WorkflowService.name, .serving)
+        WorkerService(queues: taskQueues).register(into: &router)
+        health.set(WorkerService.name, .serving)
         if configuration.enableTestService {
             InteropTestService.register(into: &router)
             health.set(InteropTestService.name, .serving)
@@ -75,14 +82,16 @@ public final class ServerApplication: Sendable {
             throw ServerError(.bindFailed, "cannot listen on \(configuration.listen): \(error)", cause: error)
         }
         logger.info("API listening", metadata: ["address": "\(configuration.listen.host):\(server.port)"])
-        return ServerApplication(server: server, health: health, runtime: runtime, configuration: configuration)
+        return ServerApplication(server: server, health: health, runtime: runtime, taskQueues: taskQueues,
+                                 configuration: configuration)
     }
 
-    private static func openRuntime(_ configuration: ServerConfiguration, logger: Logger) async throws(ServerError)
+    private static func openRuntime(_ configuration: ServerConfiguration, clock: SystemClock,
+                                    taskQueues: TaskQueueDispatcher, logger: Logger) async throws(ServerError)
         -> WorkflowRuntime {
-        let clock = SystemClock(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         guard let directory = configuration.dataDirectory else {
-            let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: clock)
+            let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: clock,
+                                          activities: taskQueues.inProcess, dispatcher: taskQueues)
             do { try await runtime.recover() } catch {
                 throw ServerError(.invalidConfiguration, "the in-memory engine failed to start: \(error)", cause: error)
             }
@@ -95,7 +104,9 @@ public final class ServerApplication: Sendable {
         }
         let path = (directory as NSString).appendingPathComponent("baton.sqlite")
         do {
-            let runtime = try await WorkflowRuntime.open(path: path, durability: configuration.durability, clock: clock)
+            let runtime = try await WorkflowRuntime.open(
+                path: path, durability: configuration.durability, clock: clock, activities: taskQueues.inProcess,
+                dispatcher: taskQueues)
             logger.info("history store open", metadata: ["path": "\(path)", "durability": "\(configuration.durability)"])
             return runtime
         } catch {

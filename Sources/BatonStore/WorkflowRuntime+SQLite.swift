@@ -11,10 +11,11 @@ extension WorkflowRuntime {
     /// ```
     public static func open(
         path: String, durability: Durability = .full, clock: any WorkflowClock,
-        activities: InProcessActivities? = nil, shardCount: Int = 4
+        activities: InProcessActivities? = nil, dispatcher: (any ActivityDispatcher)? = nil, shardCount: Int = 4
     ) async throws(BatonError) -> WorkflowRuntime {
         let store = try SQLiteWorkflowStore(path: path, durability: durability, now: clock.now())
-        let runtime = WorkflowRuntime(store: store, clock: clock, activities: activities, shardCount: shardCount)
+        let runtime = WorkflowRuntime(
+            store: store, clock: clock, activities: activities, dispatcher: dispatcher, shardCount: shardCount)
         do {
             try await runtime.recover()
         } catch {

@@ -1,0 +1,95 @@
+import BatonCore
+import BatonEngine
+import BatonProto
+import BatonRPC
+import Foundation
+
+/// `baton.v1.WorkerService`: workers in any language long-poll task queues for activity attempts
+/// and report results and heartbeats with the attempt's unguessable token.
+struct WorkerService: Sendable {
+    /// The service's fully-qualified name.
+    static let name = "baton.v1.WorkerService"
+    /// How long a poll waits when the call has no deadline.
+    static let defaultPollWait: Duration = .seconds(60)
+
+    let queues: TaskQueueDispatcher
+
+    /// Registers every method of the service.
+    func register(into router: inout RPCRouter) {
+        let path = { (method: String) in "/\(Self.name)/\(method)" }
+        router.register(path("PollActivityTask"), .unary(poll))
+        router.register(path("CompleteActivityTask"), .unary(complete))
+        router.register(path("FailActivityTask"), .unary(fail))
+        router.register(path("RecordHeartbeat"), .unary(heartbeat))
+    }
+
+    func poll(_ request: Baton_V1_PollActivityTaskRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_PollActivityTaskResponse {
+        try Validate.name(request.taskQueue, field: "task_queue")
+        let worker = request.workerIdentity.isEmpty ? context.peer : request.workerIdentity
+        // Answer empty a little before the caller's deadline, so the empty answer arrives in time.
+        let limit = context.deadline.map { $0 - .milliseconds(200) } ?? (ContinuousClock.now + Self.defaultPollWait)
+        let queues = self.queues
+        let leased = await withTaskGroup(of: LeasedActivityTask?.self) { group in
+            group.addTask { await queues.poll(queue: request.taskQueue, worker: worker) }
+            group.addTask {
+                try? await Task.sleep(until: limit, clock: .continuous)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            // A task leased while the timer won the race must not be lost: return whichever arrived.
+            var leased = first
+            for await other in group where leased == nil { leased = other }
+            return leased
+        }
+        guard let leased else { return Baton_V1_PollActivityTaskResponse() }
+        let task = leased.task
+        return .with {
+            $0.taskToken = leased.token
+            $0.workflowID = task.workflowID
+            $0.step = task.step
+            $0.activity = task.activity
+            $0.input = task.input.proto
+            $0.attempt = Int32(task.attempt)
+            $0.idempotencyKey = task.idempotencyKey
+            if task.heartbeatDetails != .null { $0.heartbeatDetails = task.heartbeatDetails.proto }
+        }
+    }
+
+    func complete(_ request: Baton_V1_CompleteActivityTaskRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_CompleteActivityTaskResponse {
+        try Self.validateToken(request.taskToken)
+        let output = request.hasOutput ? JSONValue(proto: request.output) : .null
+        try await mappingErrors { try await queues.complete(token: request.taskToken, output: output) }
+        return .init()
+    }
+
+    func fail(_ request: Baton_V1_FailActivityTaskRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_FailActivityTaskResponse {
+        try Self.validateToken(request.taskToken)
+        guard request.hasFailure, !request.failure.type.isEmpty else {
+            throw RPCError(code: .invalidArgument, message: "failure.type: name the error type (e.g. \"Timeout\")")
+        }
+        let failure = ActivityFailure(
+            type: request.failure.type, message: request.failure.message,
+            details: request.failure.hasDetails ? JSONValue(proto: request.failure.details) : .null,
+            nonRetryable: request.failure.nonRetryable)
+        try await mappingErrors { try await queues.fail(token: request.taskToken, failure: failure) }
+        return .init()
+    }
+
+    func heartbeat(_ request: Baton_V1_RecordHeartbeatRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_RecordHeartbeatResponse {
+        try Self.validateToken(request.taskToken)
+        let details = request.hasDetails ? JSONValue(proto: request.details) : .null
+        let cancel = try await mappingErrors { try await queues.heartbeat(token: request.taskToken, details: details) }
+        return .with { $0.cancelRequested = cancel }
+    }
+
+    private static func validateToken(_ token: String) throws(RPCError) {
+        guard token.count == 32, token.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            throw RPCError(code: .invalidArgument, message: "task_token: not a token returned by PollActivityTask")
+        }
+    }
+}
