@@ -1,0 +1,208 @@
+"""Baton's own API end to end with Python grpcio and stubs generated from proto/baton/v1:
+definitions, runs, history paging, a Python worker, cancellation through heartbeats, restarts,
+and bad input over the wire."""
+
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+
+from conftest import REPO, Server
+
+sys.path.insert(0, str(REPO / "clients" / "python"))
+import generate  # noqa: E402  (clients/python/generate.py)
+
+THREE = """
+name: three
+steps:
+  a: { activity: builtin.echo, input: { n: "${input.n}" } }
+  b: { activity: builtin.echo, depends_on: [a], input: { from_a: "${steps.a.output.n}" } }
+  c: { activity: builtin.echo, depends_on: [a], input: { from_a: "${steps.a.output.n}" } }
+output: { b: "${steps.b.output.from_a}", c: "${steps.c.output.from_a}" }
+"""
+
+EXTERNAL = """
+name: external
+defaults:
+  task_queue: py-queue
+  retry: { initial_interval: 10ms, maximum_attempts: 3 }
+steps:
+  research: { activity: research.market, input: { topic: "${input.topic}" }, heartbeat_timeout: 30s }
+  brief: { activity: builtin.echo, depends_on: [research], input: { found: "${steps.research.output.found}" } }
+output: { found: "${steps.brief.output.found}" }
+"""
+
+APPROVAL = """
+name: approval
+steps:
+  prepare: { activity: builtin.echo, input: { item: "${input.item}" } }
+  approve:
+    depends_on: [prepare]
+    wait_for_signal: { name: approve, timeout: 1h, on_timeout: fail }
+output: { approved: "${steps.approve.signal.ok}" }
+"""
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    out = generate.generate(tmp_path_factory.mktemp("baton-stubs"))
+    sys.path.insert(0, str(out))
+    from baton.v1 import common_pb2, workflow_service_pb2, workflow_service_pb2_grpc, workflow_pb2  # noqa: F401
+    import baton_worker
+    return type("Api", (), {
+        "ws": workflow_service_pb2, "ws_grpc": workflow_service_pb2_grpc, "common": common_pb2,
+        "worker": baton_worker,
+    })
+
+
+@pytest.fixture(scope="module")
+def baton(api):
+    s = Server([])
+    yield s
+    assert s.terminate() == 0
+
+
+def stub(api, server):
+    channel = grpc.insecure_channel(server.addr)
+    return channel, api.ws_grpc.WorkflowServiceStub(channel)
+
+
+def wait_closed(api, client, workflow_id, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        described = client.DescribeWorkflow(api.ws.DescribeWorkflowRequest(workflow_id=workflow_id), timeout=5)
+        if described.workflow.info.status != api.common.WORKFLOW_STATUS_RUNNING:
+            return described.workflow
+        time.sleep(0.02)
+    pytest.fail(f"workflow {workflow_id} still running after {timeout}s")
+
+
+def test_register_start_describe_and_page_history(api, baton):
+    channel, client = stub(api, baton)
+    with channel:
+        reply = client.RegisterDefinition(api.ws.RegisterDefinitionRequest(source=THREE), timeout=5)
+        assert (reply.definition.name, reply.definition.version) == ("three", 1)
+        listed = client.ListDefinitions(api.ws.ListDefinitionsRequest(), timeout=5)
+        assert "three" in [d.name for d in listed.definitions]
+        started = client.StartWorkflow(api.ws.StartWorkflowRequest(
+            definition="three", workflow_id="py-1", input=api.worker.to_value({"n": 5})), timeout=5)
+        assert started.workflow_id == "py-1"
+        workflow = wait_closed(api, client, "py-1")
+        assert workflow.info.status == api.common.WORKFLOW_STATUS_COMPLETED
+        assert api.worker.from_value(workflow.output) == {"b": 5, "c": 5}
+        events, token = [], ""
+        while True:
+            page = client.GetHistory(api.ws.GetHistoryRequest(workflow_id="py-1", page_size=3, page_token=token),
+                                     timeout=5)
+            assert len(page.events) <= 3
+            events += page.events
+            token = page.next_page_token
+            if not token:
+                break
+        assert [e.event_id for e in events] == list(range(1, len(events) + 1))
+        assert events[0].type == "WorkflowStarted" and events[-1].type == "WorkflowCompleted"
+        runs = client.ListWorkflows(api.ws.ListWorkflowsRequest(definition="three"), timeout=5)
+        assert "py-1" in [w.workflow_id for w in runs.workflows]
+
+
+def test_python_worker_heartbeats_fails_once_then_succeeds(api, baton):
+    channel, client = stub(api, baton)
+    with channel:
+        client.RegisterDefinition(api.ws.RegisterDefinitionRequest(source=EXTERNAL), timeout=5)
+        client.StartWorkflow(api.ws.StartWorkflowRequest(
+            definition="external", workflow_id="py-ext", input=api.worker.to_value({"topic": "widgets"})), timeout=5)
+        seen = []
+
+        def research(payload, ctx):
+            seen.append((ctx.attempt, ctx.idempotency_key, ctx.heartbeat_details, payload))
+            assert ctx.heartbeat({"page": ctx.attempt}) is False
+            if ctx.attempt == 1:
+                raise api.worker.ActivityError("Flaky", "first attempt fails")
+            return {"found": 3}
+
+        worker = api.worker.Worker(channel, "py-queue", {"research.market": research}, identity="py-test")
+        assert worker.run_once(poll_timeout=10) is not None
+        assert worker.run_once(poll_timeout=10) is not None
+        assert seen[0][:3] == (1, "py-ext/research/1", None)
+        assert seen[0][3] == {"topic": "widgets"}
+        assert seen[1][:3] == (2, "py-ext/research/2", {"page": 1})
+        workflow = wait_closed(api, client, "py-ext")
+        assert workflow.info.status == api.common.WORKFLOW_STATUS_COMPLETED
+        assert api.worker.from_value(workflow.output) == {"found": 3}
+
+
+def test_cancel_reaches_the_worker_through_its_heartbeat(api, baton):
+    channel, client = stub(api, baton)
+    with channel:
+        client.RegisterDefinition(api.ws.RegisterDefinitionRequest(source=EXTERNAL), timeout=5)
+        client.StartWorkflow(api.ws.StartWorkflowRequest(definition="external", workflow_id="py-cancel"), timeout=5)
+        outcome = {}
+
+        def research(payload, ctx):
+            client.CancelWorkflow(api.ws.CancelWorkflowRequest(workflow_id="py-cancel", reason="test"), timeout=5)
+            outcome["cancelled"] = ctx.heartbeat({"step": 1})
+            raise api.worker.ActivityError("Cancelled", "stopping on request")
+
+        worker = api.worker.Worker(channel, "py-queue", {"research.market": research})
+        worker.run_once(poll_timeout=10)
+        assert outcome["cancelled"] is True
+        workflow = wait_closed(api, client, "py-cancel")
+        assert workflow.info.status != api.common.WORKFLOW_STATUS_COMPLETED
+
+
+def test_a_restart_keeps_every_started_workflow(api, tmp_path):
+    data = str(tmp_path / "data")
+    first = Server([], data_dir=data)
+    channel, client = stub(api, first)
+    with channel:
+        client.RegisterDefinition(api.ws.RegisterDefinitionRequest(source=APPROVAL), timeout=5)
+        for i in range(5):
+            client.StartWorkflow(api.ws.StartWorkflowRequest(
+                definition="approval", workflow_id=f"keep-{i}", input=api.worker.to_value({"item": i})), timeout=5)
+    assert first.terminate() == 0
+    second = Server([], data_dir=data)
+    channel, client = stub(api, second)
+    try:
+        with channel:
+            for i in range(5):
+                described = client.DescribeWorkflow(api.ws.DescribeWorkflowRequest(workflow_id=f"keep-{i}"), timeout=5)
+                assert described.workflow.info.status == api.common.WORKFLOW_STATUS_RUNNING
+                client.Signal(api.ws.SignalRequest(workflow_id=f"keep-{i}", name="approve",
+                                                   payload=api.worker.to_value({"ok": True})), timeout=5)
+            for i in range(5):
+                workflow = wait_closed(api, client, f"keep-{i}")
+                assert workflow.info.status == api.common.WORKFLOW_STATUS_COMPLETED
+                assert api.worker.from_value(workflow.output) == {"approved": True}
+    finally:
+        second.terminate()
+
+
+def test_bad_input_gets_the_right_status_and_the_server_keeps_serving(api, baton):
+    channel, client = stub(api, baton)
+    with channel:
+        with pytest.raises(grpc.RpcError) as bad_yaml:
+            client.RegisterDefinition(api.ws.RegisterDefinitionRequest(
+                source="name: bad\nsteps:\n  a: { activity: x, depends_on: [ghost] }\n"), timeout=5)
+        assert bad_yaml.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "ghost" in bad_yaml.value.details() and "3:" in bad_yaml.value.details()
+        with pytest.raises(grpc.RpcError) as unknown:
+            client.DescribeWorkflow(api.ws.DescribeWorkflowRequest(workflow_id="never-started"), timeout=5)
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+        client.RegisterDefinition(api.ws.RegisterDefinitionRequest(source=THREE), timeout=5)
+        client.StartWorkflow(api.ws.StartWorkflowRequest(definition="three", workflow_id="py-bad"), timeout=5)
+        wait_closed(api, client, "py-bad")
+        with pytest.raises(grpc.RpcError) as token:
+            client.GetHistory(api.ws.GetHistoryRequest(workflow_id="py-bad", page_token="forged"), timeout=5)
+        assert token.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "page_token" in token.value.details()
+        with pytest.raises(grpc.RpcError) as closed:
+            client.Signal(api.ws.SignalRequest(workflow_id="py-bad", name="late"), timeout=5)
+        assert closed.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        with pytest.raises(grpc.RpcError) as big:
+            client.StartWorkflow(api.ws.StartWorkflowRequest(
+                definition="three", input=api.worker.to_value({"blob": "x" * (5 << 20)})), timeout=10)
+        assert big.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        # Still serving.
+        assert client.ListDefinitions(api.ws.ListDefinitionsRequest(), timeout=5).definitions
