@@ -109,6 +109,16 @@ extension DefinitionReader {
             if let node = fields["half_open_max_calls"], let value = integer(node, step: nil, field: prefix + "half_open_max_calls", minimum: 1) {
                 policy.halfOpenMaxCalls = value
             }
+            if let node = fields["failure_rate"], let value = number(node, step: nil, field: prefix + "failure_rate") {
+                if value > 0, value <= 1 {
+                    policy.failureRate = value
+                } else {
+                    issue(nil, prefix + "failure_rate", location(node), "failure_rate must be in (0, 1], got \(JSONValue.format(value))")
+                }
+            }
+            if let node = fields["window"], let value = integer(node, step: nil, field: prefix + "window", minimum: 1) {
+                policy.window = value
+            }
             result[name] = policy
         }
         return result

@@ -13,7 +13,9 @@ final class DefinitionReader {
         "task_queue", "retry", "start_to_close_timeout", "schedule_to_start_timeout", "schedule_to_close_timeout",
         "heartbeat_timeout",
     ]
-    static let breakerFields: Set<String> = ["failure_threshold", "reset_timeout", "half_open_max_calls"]
+    static let breakerFields: Set<String> = [
+        "failure_threshold", "reset_timeout", "half_open_max_calls", "failure_rate", "window",
+    ]
 
     init(source: String) { self.source = source }
 

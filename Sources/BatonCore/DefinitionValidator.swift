@@ -83,7 +83,7 @@ struct DefinitionValidator {
     ) {
         let location = node.flatMap { reader.location($0) }
         for reference in references {
-            if reference.root == .selfOutput, !allowSelf {
+            if reference.isSelf, !allowSelf {
                 reader.issue(step, field, location, "'\(reference)' is only available inside compensate")
                 continue
             }
@@ -105,7 +105,7 @@ struct DefinitionValidator {
     private func checkWorkflowLevel(_ references: [Reference], field: String, node: Node?) {
         let location = node.flatMap { reader.location($0) }
         for reference in references {
-            if reference.root == .selfOutput {
+            if reference.isSelf {
                 reader.issue(nil, field, location, "'\(reference)' is only available inside compensate")
                 continue
             }

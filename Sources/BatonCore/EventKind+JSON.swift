@@ -79,9 +79,30 @@ extension EventKind {
             case .cancelRequested(let reason):
                 writer.key("cancelRequested")
                 writer.object { w in w.key("reason"); w.string(reason) }
+            case .sagaStarted(let step, let failure):
+                writer.key("sagaStarted")
+                writer.object { w in
+                    w.member("step", step) { $0.string($1) }
+                    w.member("failure", failure) { $0.failure($1) }
+                }
             case .compensationStarted(let step):
                 writer.key("compensationStarted")
                 writer.object { w in w.key("step"); w.string(step) }
+            case .compensationScheduled(let step, let attempt, let input):
+                writer.key("compensationScheduled")
+                writer.object { w in
+                    w.key("step"); w.string(step)
+                    w.key("attempt"); w.integer(attempt)
+                    w.key("input"); w.value(input)
+                }
+            case .compensationAttemptFailed(let step, let attempt, let failure, let retryAt):
+                writer.key("compensationAttemptFailed")
+                writer.object { w in
+                    w.key("step"); w.string(step)
+                    w.key("attempt"); w.integer(attempt)
+                    w.key("failure"); w.failure(failure)
+                    w.member("retryAt", retryAt) { $0.instant($1) }
+                }
             case .compensationCompleted(let step):
                 writer.key("compensationCompleted")
                 writer.object { w in w.key("step"); w.string(step) }
@@ -106,6 +127,17 @@ extension EventKind {
             case .workflowCompensated:
                 writer.key("workflowCompensated")
                 writer.object { _ in }
+            case .workflowCompensationFailed(let step):
+                writer.key("workflowCompensationFailed")
+                writer.object { w in w.key("step"); w.string(step) }
+            case .circuitRejected(let step, let attempt, let key, let fallback):
+                writer.key("circuitRejected")
+                writer.object { w in
+                    w.key("step"); w.string(step)
+                    w.key("attempt"); w.integer(attempt)
+                    w.key("key"); w.string(key)
+                    w.key("fallback"); w.bool(fallback)
+                }
             case .circuitOpened(let key):
                 writer.key("circuitOpened")
                 writer.object { w in w.key("key"); w.string(key) }

@@ -153,10 +153,11 @@ struct ExpressionParser {
                     message: "unknown step field '\(rest[1])'; expected 'output' or 'signal'", offset: offset)
             }
         case "self":
-            guard rest.first == "output" else {
-                throw ExpressionError(message: "expected self.output", offset: offset)
+            switch rest.first {
+            case "output": return .reference(Reference(root: .selfOutput, path: Array(rest.dropFirst())))
+            case "input": return .reference(Reference(root: .selfInput, path: Array(rest.dropFirst())))
+            default: throw ExpressionError(message: "expected self.output or self.input", offset: offset)
             }
-            return .reference(Reference(root: .selfOutput, path: Array(rest.dropFirst())))
         default:
             throw ExpressionError(
                 message: "unknown name '\(segments.joined(separator: "."))'; references start with input, steps or self",

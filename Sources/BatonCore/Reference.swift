@@ -10,6 +10,8 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
         case stepSignal(String)
         /// The output of the step being compensated (only inside `compensate`).
         case selfOutput
+        /// The input of the step being compensated (only inside `compensate`).
+        case selfInput
     }
 
     /// Where the path starts.
@@ -23,11 +25,14 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
         self.path = path
     }
 
+    /// Whether this reads `self.output` or `self.input` (only allowed inside `compensate`).
+    public var isSelf: Bool { root == .selfOutput || root == .selfInput }
+
     /// The step this reference reads from, if any.
     public var step: String? {
         switch root {
         case .stepOutput(let name), .stepSignal(let name): return name
-        case .input, .selfOutput: return nil
+        case .input, .selfOutput, .selfInput: return nil
         }
     }
 
@@ -39,6 +44,7 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
         case .stepOutput(let name): head = "steps.\(name).output"
         case .stepSignal(let name): head = "steps.\(name).signal"
         case .selfOutput: head = "self.output"
+        case .selfInput: head = "self.input"
         }
         return ([head] + path).joined(separator: ".")
     }

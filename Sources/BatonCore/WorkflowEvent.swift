@@ -43,8 +43,15 @@ public enum EventKind: Hashable, Sendable, Codable {
     case signalWaitTimedOut(step: String)
     /// Someone asked to cancel the workflow.
     case cancelRequested(reason: String)
+    /// The workflow stopped scheduling and the saga began: because `step` failed with `failure`
+    /// (both `nil` when it was cancelled). Completed steps are compensated in reverse completion order.
+    case sagaStarted(step: String?, failure: ActivityFailure?)
     /// The compensation of `step` started.
     case compensationStarted(step: String)
+    /// Attempt `attempt` of the compensation of `step` was scheduled with its evaluated input.
+    case compensationScheduled(step: String, attempt: Int, input: JSONValue)
+    /// An attempt of the compensation of `step` failed; `retryAt` is set when another attempt will follow.
+    case compensationAttemptFailed(step: String, attempt: Int, failure: ActivityFailure, retryAt: Instant?)
     /// The compensation of `step` completed.
     case compensationCompleted(step: String)
     /// The compensation of `step` failed for good.
@@ -59,6 +66,11 @@ public enum EventKind: Hashable, Sendable, Codable {
     case workflowTerminated(reason: String)
     /// The workflow failed and all compensations completed.
     case workflowCompensated
+    /// The saga finished but the compensation of `step` (the first to fail) failed for good.
+    case workflowCompensationFailed(step: String)
+    /// The circuit breaker `key` was open when attempt `attempt` of `step` was due: the attempt failed
+    /// fast without dispatch (error type `CircuitOpen`), or completed with the step's fallback when `fallback`.
+    case circuitRejected(step: String, attempt: Int, key: String, fallback: Bool)
     /// The circuit breaker `key` opened.
     case circuitOpened(key: String)
     /// The circuit breaker `key` let trial calls through.
@@ -82,7 +94,10 @@ public enum EventKind: Hashable, Sendable, Codable {
         case .signalReceived: return "SignalReceived"
         case .signalWaitTimedOut: return "SignalWaitTimedOut"
         case .cancelRequested: return "CancelRequested"
+        case .sagaStarted: return "SagaStarted"
         case .compensationStarted: return "CompensationStarted"
+        case .compensationScheduled: return "CompensationScheduled"
+        case .compensationAttemptFailed: return "CompensationAttemptFailed"
         case .compensationCompleted: return "CompensationCompleted"
         case .compensationFailed: return "CompensationFailed"
         case .workflowCompleted: return "WorkflowCompleted"
@@ -90,6 +105,8 @@ public enum EventKind: Hashable, Sendable, Codable {
         case .workflowCancelled: return "WorkflowCancelled"
         case .workflowTerminated: return "WorkflowTerminated"
         case .workflowCompensated: return "WorkflowCompensated"
+        case .workflowCompensationFailed: return "WorkflowCompensationFailed"
+        case .circuitRejected: return "CircuitRejected"
         case .circuitOpened: return "CircuitOpened"
         case .circuitHalfOpened: return "CircuitHalfOpened"
         case .circuitClosed: return "CircuitClosed"
@@ -102,9 +119,11 @@ public enum EventKind: Hashable, Sendable, Codable {
         case .stepScheduled(let step, _, _), .stepStarted(let step, _), .stepHeartbeat(let step, _, _),
             .stepCompleted(let step, _, _), .stepFailed(let step, _, _, _), .stepTimedOut(let step, _, _, _),
             .stepSkipped(let step), .timerStarted(_, let step, _, _, _), .signalWaitTimedOut(let step),
-            .compensationStarted(let step), .compensationCompleted(let step), .compensationFailed(let step, _):
+            .compensationStarted(let step), .compensationCompleted(let step), .compensationFailed(let step, _),
+            .compensationScheduled(let step, _, _), .compensationAttemptFailed(let step, _, _, _),
+            .workflowCompensationFailed(let step), .circuitRejected(let step, _, _, _):
             return step
-        case .workflowFailed(let step, _):
+        case .workflowFailed(let step, _), .sagaStarted(let step, _):
             return step
         default:
             return nil

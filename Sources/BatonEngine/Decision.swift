@@ -12,6 +12,8 @@ public struct Decision: Hashable, Sendable {
     public var queuedTasks: [ActivityTask] = []
     /// Queued attempts that are no longer in flight after this decision (their task rows are deleted).
     public var releasedTasks: [AttemptRef] = []
+    /// How long each activity attempt completed by this decision ran (start to completion).
+    public var durationSamples: [ActivityDurationSample] = []
 
     /// An empty decision.
     public init(events: [WorkflowEvent] = [], commands: [EngineCommand] = []) {

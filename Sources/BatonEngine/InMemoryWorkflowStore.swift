@@ -9,6 +9,7 @@ public final class InMemoryWorkflowStore: WorkflowStore {
         var timers: [String: [String: DurableTimer]] = [:]
         var tasks: [String: [AttemptRef: ActivityTask]] = [:]
         var definitions: [String: [DefinitionRecord]] = [:]
+        var durations: [String: ActivityDurationEstimate] = [:]
         var commits = 0
     }
 
@@ -34,6 +35,16 @@ public final class InMemoryWorkflowStore: WorkflowStore {
     public func commit(_ change: WorkflowChange, isolation: isolated (any Actor)? = #isolation) async throws(BatonError) {
         try contents.withLock { (contents: inout Contents) throws(BatonError) in
             let id = change.workflowID
+            if change.isNew, let archive = change.archiveClosedRunAs, let closed = contents.snapshots[id], closed.status.isClosed {
+                var archived = closed
+                archived.workflowID = archive
+                contents.snapshots[archive] = archived
+                contents.events[archive] = contents.events[id]
+                contents.snapshots[id] = nil
+                contents.events[id] = nil
+                contents.timers[id] = nil
+                contents.tasks[id] = nil
+            }
             if change.isNew, contents.snapshots[id] != nil {
                 throw BatonError(.alreadyExists, "workflow '\(id)' already exists")
             }
@@ -52,8 +63,17 @@ public final class InMemoryWorkflowStore: WorkflowStore {
             for task in change.tasksToStore {
                 contents.tasks[id, default: [:]][AttemptRef(step: task.step, attempt: task.attempt)] = task
             }
+            for sample in change.durationSamples {
+                contents.durations[sample.activity] = (contents.durations[sample.activity]
+                    ?? ActivityDurationEstimate(samples: 0, meanMilliseconds: 0)).adding(sample.milliseconds)
+            }
             contents.commits += 1
         }
+    }
+
+    /// The learned duration estimates.
+    public func activityDurations() async throws(BatonError) -> [String: ActivityDurationEstimate] {
+        contents.withLock { $0.durations }
     }
 
     /// Loads a snapshot.

@@ -7,6 +7,9 @@ actor Shard {
     private let clock: any WorkflowClock
     private let registry: DefinitionRegistry
     private let startsOnDispatch: @Sendable (String) -> Bool
+    private let breakers: CircuitBreakerRegistry
+    private let hub: WorkflowHub
+    private let estimates: ActivityDurationEstimates
     private var machines: [String: WorkflowMachine] = [:]
     private var starting: Set<String> = []
     private var waiters: [String: [CheckedContinuation<WorkflowState, Never>]] = [:]
@@ -15,42 +18,69 @@ actor Shard {
 
     init(
         store: any WorkflowStore, clock: any WorkflowClock, registry: DefinitionRegistry,
-        startsOnDispatch: @escaping @Sendable (String) -> Bool
+        startsOnDispatch: @escaping @Sendable (String) -> Bool, breakers: CircuitBreakerRegistry, hub: WorkflowHub,
+        estimates: ActivityDurationEstimates
     ) {
         self.store = store
         self.clock = clock
         self.registry = registry
         self.startsOnDispatch = startsOnDispatch
+        self.breakers = breakers
+        self.hub = hub
+        self.estimates = estimates
+    }
+
+    private func machine(_ definition: WorkflowDefinition, _ state: WorkflowState) -> WorkflowMachine {
+        WorkflowMachine(definition: definition, state: state, startsOnDispatch: startsOnDispatch, breakers: breakers)
     }
 
     /// Number of workflows held in memory.
     var cachedCount: Int { machines.count }
 
-    /// Starts a workflow. Returns `nil` commands when `workflowID` already existed and the policy returns it.
+    /// Starts a workflow. When `workflowID` already exists and `policy` returns it, no commands are
+    /// returned and `existing` holds the existing run's state (`nil` while its start is still committing).
     func start(
         workflowID: String, checkExisting: Bool, definition: WorkflowDefinition, version: Int, input: JSONValue,
         policy: IDReusePolicy
-    ) async throws(BatonError) -> [EngineCommand]? {
+    ) async throws(BatonError) -> (commands: [EngineCommand], started: Bool, existing: WorkflowState?) {
+        var archive: String?
         if checkExisting {
-            if machines[workflowID] != nil || starting.contains(workflowID) {
-                return try existing(workflowID, policy: policy)
+            if let machine = machines[workflowID] {
+                try reuse(workflowID, policy: policy)
+                return ([], false, machine.state)
+            }
+            if starting.contains(workflowID) {
+                try reuse(workflowID, policy: policy)
+                return ([], false, nil)
             }
             starting.insert(workflowID)
             defer { starting.remove(workflowID) }
-            if try await store.loadWorkflow(workflowID) != nil || machines[workflowID] != nil {
-                return try existing(workflowID, policy: policy)
+            let stored = try await store.loadWorkflow(workflowID)
+            if let machine = machines[workflowID] {
+                try reuse(workflowID, policy: policy)
+                return ([], false, machine.state)
+            }
+            if let stored {
+                let closed = stored.state.status.isClosed
+                try reuse(workflowID, policy: policy)
+                if !(closed && policy == .allowAfterClose) { return ([], false, stored.state) }
+                let started = stored.state.startedAt?.millisecondsSinceEpoch ?? 0
+                archive = "\(workflowID)/\(started)-\(stored.state.lastEventID)"
             }
         }
         let (machine, decision) = WorkflowMachine.start(
             workflowID: workflowID, definition: definition, version: version, input: input, now: clock.now(),
-            startsOnDispatch: startsOnDispatch)
+            startsOnDispatch: startsOnDispatch, breakers: breakers)
         machines[workflowID] = machine
-        return try await commit(workflowID, machine.state, decision, isNew: true)
+        let commands = try await commit(workflowID, machine.state, decision, isNew: true, archive: archive)
+        return (commands, true, nil)
     }
 
-    private func existing(_ workflowID: String, policy: IDReusePolicy) throws(BatonError) -> [EngineCommand]? {
+    /// Applies the reuse policy to an existing run: throws `.alreadyExists` when it forbids returning it.
+    private func reuse(_ workflowID: String, policy: IDReusePolicy) throws(BatonError) {
         switch policy {
-        case .returnExisting: return nil
+        case .returnExisting: return
+        case .allowAfterClose: return
         case .reject: throw BatonError(.alreadyExists, "workflow '\(workflowID)' already exists")
         }
     }
@@ -60,10 +90,12 @@ actor Shard {
     func handle(_ workflowID: String, _ input: WorkflowInput, requireOpen: Bool) async throws(BatonError) -> [EngineCommand] {
         guard try await ensureLoaded(workflowID) else {
             if requireOpen {
-                if try await store.loadWorkflow(workflowID) == nil {
+                guard let stored = try await store.loadWorkflow(workflowID) else {
                     throw BatonError(.notFound, "no workflow '\(workflowID)'")
                 }
-                throw BatonError(.failedPrecondition, "workflow '\(workflowID)' is closed")
+                throw BatonError(
+                    .failedPrecondition,
+                    "workflow '\(workflowID)' is closed (\(stored.state.status.rawValue)); it accepts no more signals, cancels or terminates")
             }
             return []
         }
@@ -72,7 +104,7 @@ actor Shard {
         let decision = machines[workflowID]!.decide(input, now: clock.now())
         let restoredCommands = takeRestored(workflowID)
         guard !decision.events.isEmpty else { return restoredCommands }
-        return restoredCommands + (try await commit(workflowID, machines[workflowID]!.state, decision, isNew: false))
+        return restoredCommands + (try await commit(workflowID, machines[workflowID]!.state, decision, isNew: false, archive: nil))
     }
 
     /// Loads `workflowID` if it was evicted and returns the commands that restore its side effects
@@ -94,7 +126,7 @@ actor Shard {
 
     /// Puts a recovered open workflow into memory and returns the commands that restore its side effects.
     func recover(_ state: WorkflowState, definition: WorkflowDefinition) -> [EngineCommand] {
-        let machine = WorkflowMachine(definition: definition, state: state, startsOnDispatch: startsOnDispatch)
+        let machine = machine(definition, state)
         machines[state.workflowID] = machine
         return machine.recoveryCommands()
     }
@@ -132,21 +164,25 @@ actor Shard {
         if machines[workflowID] != nil { return true }
         // Every open workflow is in memory from recovery on, so a miss means it was evicted after a
         // failed commit: whatever it had in flight must be restored.
-        let machine = WorkflowMachine(definition: definition, state: stored.state, startsOnDispatch: startsOnDispatch)
+        let machine = machine(definition, stored.state)
         machines[workflowID] = machine
         restored[workflowID] = machine.recoveryCommands()
         return true
     }
 
     private func commit(
-        _ workflowID: String, _ state: WorkflowState, _ decision: Decision, isNew: Bool
+        _ workflowID: String, _ state: WorkflowState, _ decision: Decision, isNew: Bool, archive: String?
     ) async throws(BatonError) -> [EngineCommand] {
+        var change = WorkflowChange(state: state, decision: decision, isNew: isNew)
+        change.archiveClosedRunAs = archive
         do {
-            try await store.commit(WorkflowChange(state: state, decision: decision, isNew: isNew), isolation: self)
+            try await store.commit(change, isolation: self)
         } catch {
             machines[workflowID] = nil
             throw error
         }
+        estimates.record(decision.durationSamples)
+        hub.committed(workflowID)
         if decision.closedStatus != nil {
             machines[workflowID] = nil
             for waiter in waiters.removeValue(forKey: workflowID) ?? [] { waiter.resume(returning: state) }

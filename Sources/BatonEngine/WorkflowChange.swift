@@ -18,6 +18,11 @@ public struct WorkflowChange: Sendable {
     public var tasksToStore: [ActivityTask]
     /// Activity tasks to delete.
     public var tasksToDelete: [AttemptRef]
+    /// Durations of activity attempts completed by this change (learned for ETAs).
+    public var durationSamples: [ActivityDurationSample]
+    /// For a new run that reuses the id of a closed one: the id the closed run (row, history, signal
+    /// dedupe) is moved to, in the same transaction, before the new run is inserted.
+    public var archiveClosedRunAs: String?
 
     /// Builds the change of one decision.
     public init(state: WorkflowState, decision: Decision, isNew: Bool) {
@@ -29,5 +34,6 @@ public struct WorkflowChange: Sendable {
         timersToDelete = decision.timersToDelete
         tasksToStore = decision.queuedTasks
         tasksToDelete = decision.releasedTasks
+        durationSamples = decision.durationSamples
     }
 }

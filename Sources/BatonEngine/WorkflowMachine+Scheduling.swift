@@ -4,7 +4,12 @@ extension WorkflowMachine {
     /// Eager DAG scheduling: starts every pending step whose dependencies are all done, skips those
     /// whose `when` is false (which may unblock more), and completes the workflow when all are done.
     mutating func advance() {
-        guard state.status == .running, !state.cancelRequested else { return }
+        guard state.status == .running else { return }
+        if state.saga != nil {
+            advanceSaga()
+            return
+        }
+        guard !state.cancelRequested else { return }
         var progressed = true
         while progressed {
             progressed = false
@@ -17,7 +22,7 @@ extension WorkflowMachine {
                 }
                 startStep(step)
                 if state.step(step.name).status.isDone { progressed = true }
-                if state.status != .running { return }
+                if state.status != .running || state.saga != nil { return }
             }
         }
         if definition.steps.allSatisfy({ state.step($0.name).status.isDone }) {
@@ -51,6 +56,7 @@ extension WorkflowMachine {
         if attempt == 1, let timeout = step.timeouts.scheduleToClose {
             arm(step.name, attempt: 0, purpose: .timeout(.scheduleToClose), fireAt: now + timeout)
         }
+        if !admittedByBreaker(step, attempt: attempt) { return }
         if let activity = step.activity, startsOnDispatch(activity) {
             markStarted(step.name, attempt: attempt)
         } else if let timeout = step.timeouts.scheduleToStart {
@@ -72,6 +78,7 @@ extension WorkflowMachine {
     /// A failed or timed-out attempt: retry after a durable backoff when the policy allows, else fail the step.
     mutating func attemptFailed(_ name: String, attempt: Int, failure: ActivityFailure, timeout: TimeoutKind?) {
         guard let step = definition.step(name) else { return }
+        if failure.type != "CircuitOpen" { recordBreakerOutcome(name, success: false) }
         var retryAt: Instant?
         if !state.cancelRequested,
             step.retry.allowsRetry(afterAttempt: attempt, errorType: failure.type, nonRetryable: failure.nonRetryable)
@@ -94,6 +101,10 @@ extension WorkflowMachine {
 
     mutating func timerFired(_ id: String, _ timer: WorkflowState.ArmedTimer) {
         emit(.timerFired(timer: id))
+        if let name = SagaState.compensatedStep(ofTaskStep: timer.step) {
+            compensationBackoffFired(name, attempt: timer.attempt)
+            return
+        }
         guard let step = definition.step(timer.step) else { return }
         let stepState = state.step(timer.step)
         switch timer.purpose {
@@ -112,7 +123,7 @@ extension WorkflowMachine {
                     type: "SignalTimeout", message: "no signal '\(wait.name)' within \(wait.timeout ?? .zero)",
                     nonRetryable: true)
                 emit(.stepFailed(step: step.name, attempt: timer.attempt, failure: failure, retryAt: nil))
-                failWorkflow(step: step.name, failure: failure)
+                failWorkflow(step: step.name, failure: failure, forceCompensation: wait.onTimeout == .compensate)
             }
         case .timeout(.scheduleToClose):
             guard stepState.status != .completed, stepState.status != .failed else { return }
@@ -136,11 +147,5 @@ extension WorkflowMachine {
             emit(.stepCompleted(step: step.name, attempt: state.step(step.name).attempt, output: payload))
             return
         }
-    }
-
-    /// A step failed for good. With `on_failure: compensate` the saga (compensations of completed
-    /// steps in reverse completion order) takes over here; until it lands the workflow fails.
-    mutating func failWorkflow(step: String?, failure: ActivityFailure) {
-        emit(.workflowFailed(step: step, failure: failure))
     }
 }

@@ -21,6 +21,8 @@ public struct WorkflowMachine: Sendable {
     /// Whether dispatching an attempt of the named activity also starts it (in-process executors):
     /// then `StepStarted` is recorded with `StepScheduled` and start-to-close timing begins at dispatch.
     public let startsOnDispatch: @Sendable (String) -> Bool
+    /// The shared circuit breakers consulted before dispatching a step that names one (`nil`: none).
+    public let breakers: CircuitBreakerRegistry?
 
     var pending: [WorkflowEvent] = []
     var now = Instant.epoch
@@ -28,20 +30,22 @@ public struct WorkflowMachine: Sendable {
     /// Rebuilds a machine around a stored snapshot (or an empty state to fold history into).
     public init(
         definition: WorkflowDefinition, state: WorkflowState,
-        startsOnDispatch: @escaping @Sendable (String) -> Bool = { _ in true }
+        startsOnDispatch: @escaping @Sendable (String) -> Bool = { _ in true }, breakers: CircuitBreakerRegistry? = nil
     ) {
         self.definition = definition
         self.state = state
         self.startsOnDispatch = startsOnDispatch
+        self.breakers = breakers
     }
 
     /// Starts a new run: records `WorkflowStarted` and schedules every step without dependencies.
     public static func start(
         workflowID: String, definition: WorkflowDefinition, version: Int, input: JSONValue, now: Instant,
-        startsOnDispatch: @escaping @Sendable (String) -> Bool = { _ in true }
+        startsOnDispatch: @escaping @Sendable (String) -> Bool = { _ in true }, breakers: CircuitBreakerRegistry? = nil
     ) -> (WorkflowMachine, Decision) {
         var machine = WorkflowMachine(
-            definition: definition, state: WorkflowState(workflowID: workflowID), startsOnDispatch: startsOnDispatch)
+            definition: definition, state: WorkflowState(workflowID: workflowID), startsOnDispatch: startsOnDispatch,
+            breakers: breakers)
         let decision = machine.run(now: now, reported: nil) { machine in
             machine.emit(.workflowStarted(definition: definition.name, version: version, input: input))
         }
@@ -62,12 +66,23 @@ public struct WorkflowMachine: Sendable {
             guard isCurrent(step, attempt), state.step(step).status == .scheduled else { return Decision() }
             return run(now: now, reported: nil) { $0.markStarted(step, attempt: attempt) }
         case .activityCompleted(let step, let attempt, let output):
+            if let name = SagaState.compensatedStep(ofTaskStep: step) {
+                guard isCurrentCompensation(name, attempt) else { return Decision() }
+                return run(now: now, reported: AttemptRef(step: step, attempt: attempt)) { $0.compensationCompleted(name) }
+            }
             guard isCurrent(step, attempt) else { return Decision() }
             return run(now: now, reported: AttemptRef(step: step, attempt: attempt)) { machine in
                 if machine.state.step(step).status == .scheduled { machine.markStarted(step, attempt: attempt) }
+                machine.recordBreakerOutcome(step, success: true)
                 machine.emit(.stepCompleted(step: step, attempt: attempt, output: output))
             }
         case .activityFailed(let step, let attempt, let failure):
+            if let name = SagaState.compensatedStep(ofTaskStep: step) {
+                guard isCurrentCompensation(name, attempt) else { return Decision() }
+                return run(now: now, reported: AttemptRef(step: step, attempt: attempt)) { machine in
+                    machine.compensationAttemptFailed(name, attempt: attempt, failure: failure)
+                }
+            }
             guard isCurrent(step, attempt) else { return Decision() }
             return run(now: now, reported: AttemptRef(step: step, attempt: attempt)) { machine in
                 machine.attemptFailed(step, attempt: attempt, failure: failure, timeout: nil)
@@ -87,10 +102,8 @@ public struct WorkflowMachine: Sendable {
             if let requestID, state.signalRequestIDs.contains(requestID) { return Decision() }
             return run(now: now, reported: nil) { $0.signalReceived(name, payload: payload, requestID: requestID) }
         case .cancel(let reason):
-            return run(now: now, reported: nil) { machine in
-                machine.emit(.cancelRequested(reason: reason))
-                machine.emit(.workflowCancelled(reason: reason))
-            }
+            guard state.saga == nil, !state.cancelRequested else { return Decision() }
+            return run(now: now, reported: nil) { $0.cancelWorkflow(reason: reason) }
         case .terminate(let reason):
             return run(now: now, reported: nil) { $0.emit(.workflowTerminated(reason: reason)) }
         }
@@ -111,6 +124,7 @@ public struct WorkflowMachine: Sendable {
 
     /// The task describing an in-flight attempt, built from state.
     public func task(for ref: AttemptRef) -> ActivityTask? {
+        if SagaState.compensatedStep(ofTaskStep: ref.step) != nil { return compensationTask(for: ref) }
         guard let step = definition.step(ref.step), let activity = step.activity else { return nil }
         let stepState = state.step(ref.step)
         return ActivityTask(
@@ -120,7 +134,10 @@ public struct WorkflowMachine: Sendable {
     }
 
     private func isStartedOnDispatch(_ step: String) -> Bool {
-        definition.step(step)?.activity.map(startsOnDispatch) ?? false
+        if let name = SagaState.compensatedStep(ofTaskStep: step) {
+            return definition.step(name)?.compensate.map { startsOnDispatch($0.activity) } ?? false
+        }
+        return definition.step(step)?.activity.map(startsOnDispatch) ?? false
     }
 
     private func isCurrent(_ step: String, _ attempt: Int) -> Bool {
@@ -139,6 +156,13 @@ public struct WorkflowMachine: Sendable {
         advance()
         var decision = Decision(events: pending)
         pending = []
+        for event in decision.events {
+            guard case .stepCompleted(let name, _, _) = event.kind, let activity = definition.step(name)?.activity,
+                let started = state.step(name).startedAt
+            else { continue }
+            decision.durationSamples.append(ActivityDurationSample(
+                activity: activity, milliseconds: max(0, event.time.millisecondsSinceEpoch - started.millisecondsSinceEpoch)))
+        }
         for id in timersBefore.keys.sorted() where state.timers[id] == nil {
             decision.commands.append(.cancelTimer(workflowID: state.workflowID, timer: id))
         }

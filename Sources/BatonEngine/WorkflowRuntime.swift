@@ -24,6 +24,12 @@ public final class WorkflowRuntime: Sendable {
     public let registry: DefinitionRegistry
     /// In-process activities (register your own with ``InProcessActivities/register(_:handler:)``).
     public let activities: InProcessActivities
+    /// The circuit breakers shared by all workflows (list, reset, observe transitions).
+    public let breakers: CircuitBreakerRegistry
+    /// Per-activity duration estimates learned from completed attempts (used for ETAs).
+    public let durations: ActivityDurationEstimates
+
+    let hub = WorkflowHub()
 
     private let dispatcher: any ActivityDispatcher
     private let shards: [Shard]
@@ -42,9 +48,13 @@ public final class WorkflowRuntime: Sendable {
     /// - Parameters:
     ///   - shardCount: number of shard actors partitioning the workflows.
     ///   - dispatcher: where attempts go; defaults to `activities`.
+    ///   - breakerPolicies: circuit-breaker policies by key (server configuration), for keys a
+    ///     definition does not configure under `circuit_breakers:`.
+    ///   - defaultActivityEstimate: the expected duration of an activity never seen completing (ETAs).
     public init(
         store: any WorkflowStore, clock: any WorkflowClock, activities: InProcessActivities? = nil,
-        dispatcher: (any ActivityDispatcher)? = nil, shardCount: Int = 4
+        dispatcher: (any ActivityDispatcher)? = nil, shardCount: Int = 4,
+        breakerPolicies: [String: CircuitBreakerPolicy] = [:], defaultActivityEstimate: Interval = .seconds(1)
     ) {
         self.store = store
         self.clock = clock
@@ -54,8 +64,15 @@ public final class WorkflowRuntime: Sendable {
         self.dispatcher = dispatcher
         let registry = DefinitionRegistry(store: store)
         self.registry = registry
+        let breakers = CircuitBreakerRegistry(policies: breakerPolicies)
+        self.breakers = breakers
+        let durations = ActivityDurationEstimates(defaultEstimate: defaultActivityEstimate)
+        self.durations = durations
+        let hub = self.hub
         shards = (0..<max(1, shardCount)).map { _ in
-            Shard(store: store, clock: clock, registry: registry, startsOnDispatch: { dispatcher.startsOnDispatch($0) })
+            Shard(
+                store: store, clock: clock, registry: registry, startsOnDispatch: { dispatcher.startsOnDispatch($0) },
+                breakers: breakers, hub: hub, estimates: durations)
         }
         let relay = Relay()
         self.relay = relay
@@ -69,6 +86,7 @@ public final class WorkflowRuntime: Sendable {
     /// re-dispatches in-flight attempts with the same idempotency keys. Returns how many were recovered.
     @discardableResult
     public func recover() async throws(BatonError) -> Int {
+        durations.load(try await store.activityDurations())
         let open = try await store.loadOpenWorkflows()
         for stored in open {
             let state = stored.state
@@ -85,12 +103,14 @@ public final class WorkflowRuntime: Sendable {
         return try await registry.register(source: source, now: clock.now())
     }
 
-    /// Starts a workflow of definition `name` (latest version unless `version` is given) and returns its id
-    /// once `WorkflowStarted` is committed. With an explicit `workflowID` that exists, `policy` decides.
+    /// Starts a workflow of definition `name` (latest version unless `version` is given) once
+    /// `WorkflowStarted` is committed, and tells whether it started a new run. With an explicit
+    /// `workflowID` that exists, `policy` decides: return the existing run (`started == false`),
+    /// reject with `.alreadyExists`, or (``IDReusePolicy/allowAfterClose``) start a new run over a closed one.
     public func startWorkflow(
         _ name: String, version: Int? = nil, workflowID: String? = nil, input: JSONValue = .null,
         policy: IDReusePolicy = .returnExisting
-    ) async throws(BatonError) -> String {
+    ) async throws(BatonError) -> StartedWorkflow {
         try checkOpen()
         let (definition, pinned): (WorkflowDefinition, Int)
         if let cached = registry.cachedDefinition(named: name, version: version) {
@@ -102,11 +122,19 @@ public final class WorkflowRuntime: Sendable {
         if id.isEmpty || id.contains("/") {
             throw BatonError(.invalidArgument, "workflow_id must be non-empty and contain no '/'")
         }
-        let commands = try await shard(for: id).start(
+        let outcome = try await shard(for: id).start(
             workflowID: id, checkExisting: workflowID != nil, definition: definition, version: pinned, input: input,
             policy: policy)
-        if let commands { await perform(commands) }
-        return id
+        await perform(outcome.commands)
+        if outcome.started {
+            return StartedWorkflow(id: id, started: true, definition: DefinitionRef(name: definition.name, version: pinned))
+        }
+        var existing = outcome.existing
+        if existing == nil { existing = try await describe(id).state }
+        guard let existing else { throw BatonError(.internal, "workflow '\(id)' vanished while starting") }
+        return StartedWorkflow(
+            id: id, started: false,
+            definition: DefinitionRef(name: existing.definitionName, version: existing.definitionVersion))
     }
 
     /// Delivers a signal. A repeated `requestID` is ignored. Throws `.failedPrecondition` for closed workflows.
@@ -170,11 +198,11 @@ public final class WorkflowRuntime: Sendable {
         relay.runtime.withLock { $0 = nil }
     }
 
-    private func checkOpen() throws(BatonError) {
+    func checkOpen() throws(BatonError) {
         if closed.load(ordering: .relaxed) { throw BatonError(.unavailable, "the runtime is shut down") }
     }
 
-    private func shard(for workflowID: String) -> Shard {
+    func shard(for workflowID: String) -> Shard {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in workflowID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
         return shards[Int(hash % UInt64(shards.count))]

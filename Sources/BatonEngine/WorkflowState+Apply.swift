@@ -62,9 +62,42 @@ extension WorkflowState {
             pendingSignals.append(PendingSignal(name: name, payload: payload))
         case .signalWaitTimedOut:
             break
-        case .cancelRequested:
+        case .cancelRequested(let reason):
             cancelRequested = true
-        case .compensationStarted, .compensationCompleted, .compensationFailed:
+            cancelReason = reason
+        case .sagaStarted(let step, let failure):
+            if let step { failedStep = step }
+            if let failure { self.failure = failure }
+            let remaining = completionOrder.reversed().filter { definition.step($0)?.compensate != nil }
+            saga = SagaState(remaining: remaining, cancelled: step == nil && failure == nil)
+        case .compensationStarted(let name):
+            saga?.remaining.removeAll { $0 == name }
+            saga?.current = name
+            saga?.attempt = 0
+            saga?.inFlight = false
+        case .compensationScheduled(_, let attempt, let input):
+            saga?.attempt = attempt
+            saga?.inFlight = true
+            saga?.input = input
+        case .compensationAttemptFailed(let name, _, _, _):
+            saga?.inFlight = false
+            removeTimers { $0.step == SagaState.taskStep(for: name) }
+        case .compensationCompleted(let name):
+            saga?.compensated.append(name)
+            saga?.current = nil
+            saga?.inFlight = false
+        case .compensationFailed(let name, let failure):
+            saga?.failed.append(name)
+            saga?.current = nil
+            saga?.inFlight = false
+            if compensationFailedStep == nil {
+                compensationFailedStep = name
+                if self.failure == nil { self.failure = failure }
+            }
+        case .workflowCompensationFailed(let name):
+            if compensationFailedStep == nil { compensationFailedStep = name }
+            close(.compensationFailed, at: time)
+        case .circuitRejected:
             break
         case .workflowCompleted(let output):
             self.output = output
@@ -113,9 +146,14 @@ extension WorkflowState {
         timers = [:]
     }
 
-    /// Attempts currently handed to executors (scheduled or started activity steps of an open workflow).
+    /// Attempts currently handed to executors: scheduled or started activity steps of an open workflow,
+    /// or, once the saga runs, the current compensation attempt (step `NAME.compensate`).
     public func inFlightAttempts(definition: WorkflowDefinition) -> [AttemptRef] {
         guard status == .running else { return [] }
+        if let saga {
+            guard let current = saga.current, saga.inFlight else { return [] }
+            return [AttemptRef(step: SagaState.taskStep(for: current), attempt: saga.attempt)]
+        }
         var result: [AttemptRef] = []
         for step in definition.steps where step.activity != nil {
             if let state = steps[step.name], state.status.isInFlight {

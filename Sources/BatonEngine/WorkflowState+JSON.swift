@@ -37,6 +37,9 @@ extension WorkflowState {
                 }
             }
             w.key("cancelRequested"); w.bool(cancelRequested)
+            w.member("cancelReason", cancelReason) { $0.string($1) }
+            w.member("saga", saga) { w, saga in saga.write(to: &w) }
+            w.member("compensationFailedStep", compensationFailedStep) { $0.string($1) }
             w.key("output"); w.value(output)
             w.member("failure", failure) { $0.failure($1) }
             w.member("failedStep", failedStep) { $0.string($1) }

@@ -51,6 +51,12 @@ public struct WorkflowState: Hashable, Sendable, Codable {
     public var timers: [String: ArmedTimer] = [:]
     /// Whether cancellation was requested.
     public var cancelRequested = false
+    /// The reason given with the cancel request.
+    public var cancelReason: String?
+    /// The running saga, once the workflow failed or was cancelled with `on_failure: compensate`.
+    public var saga: SagaState?
+    /// The first step whose compensation failed for good (status COMPENSATION_FAILED).
+    public var compensationFailedStep: String?
     /// The workflow output once completed (`null` before).
     public var output: JSONValue = .null
     /// Why the workflow failed.
@@ -76,13 +82,13 @@ public struct WorkflowState: Hashable, Sendable, Codable {
 }
 
 extension WorkflowState: ReferenceResolver {
-    /// Reads `input`, step outputs and signal payloads; `self.output` resolves to `null` here.
+    /// Reads `input`, step outputs and signal payloads; `self.…` resolves to `null` here (see ``CompensationScope``).
     public func resolve(_ reference: Reference) -> JSONValue {
         switch reference.root {
         case .input: return input.lookup(reference.path)
         case .stepOutput(let name), .stepSignal(let name):
             return (steps[name]?.output ?? .null).lookup(reference.path)
-        case .selfOutput: return .null
+        case .selfOutput, .selfInput: return .null
         }
     }
 }

@@ -19,4 +19,11 @@ public protocol WorkflowStore: Sendable {
     func saveDefinition(_ record: DefinitionRecord) async throws(BatonError)
     /// All stored versions of the definition `name`, oldest first.
     func definitionVersions(_ name: String) async throws(BatonError) -> [DefinitionRecord]
+    /// The learned per-activity duration estimates (each commit folds in its ``WorkflowChange/durationSamples``).
+    func activityDurations() async throws(BatonError) -> [String: ActivityDurationEstimate]
+}
+
+extension WorkflowStore {
+    /// Stores that do not learn durations report none (ETAs then use the default estimate).
+    public func activityDurations() async throws(BatonError) -> [String: ActivityDurationEstimate] { [:] }
 }

@@ -28,6 +28,8 @@ struct EncodedChange: Sendable {
     let tasksToStore: [(task: ActivityTask, input: [UInt8])]
     let tasksToDelete: [AttemptRef]
     let signalRequests: [(requestID: String, eventID: Int64)]
+    let durationSamples: [ActivityDurationSample]
+    let archiveClosedRunAs: String?
 
     init(_ change: WorkflowChange) throws(BatonError) {
         let state = change.state
@@ -56,6 +58,25 @@ struct EncodedChange: Sendable {
         timersToDelete = change.timersToDelete
         tasksToStore = change.tasksToStore.map { ($0, Array($0.input.canonicalText.utf8)) }
         tasksToDelete = change.tasksToDelete
+        durationSamples = change.durationSamples
+        archiveClosedRunAs = change.archiveClosedRunAs
+    }
+
+    /// Moves the closed run stored under `workflowID` (row, history, signal dedupe) to `archive`,
+    /// rewriting the snapshot's id, so a new run can take the id.
+    private func archiveClosedRun(as archive: String, connection: SQLiteConnection) throws(BatonError) {
+        let blobs = try connection.query(
+            "SELECT snapshot FROM workflows WHERE id = ? AND status <> 'RUNNING'", [.text(workflowID)]) { $0.blob(0) }
+        guard let blob = blobs.first else { return }
+        var archived = try SnapshotCodec.decode(blob)
+        archived.workflowID = archive
+        try connection.run(
+            "UPDATE workflows SET id = ?, snapshot = ? WHERE id = ?",
+            [.text(archive), .blob(try SnapshotCodec.encode(archived)), .text(workflowID)])
+        try connection.run("UPDATE events SET workflow_id = ? WHERE workflow_id = ?", [.text(archive), .text(workflowID)])
+        try connection.run("UPDATE signal_dedupe SET workflow_id = ? WHERE workflow_id = ?", [.text(archive), .text(workflowID)])
+        try connection.run("DELETE FROM timers WHERE workflow_id = ?", [.text(workflowID)])
+        try connection.run("DELETE FROM activity_tasks WHERE workflow_id = ?", [.text(workflowID)])
     }
 
     func write(to connection: SQLiteConnection, context: GroupCommitWriter.JobContext) throws(BatonError) {
@@ -70,6 +91,7 @@ struct EncodedChange: Sendable {
             // writes the snapshot and checks the row still holds `rowEventID`.
             context.batch.rowEventIDs[workflowID] = rowEventID
         } else if isNew {
+            if let archive = archiveClosedRunAs { try archiveClosedRun(as: archive, connection: connection) }
             let snapshot = try SnapshotCodec.encode(state)
             do {
                 try connection.run(
@@ -123,6 +145,15 @@ struct EncodedChange: Sendable {
                 [.text(workflowID), .text(task.step), .integer(Int64(task.attempt)), .text(task.activity),
                  task.taskQueue.map { .text($0) } ?? .null, .text(task.idempotencyKey), .blob(input),
                  .integer(task.scheduledAt.millisecondsSinceEpoch)])
+        }
+        for sample in durationSamples {
+            try connection.run(
+                """
+                INSERT INTO activity_durations(activity, samples, mean_ms) VALUES (?, 1, ?)
+                ON CONFLICT(activity) DO UPDATE SET samples = samples + 1,
+                    mean_ms = mean_ms + (excluded.mean_ms - mean_ms) / MIN(samples + 1, \(ActivityDurationEstimate.window))
+                """,
+                [.text(sample.activity), .real(Double(sample.milliseconds))])
         }
         for (requestID, eventID) in signalRequests {
             try connection.run(

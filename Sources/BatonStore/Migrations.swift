@@ -41,6 +41,12 @@ public enum Migrations {
                     workflow_id TEXT NOT NULL, request_id TEXT NOT NULL, event_id INTEGER NOT NULL,
                     PRIMARY KEY(workflow_id, request_id)) WITHOUT ROWID;
                 """),
+        Migration(
+            name: "0002_activity_durations",
+            sql: """
+                CREATE TABLE activity_durations(
+                    activity TEXT PRIMARY KEY, samples INTEGER NOT NULL, mean_ms REAL NOT NULL) WITHOUT ROWID;
+                """),
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction; returns the names applied.

@@ -19,6 +19,8 @@ public final class SQLiteConnection: @unchecked Sendable {
         case null
         /// A 64-bit integer.
         case integer(Int64)
+        /// A double.
+        case real(Double)
         /// UTF-8 text.
         case text(String)
         /// Bytes.

@@ -28,6 +28,7 @@ public final class SQLiteStatement {
             switch value {
             case .null: code = sqlite3_bind_null(raw, index)
             case .integer(let number): code = sqlite3_bind_int64(raw, index, number)
+            case .real(let number): code = sqlite3_bind_double(raw, index, number)
             case .text(let text): code = sqlite3_bind_text(raw, index, text, -1, transient)
             case .blob(let bytes):
                 code = bytes.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32($0.count), transient) }
@@ -50,6 +51,9 @@ public final class SQLiteStatement {
 
     /// Integer column `index` (0-based).
     public func integer(_ index: Int32) -> Int64 { sqlite3_column_int64(raw, index) }
+
+    /// Double column `index` (0-based).
+    public func real(_ index: Int32) -> Double { sqlite3_column_double(raw, index) }
 
     /// Whether column `index` is NULL.
     public func isNull(_ index: Int32) -> Bool { sqlite3_column_type(raw, index) == SQLITE_NULL }

@@ -130,6 +130,18 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
+    /// The learned per-activity duration estimates (the activity_durations table).
+    public func activityDurations() async throws(BatonError) -> [String: ActivityDurationEstimate] {
+        let rows = try read { connection throws(BatonError) in
+            try connection.query("SELECT activity, samples, mean_ms FROM activity_durations") { row in
+                (row.text(0), Int(row.integer(1)), row.real(2))
+            }
+        }
+        var result: [String: ActivityDurationEstimate] = [:]
+        for (activity, samples, mean) in rows { result[activity] = ActivityDurationEstimate(samples: samples, meanMilliseconds: mean) }
+        return result
+    }
+
     /// Stored timers, earliest first (the timers table).
     public func storedTimers() throws(BatonError) -> [DurableTimer] {
         try read { connection throws(BatonError) in

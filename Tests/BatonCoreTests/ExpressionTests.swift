@@ -9,7 +9,7 @@ struct FixedResolver: ReferenceResolver {
         switch reference.root {
         case .input: return input.lookup(reference.path)
         case .stepOutput(let step), .stepSignal(let step): return (outputs[step] ?? .null).lookup(reference.path)
-        case .selfOutput: return .null
+        case .selfOutput, .selfInput: return .null
         }
     }
 }

@@ -44,6 +44,11 @@ import Testing
             .workflowCompleted(output: [1, 2]), .workflowFailed(step: nil, failure: ActivityFailure(type: "X", message: "y")),
             .workflowCancelled(reason: "r"), .workflowTerminated(reason: "t"), .workflowCompensated,
             .circuitOpened(key: "k"), .circuitHalfOpened(key: "k"), .circuitClosed(key: "k"),
+            .sagaStarted(step: "a", failure: ActivityFailure(type: "X", message: "y")),
+            .compensationScheduled(step: "a", attempt: 2, input: ["id": 1]),
+            .compensationAttemptFailed(step: "a", attempt: 1, failure: ActivityFailure(type: "X", message: "y"),
+                                       retryAt: Instant(millisecondsSinceEpoch: 7)),
+            .workflowCompensationFailed(step: "a"), .circuitRejected(step: "a", attempt: 1, key: "k", fallback: true),
         ]
         for kind in kinds {
             let bytes = try EventCodec.encode(kind)

@@ -25,7 +25,7 @@ func eventually(_ condition: () async -> Bool) async {
         try await runtime.recover()
         let ref = try await runtime.register(source: threeStep)
         #expect(ref == DefinitionRef(name: "three", version: 1))
-        let id = try await runtime.startWorkflow("three", input: ["n": 7])
+        let id = try await runtime.startWorkflow("three", input: ["n": 7]).id
         let result = try await runtime.awaitCompletion(id)
         #expect(result.status == .completed)
         #expect(result.state.output == ["b": 7, "c": 7])
@@ -48,25 +48,25 @@ func eventually(_ condition: () async -> Bool) async {
         #expect(runtime.registry.cachedDefinition(named: "three", version: nil)?.1 == 2)
         #expect(runtime.registry.cachedDefinition(named: "three", version: 1)?.0.steps.first?.activity == "builtin.echo")
         #expect(runtime.registry.cachedDefinition(named: "other", version: nil) == nil)
-        let pinned = try await runtime.startWorkflow("three", version: 1, input: ["n": 1])
+        let pinned = try await runtime.startWorkflow("three", version: 1, input: ["n": 1]).id
         #expect(try await runtime.describe(pinned).definition == DefinitionRef(name: "three", version: 1))
-        let latest = try await runtime.startWorkflow("three", input: ["n": 1])
+        let latest = try await runtime.startWorkflow("three", input: ["n": 1]).id
         #expect(try await runtime.describe(latest).definition.version == 2)
         await #expect(throws: BatonError.self) { try await runtime.register(source: "name: bad\nsteps: {}\n") }
-        await #expect(throws: BatonError.self) { try await runtime.startWorkflow("missing") }
+        await #expect(throws: BatonError.self) { try await runtime.startWorkflow("missing").id }
         await runtime.shutdown()
     }
 
     @Test func explicitIDsAreIdempotentOrRejected() async throws {
         let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
         _ = try await runtime.register(source: threeStep)
-        let first = try await runtime.startWorkflow("three", workflowID: "order-1", input: ["n": 1])
-        let second = try await runtime.startWorkflow("three", workflowID: "order-1", input: ["n": 2])
+        let first = try await runtime.startWorkflow("three", workflowID: "order-1", input: ["n": 1]).id
+        let second = try await runtime.startWorkflow("three", workflowID: "order-1", input: ["n": 2]).id
         #expect(first == "order-1" && second == "order-1")
         _ = try await runtime.awaitCompletion("order-1")
         #expect(try await runtime.describe("order-1").state.input == ["n": 1])
         await #expect(throws: BatonError.self) {
-            try await runtime.startWorkflow("three", workflowID: "order-1", policy: .reject)
+            try await runtime.startWorkflow("three", workflowID: "order-1", policy: .reject).id
         }
         await runtime.shutdown()
     }
@@ -83,7 +83,7 @@ func eventually(_ condition: () async -> Bool) async {
                 input: { type: Flaky, message: nope, attempts: 2 }
                 retry: { initial_interval: 2s, maximum_attempts: 5 }
             """)
-        let id = try await runtime.startWorkflow("flaky")
+        let id = try await runtime.startWorkflow("flaky").id
         await eventually { store.storedTimers(id).count == 1 }
         #expect(store.storedTimers(id).first?.fireAt == Instant(millisecondsSinceEpoch: 12_000))
         clock.advance(by: .seconds(2))
@@ -105,7 +105,7 @@ func eventually(_ condition: () async -> Bool) async {
               after: { activity: builtin.echo, depends_on: [wait], input: "${steps.wait.signal.who}" }
             output: "${steps.after.output}"
             """)
-        let id = try await runtime.startWorkflow("gate")
+        let id = try await runtime.startWorkflow("gate").id
         try await runtime.signal(id, name: "go", payload: ["who": "ops"], requestID: "req-1")
         let result = try await runtime.awaitCompletion(id)
         #expect(result.state.output == "ops")
@@ -128,7 +128,7 @@ func eventually(_ condition: () async -> Bool) async {
         }
         let first = WorkflowRuntime(store: store, clock: clock, activities: firstActivities)
         _ = try await first.register(source: "name: s\nsteps:\n  a: { activity: slow }\n  b: { activity: builtin.echo, depends_on: [a] }\n")
-        let id = try await first.startWorkflow("s", workflowID: "wf-r")
+        let id = try await first.startWorkflow("s", workflowID: "wf-r").id
         await eventually { seen.withLock { $0.count == 1 } }
         await first.shutdown()
 
@@ -153,7 +153,7 @@ func eventually(_ condition: () async -> Bool) async {
         let clock = ManualClock()
         let first = WorkflowRuntime(store: store, clock: clock)
         _ = try await first.register(source: "name: nap\nsteps:\n  nap: { sleep: 10m }\n")
-        let id = try await first.startWorkflow("nap")
+        let id = try await first.startWorkflow("nap").id
         await first.shutdown()
 
         let second = WorkflowRuntime(store: store, clock: clock)
@@ -180,7 +180,7 @@ func eventually(_ condition: () async -> Bool) async {
         }
         let runtime = WorkflowRuntime(store: store, clock: clock, activities: activities)
         _ = try await runtime.register(source: "name: hb\nsteps:\n  a: { activity: resumable, retry: { initial_interval: 1s } }\n")
-        let id = try await runtime.startWorkflow("hb")
+        let id = try await runtime.startWorkflow("hb").id
         await eventually { store.storedTimers(id).count == 1 }
         clock.advance(by: .seconds(1))
         let result = try await runtime.awaitCompletion(id)
@@ -193,7 +193,7 @@ func eventually(_ condition: () async -> Bool) async {
     @Test func unregisteredActivitiesFailWithoutRetry() async throws {
         let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
         _ = try await runtime.register(source: "name: u\nsteps:\n  a: { activity: nobody.home }\n")
-        let id = try await runtime.startWorkflow("u")
+        let id = try await runtime.startWorkflow("u").id
         let result = try await runtime.awaitCompletion(id)
         #expect(result.status == .failed)
         #expect(result.state.failure?.type == "ActivityNotRegistered")
@@ -213,7 +213,7 @@ func eventually(_ condition: () async -> Bool) async {
             """)
         var statuses: [String: WorkflowStatus] = [:]
         for index in 0..<20 {
-            let id = try await runtime.startWorkflow("sim", workflowID: "sim-\(index)")
+            let id = try await runtime.startWorkflow("sim", workflowID: "sim-\(index)").id
             statuses[id] = try await runtime.awaitCompletion(id).status
         }
         let failed = statuses.values.filter { $0 == .failed }.count
@@ -266,7 +266,7 @@ final class FlakyStore: WorkflowStore {
         }
         let runtime = WorkflowRuntime(store: store, clock: clock, activities: activities)
         _ = try await runtime.register(source: "name: e\nsteps:\n  a: { activity: work }\n  b: { activity: builtin.echo, depends_on: [a] }\n")
-        let id = try await runtime.startWorkflow("e", workflowID: "evicted")
+        let id = try await runtime.startWorkflow("e", workflowID: "evicted").id
         await eventually { runtime.deliveryFailureCount == 1 }
         #expect(await runtime.cachedWorkflowCount() == 0)
         let result = try await runtime.awaitCompletion(id)

@@ -11,7 +11,7 @@ import Testing
         var ids: [(String, Int)] = []
         for (index, length) in minutes.enumerated() {
             _ = try await runtime.register(source: "name: nap\(length)\nsteps:\n  nap: { sleep: \(length)m }\n")
-            ids.append((try await runtime.startWorkflow("nap\(length)", workflowID: "nap-\(index)"), length))
+            ids.append((try await runtime.startWorkflow("nap\(length)", workflowID: "nap-\(index)").id, length))
         }
         #expect(await runtime.armedTimerCount() == minutes.count)
         for minute in 1...11 {
@@ -44,7 +44,7 @@ import Testing
             steps:
               a: { activity: beat, heartbeat_timeout: 10s, retry: { maximum_attempts: 1 } }
             """)
-        let id = try await runtime.startWorkflow("hb")
+        let id = try await runtime.startWorkflow("hb").id
         await eventually { (try? await runtime.history(id).contains { $0.kind.typeName == "StepHeartbeat" }) == true }
         #expect(store.storedTimers(id).map(\.fireAt) == [Instant(millisecondsSinceEpoch: 10_000)])
         clock.advance(to: Instant(millisecondsSinceEpoch: 10_000))

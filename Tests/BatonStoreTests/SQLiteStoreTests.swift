@@ -20,11 +20,11 @@ let threeStepSource = """
         #expect(try Migrations.apply(to: connection, now: .epoch) == Migrations.all.map(\.name))
         #expect(try Migrations.apply(to: connection, now: .epoch).isEmpty)
         let tables = try connection.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { $0.text(0) }
-        #expect(tables == ["activity_tasks", "definitions", "events", "migrations", "signal_dedupe", "timers", "workflows"])
+        #expect(tables == ["activity_durations", "activity_tasks", "definitions", "events", "migrations", "signal_dedupe", "timers", "workflows"])
         let withoutRowID = try connection.query("SELECT sql FROM sqlite_master WHERE name = 'events'") { $0.text(0) }
         #expect(withoutRowID.first?.contains("WITHOUT ROWID") == true)
         let recorded = try connection.query("SELECT name FROM migrations") { $0.text(0) }
-        #expect(recorded == ["0001_initial"])
+        #expect(recorded == ["0001_initial", "0002_activity_durations"])
     }
 
     @Test func opensInWALWithTheRequestedDurability() throws {
@@ -69,7 +69,7 @@ let threeStepSource = """
         let count = 300
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<count {
-                group.addTask { try await runtime.startWorkflow("three", input: ["n": .number(Double(index))]) }
+                group.addTask { try await runtime.startWorkflow("three", input: ["n": .number(Double(index))]).id }
             }
             var ids: [String] = []
             for try await id in group {
@@ -141,9 +141,9 @@ let threeStepSource = """
         let first = try await WorkflowRuntime.open(path: temp.path, durability: .full, clock: clock)
         _ = try await first.register(source: threeStepSource)
         _ = try await first.register(source: "name: nap\nsteps:\n  nap: { sleep: 1h }\n  after: { activity: builtin.echo, depends_on: [nap] }\n")
-        let done = try await first.startWorkflow("three", workflowID: "done", input: ["n": 5])
+        let done = try await first.startWorkflow("three", workflowID: "done", input: ["n": 5]).id
         _ = try await first.awaitCompletion(done)
-        let sleeping = try await first.startWorkflow("nap", workflowID: "sleeping")
+        let sleeping = try await first.startWorkflow("nap", workflowID: "sleeping").id
         await first.close()
 
         let second = try await WorkflowRuntime.open(path: temp.path, durability: .full, clock: clock)
@@ -173,7 +173,7 @@ let threeStepSource = """
         defer { temp.cleanup() }
         let runtime = try await WorkflowRuntime.open(path: temp.path, clock: ManualClock())
         _ = try await runtime.register(source: "name: g\nsteps:\n  w: { wait_for_signal: { name: go } }\n  x: { wait_for_signal: { name: more } }\n")
-        let id = try await runtime.startWorkflow("g", workflowID: "sig")
+        let id = try await runtime.startWorkflow("g", workflowID: "sig").id
         try await runtime.signal(id, name: "go", payload: 1, requestID: "req-1")
         try await runtime.signal(id, name: "go", payload: 2, requestID: "req-1")
         try await runtime.signal(id, name: "more", payload: 3)
@@ -194,7 +194,7 @@ let threeStepSource = """
         defer { temp.cleanup() }
         let runtime = try await WorkflowRuntime.open(path: temp.path, clock: ManualClock())
         _ = try await runtime.register(source: threeStepSource)
-        let id = try await runtime.startWorkflow("three", input: ["n": 1])
+        let id = try await runtime.startWorkflow("three", input: ["n": 1]).id
         _ = try await runtime.awaitCompletion(id)
         let all = try await runtime.history(id)
         let firstPage = try await runtime.history(id, afterEventID: 0, limit: 4)

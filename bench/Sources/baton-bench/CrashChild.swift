@@ -57,7 +57,7 @@ struct CrashChild {
                             var index = worker
                             while index < count {
                                 let id = "g\(generation)-w\(index)"
-                                _ = try await runtime.startWorkflow("crash_test", workflowID: id, input: ["n": .number(Double(index))])
+                                _ = try await runtime.startWorkflow("crash_test", workflowID: id, input: ["n": .number(Double(index))]).id
                                 emit("ACK \(id)")
                                 index += 16
                             }

@@ -39,7 +39,7 @@ struct EngineBenchmark {
             _ = try await runtime.register(source: Self.definition)
             // Warm-up: code paths, statement cache, page cache.
             for index in 0..<200 {
-                let id = try await runtime.startWorkflow("bench_three_step", input: ["n": .number(Double(index))])
+                let id = try await runtime.startWorkflow("bench_three_step", input: ["n": .number(Double(index))]).id
                 _ = try await runtime.awaitCompletion(id)
             }
 
@@ -87,7 +87,7 @@ struct EngineBenchmark {
                 next += 1
                 group.addTask {
                     let begin = ContinuousClock.now
-                    let id = try await runtime.startWorkflow("bench_three_step", input: ["n": .number(Double(index))])
+                    let id = try await runtime.startWorkflow("bench_three_step", input: ["n": .number(Double(index))]).id
                     let result = try await runtime.awaitCompletion(id)
                     guard result.status == .completed else { throw BatonError(.internal, "\(id) ended \(result.status)") }
                     let duration = ContinuousClock.now - begin
