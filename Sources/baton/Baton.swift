@@ -21,9 +21,9 @@ struct Baton: AsyncParsableCommand {
             \(ExitStatus.help)
             """,
         subcommands: [
-            ServerCommand.self, DefCommand.self, StartCommand.self, SignalCommand.self, QueryCommand.self,
+            ServerCommand.self, DevCommand.self, DefCommand.self, StartCommand.self, SignalCommand.self, QueryCommand.self,
             WatchCommand.self, DescribeCommand.self, HistoryCommand.self, ListCommand.self,
-            CancelCommand.self, TerminateCommand.self, BreakersCommand.self,
+            CancelCommand.self, TerminateCommand.self, BreakersCommand.self, InfoCommand.self,
         ]
     )
 
@@ -42,10 +42,20 @@ struct Baton: AsyncParsableCommand {
             Foundation.exit(failure.exitCode)
         } catch {
             if exitCode(for: error) == .validationFailure {
-                Output.errorLine(fullMessage(for: error))
+                Output.errorLine("baton: " + usageLine(for: error))
                 Foundation.exit(ExitStatus.usage)
             }
             exit(withError: error)
         }
+    }
+
+    /// A usage error in one line: ArgumentParser's message and where to find help.
+    static func usageLine(for error: any Error) -> String {
+        let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+        let full = fullMessage(for: error)
+        guard let see = full.range(of: "See '"), let end = full[see.upperBound...].firstIndex(of: "'") else {
+            return message + " (see 'baton --help')"
+        }
+        return message + " (see '" + full[see.upperBound..<end] + "')"
     }
 }

@@ -10,11 +10,14 @@ enum Formatting {
         return timestamp.date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
-    /// `850ms`, `12s`, `3m05s`, `2h03m`.
+    /// `850ms`, `2.5s`, `7s`, `12s`, `3m05s`, `2h03m`.
     static func duration(_ value: Google_Protobuf_Duration) -> String {
         let total = Double(value.seconds) + Double(value.nanos) / 1e9
         if total < 1 { return "\(Int((total * 1000).rounded()))ms" }
-        if total < 10 { return String(format: "%.1fs", total) }
+        if total < 10 {
+            let tenths = (total * 10).rounded()
+            return tenths.truncatingRemainder(dividingBy: 10) == 0 ? "\(Int(tenths / 10))s" : String(format: "%.1fs", tenths / 10)
+        }
         let seconds = Int(total.rounded())
         if seconds < 60 { return "\(seconds)s" }
         if seconds < 3600 { return String(format: "%dm%02ds", seconds / 60, seconds % 60) }

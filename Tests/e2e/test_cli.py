@@ -5,11 +5,16 @@ one-line errors on stderr, and the documented exit codes (0 ok, 2 usage / INVALI
 
 import json
 import os
+import pty
 import re
 import socket
 import subprocess
+import sys
 import time
+from concurrent import futures
+from pathlib import Path
 
+import grpc
 import pytest
 
 from conftest import Server, baton_bin
@@ -389,8 +394,7 @@ def test_list_filters(cli, defs):
 
 
 def test_list_unknown_status_is_usage_error(cli):
-    r = cli("list", "--status", "sleepy")
-    assert r.code == 2 and "--status" in r.err, r
+    one_error_line(cli("list", "--status", "sleepy"), 2, "--status", "completed")
 
 
 def test_breakers(cli):
@@ -401,6 +405,16 @@ def test_breakers(cli):
     assert r.out.strip() == "no circuit breakers" or r.out.startswith("KEY"), r
     doc = json.loads(cli("breakers", "--json").out)
     assert isinstance(doc.get("breakers", []), list), doc
+
+
+def test_info(cli, srv):
+    r = cli("info")
+    if unimplemented(r, "AdminService"):
+        pytest.skip("AdminService is not implemented by the server yet")
+    assert r.code == 0, r
+    assert re.search(r"^durability\s+(full|normal)$", r.out, re.M), r
+    assert re.search(r"^store\s+" + re.escape(srv.data_dir), r.out, re.M), r
+    assert json.loads(cli("info", "--json").out)["durability"] in ("full", "normal")
 
 
 # ---------------------------------------------------------------- addresses and usage
@@ -434,10 +448,13 @@ def test_malformed_address_is_usage_error(address):
     assert r.stderr.startswith("baton: --address") and r.stderr.count("\n") == 1, r
 
 
-def test_missing_argument_is_usage_error():
-    r = subprocess.run([str(baton_bin()), "start"], capture_output=True, text=True, timeout=CLI_TIMEOUT)
+@pytest.mark.parametrize("argv", [["start"], ["def", "show", "x", "--version", "0"], ["history", "x", "--page-size", "0"],
+                                  ["describe", "x", "--bogus"]])
+def test_usage_error_is_one_line_and_exit_2(argv):
+    r = subprocess.run([str(baton_bin()), *argv], capture_output=True, text=True, timeout=CLI_TIMEOUT)
     assert r.returncode == 2, r
-    assert "definition" in r.stderr
+    assert r.stdout == "" and r.stderr.count("\n") == 1, r
+    assert r.stderr.startswith("baton: ") and "--help" in r.stderr, r
 
 
 def test_help_documents_exit_codes():
@@ -446,3 +463,149 @@ def test_help_documents_exit_codes():
     for code in ["0  success", "2  usage", "3  server unreachable", "4  NOT_FOUND", "5  FAILED_PRECONDITION",
                  "6  the watched workflow"]:
         assert code in r.stdout, code
+
+
+# ---------------------------------------------------------------- watch against a scripted server
+#
+# `baton watch` follows StreamProgress; these tests script the stream with a grpcio server
+# (stubs generated from proto/baton/v1) to cover rendering, exit codes and resuming.
+
+REPO_PROTO = Path(__file__).resolve().parents[2] / "proto"
+
+
+def generate_baton_stubs(dest):
+    protos = sorted(str(p.relative_to(REPO_PROTO)) for p in (REPO_PROTO / "baton" / "v1").glob("*.proto"))
+    cmd = [sys.executable, "-m", "grpc_tools.protoc", f"-I{REPO_PROTO}", f"--python_out={dest}",
+           f"--grpc_python_out={dest}", *protos]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, f"protoc failed:\n{res.stderr}"
+    sys.path.insert(0, str(dest))
+    from baton.v1 import common_pb2, workflow_pb2, workflow_service_pb2, workflow_service_pb2_grpc
+    return common_pb2, workflow_pb2, workflow_service_pb2, workflow_service_pb2_grpc
+
+
+class ScriptedServer:
+    """A WorkflowService whose StreamProgress plays scripts keyed by workflow id."""
+
+    def __init__(self, dest):
+        common, wf, svc, svc_grpc = generate_baton_stubs(dest)
+        self.requests = []
+        scripted = self
+
+        def progress(wid, status, pct, event_id, phase="", running=(), eta=None, elapsed=None):
+            p = wf.Progress(workflow_id=wid, status=status, percentage=pct, current_phase=phase,
+                            running_steps=list(running), event_id=event_id)
+            if eta is not None:
+                p.eta.seconds = eta
+            if elapsed is not None:
+                p.elapsed.seconds = elapsed
+            return p
+
+        R, C, F = common.WORKFLOW_STATUS_RUNNING, common.WORKFLOW_STATUS_COMPLETED, common.WORKFLOW_STATUS_FAILED
+        self.scripts = {
+            "ok": [[progress("ok", R, 0, 1, "research", ["a", "b"], eta=12),
+                    progress("ok", R, 42, 3, "research", ["b"], eta=7),
+                    progress("ok", R, 42, 3, "research", ["b"], eta=7),  # unchanged: no new line
+                    progress("ok", C, 100, 6, elapsed=3)]],
+            "fails": [[progress("fails", R, 30, 2, "build", ["x"]), progress("fails", F, 30, 4, elapsed=1)]],
+            "drop": [[progress("drop", R, 10, 2, running=["a"]), progress("drop", R, 50, 5, running=["b"]), "drop"],
+                     [progress("drop", C, 100, 9, elapsed=2)]],
+        }
+
+        class Servicer(svc_grpc.WorkflowServiceServicer):
+            def StreamProgress(self, request, context):
+                scripted.requests.append((request.workflow_id, request.after_event_id))
+                plays = scripted.scripts.get(request.workflow_id)
+                if plays is None:
+                    context.abort(grpc.StatusCode.NOT_FOUND, f"no workflow '{request.workflow_id}'")
+                attempt = sum(1 for w, _ in scripted.requests if w == request.workflow_id) - 1
+                for item in plays[min(attempt, len(plays) - 1)]:
+                    if item == "drop":
+                        context.abort(grpc.StatusCode.UNAVAILABLE, "connection lost")
+                    yield item
+
+            def DescribeWorkflow(self, request, context):
+                d = wf.WorkflowDescription()
+                d.info.workflow_id = request.workflow_id
+                d.failure.type = "BuildFailed"
+                d.failure.message = "compiler said no"
+                d.failure.step = "x"
+                return svc.DescribeWorkflowResponse(workflow=d)
+
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        svc_grpc.add_WorkflowServiceServicer_to_server(Servicer(), self.server)
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+        self.addr = f"127.0.0.1:{self.port}"
+
+
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory):
+    s = ScriptedServer(tmp_path_factory.mktemp("baton_stubs"))
+    yield s
+    s.server.stop(0)
+
+
+def run_watch(scripted, *args):
+    return subprocess.run([str(baton_bin()), "watch", *args, "--address", scripted.addr],
+                          capture_output=True, text=True, timeout=CLI_TIMEOUT)
+
+
+def test_watch_prints_one_line_per_change(scripted):
+    r = run_watch(scripted, "ok")
+    assert r.returncode == 0, r
+    assert r.stdout.splitlines() == [
+        "0% phase=research running=a,b eta=12s",
+        "42% phase=research running=b eta=7s",
+        "100% completed in 3s",
+    ], r
+    assert r.stderr == ""
+
+
+def test_watch_failed_run_exits_6_with_the_failure(scripted):
+    r = run_watch(scripted, "fails")
+    assert r.returncode == 6, r
+    assert r.stdout.splitlines()[-1] == "30% failed in 1s", r
+    assert r.stderr == "baton: workflow fails ended failed: BuildFailed: compiler said no (step x)\n"
+
+
+def test_watch_resumes_after_a_dropped_stream(scripted):
+    r = run_watch(scripted, "drop")
+    assert r.returncode == 0, r
+    assert r.stdout.splitlines()[-1] == "100% completed in 2s", r
+    assert [a for w, a in scripted.requests if w == "drop"] == [0, 5]
+
+
+def test_watch_unknown_is_not_found(scripted):
+    r = run_watch(scripted, "nope")
+    assert r.returncode == 4, r
+    assert r.stderr == "baton: watch nope: NOT_FOUND: no workflow 'nope'\n"
+
+
+def test_watch_json_prints_each_message(scripted):
+    r = run_watch(scripted, "ok", "--json")
+    assert r.returncode == 0, r
+    docs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(docs) == 4 and docs[-1]["status"] == "WORKFLOW_STATUS_COMPLETED"
+
+
+def test_watch_on_a_terminal_redraws_a_bar(scripted):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(str(baton_bin()), [str(baton_bin()), "watch", "ok", "--address", scripted.addr])
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, status = os.waitpid(pid, 0)
+    out = b"".join(chunks).decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    frames = out.split("\r\x1b[2K")[1:]
+    assert len(frames) == 4, repr(out)
+    assert frames[1].startswith("[") and " 42%" in frames[1] and "research" in frames[1] and "ETA 7s" in frames[1]
+    assert "100%  completed in 3s" in frames[-1], repr(out)
