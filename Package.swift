@@ -88,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonServer", "BatonClient", "BatonStore",
+                "BatonServer", "BatonClient", "BatonStore", "BatonCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

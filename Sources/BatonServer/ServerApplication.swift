@@ -50,6 +50,8 @@ public final class ServerApplication: Sendable {
         health.set(WorkflowService.name, .serving)
         WorkerService(queues: taskQueues).register(into: &router)
         health.set(WorkerService.name, .serving)
+        AdminService(runtime: runtime, configuration: configuration, startedAt: Date()).register(into: &router)
+        health.set(AdminService.name, .serving)
         if configuration.enableTestService {
             InteropTestService.register(into: &router)
             health.set(InteropTestService.name, .serving)

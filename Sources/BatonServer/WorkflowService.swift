@@ -82,23 +82,23 @@ struct WorkflowService: Sendable {
         let policy: IDReusePolicy
         switch request.idReusePolicy {
         case .reject: policy = .reject
-        case .unspecified, .returnExisting, .allowAfterClose: policy = .returnExisting
+        case .allowAfterClose, .unspecified: policy = .allowAfterClose
+        case .returnExisting: policy = .returnExisting
         case .UNRECOGNIZED(let value):
             throw RPCError(code: .invalidArgument, message: "id_reuse_policy: unknown value \(value)")
         }
         let input = request.hasInput ? JSONValue(proto: request.input) : .null
-        let id = try await mappingErrors {
+        let run = try await mappingErrors {
             try await runtime.startWorkflow(
                 request.definition, version: request.version == 0 ? nil : Int(request.version),
                 workflowID: request.workflowID.isEmpty ? nil : request.workflowID, input: input, policy: policy)
         }
-        let description = try await mappingErrors { try await runtime.describe(id) }
         return .with {
-            $0.workflowID = id
-            $0.started = true
+            $0.workflowID = run.id
+            $0.started = run.started
             $0.definition = .with {
-                $0.name = description.definition.name
-                $0.version = Int32(description.definition.version)
+                $0.name = run.definition.name
+                $0.version = Int32(run.definition.version)
             }
         }
     }

@@ -13,6 +13,19 @@ struct ServerCommand: AsyncParsableCommand {
         abstract: "Run the Baton server (gRPC over HTTP/2, health and reflection)."
     )
 
+    @OptionGroup var options: ServerOptions
+
+    @Option(name: .long, help: "Directory of the SQLite history (created if missing; default $BATON_DATA or .baton).")
+    var data: String = ProcessInfo.processInfo.environment["BATON_DATA"] ?? ".baton"
+
+    func run() async throws {
+        let configuration = try options.configuration(data: data)
+        try await ServerRunner.run(configuration, shutdownGrace: options.shutdownGrace) { _ in }
+    }
+}
+
+/// The options `baton server` and `baton dev` share.
+struct ServerOptions: ParsableArguments {
     @Option(name: .long, help: "Address to listen on, HOST:PORT (port 0: pick a free one).")
     var listen: String = ListenAddress.default.description
 
@@ -22,13 +35,11 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds in-flight calls get to finish on shutdown.")
     var shutdownGrace: Int = 10
 
-    @Option(name: .long, help: "Directory of the SQLite history (created if missing).")
-    var data: String = ProcessInfo.processInfo.environment["BATON_DATA"] ?? ".baton"
-
     @Option(name: .long, help: "full (an acknowledged call survives power loss) or normal (faster).")
     var durability: String = "full"
 
-    func run() async throws {
+    /// The validated configuration, with the history in `data`.
+    func configuration(data: String) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
         do {
             configuration.listen = try ListenAddress(parsing: listen)
@@ -44,7 +55,15 @@ struct ServerCommand: AsyncParsableCommand {
         configuration.durability = durabilityLevel
         configuration.enableTestService = enableTestService
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
+        return configuration
+    }
+}
 
+/// Starts the server, prints where it listens, runs `started`, then waits for SIGINT/SIGTERM and shuts
+/// down gracefully (a second signal forces the connections closed).
+enum ServerRunner {
+    static func run(_ configuration: ServerConfiguration, shutdownGrace: Int,
+                    started: (ServerApplication) async throws -> Void) async throws {
         let signals = ShutdownSignals()
         let app: ServerApplication
         do {
@@ -55,6 +74,13 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let bound = ListenAddress(host: configuration.listen.host, port: app.port)
         FileHandle.standardOutput.write(Data("baton: listening on \(bound)\n".utf8))
+        do {
+            try await started(app)
+        } catch {
+            FileHandle.standardError.write(Data("baton: \(error)\n".utf8))
+            await app.shutdown()
+            throw ExitCode(2)
+        }
 
         var iterator = signals.events.makeAsyncIterator()
         _ = await iterator.next()
