@@ -36,21 +36,28 @@ func expectIssue(
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/marketing_campaign.yaml")
         let definition = try DefinitionParser.parse(try String(contentsOf: url, encoding: .utf8))
         #expect(definition.name == "marketing_campaign")
-        #expect(definition.steps.map(\.name) == ["research_market", "research_competitors", "create_brief", "approval", "deploy"])
+        #expect(definition.steps.map(\.name) == [
+            "research_market", "research_competitors", "analyze_data", "create_brief", "generate_headlines", "generate_body",
+            "create_images", "review_content", "create_landing_page", "approval", "deploy",
+        ])
         #expect(definition.onFailure == .compensate)
         let market = try #require(definition.step("research_market"))
-        #expect(market.activity == "research.market")
+        #expect(market.activity == "builtin.simulate")
         #expect(market.taskQueue == "marketing")
         #expect(market.phase == "research")
         #expect(market.circuitBreaker == "notion")
-        #expect(market.compensate?.activity == "research.discard")
-        #expect(market.retry == RetryPolicy(initialInterval: .seconds(1), backoffCoefficient: 2, maximumInterval: .minutes(1), maximumAttempts: 5))
+        #expect(definition.circuitBreakers["notion"]?.failureThreshold == 5)
+        #expect(market.compensate?.activity == "builtin.simulate")
+        #expect(market.retry == RetryPolicy(initialInterval: .seconds(1), backoffCoefficient: 2, maximumInterval: .minutes(1), maximumAttempts: 3))
         #expect(market.timeouts.startToClose == .minutes(5))
         #expect(definition.step("create_brief")?.timeouts.heartbeat == .seconds(30))
         #expect(definition.step("approval")?.kind == .waitForSignal(SignalWait(name: "approve_campaign", timeout: .hours(24), onTimeout: .compensate)))
         #expect(definition.step("deploy")?.when != nil)
-        #expect(definition.ancestors(of: "deploy") == ["approval", "create_brief", "research_market", "research_competitors"])
-        #expect(definition.dependents["create_brief"] == ["approval"])
+        let compensated = definition.steps.filter { $0.compensate != nil }.map(\.name)
+        #expect(compensated == ["research_market", "create_brief", "generate_body", "create_images", "create_landing_page", "deploy"])
+        #expect(Set(definition.steps.compactMap(\.phase)) == ["research", "analysis", "content", "review", "approval", "deploy"])
+        #expect(definition.ancestors(of: "approval").count == 9)
+        #expect(definition.queries.keys.sorted() == ["approved", "landing_page"])
     }
 
     @Test func parsesJSON() throws {
