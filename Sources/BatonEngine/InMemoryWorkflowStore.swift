@@ -26,6 +26,11 @@ public final class InMemoryWorkflowStore: WorkflowStore {
         contents.withLock { Array(($0.timers[workflowID] ?? [:]).values).sorted { $0.timer < $1.timer } }
     }
 
+    /// Ids of the closed runs archived from `workflowID` by ``IDReusePolicy/allowAfterClose``.
+    public func archivedRuns(_ workflowID: String) -> [String] {
+        contents.withLock { $0.snapshots.keys.filter { $0.hasPrefix(workflowID + "/") }.sorted() }
+    }
+
     /// In-flight activity tasks of a workflow, as persisted.
     public func storedTasks(_ workflowID: String) -> [ActivityTask] {
         contents.withLock { Array(($0.tasks[workflowID] ?? [:]).values).sorted { $0.idempotencyKey < $1.idempotencyKey } }

@@ -1,0 +1,85 @@
+import BatonCore
+import BatonEngine
+import Testing
+
+@Suite struct SubscriptionTests {
+    @Test func snapshotFirstThenOrderedChangesUntilClosed() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        _ = try await runtime.register(source: gatedDefinition)
+        let id = try await runtime.startWorkflow("gated").id
+        var updates = runtime.subscribe(id).makeAsyncIterator()
+        let snapshot = try #require(try await updates.next())
+        #expect(snapshot.kind == .snapshot)
+        #expect(snapshot.events.first?.kind.typeName == "WorkflowStarted")
+        #expect(snapshot.events.map(\.id) == Array(1...snapshot.state.lastEventID))
+        #expect(snapshot.progress.currentPhase == "intake")
+        var seen = snapshot.events.map(\.id)
+
+        try await runtime.signal(id, name: "one")
+        let afterOne = try #require(try await updates.next())
+        #expect(afterOne.kind == .change)
+        #expect(afterOne.events.first?.kind.typeName == "SignalReceived")
+        #expect(afterOne.progress.currentPhase == "review")
+        seen += afterOne.events.map(\.id)
+
+        try await runtime.signal(id, name: "two", payload: ["who": "ana"])
+        while let update = try await updates.next() {
+            #expect(update.kind == .change)
+            seen += update.events.map(\.id)
+        }
+        let history = try await runtime.history(id)
+        #expect(seen == history.map(\.id))
+        #expect(history.last?.kind.typeName == "WorkflowCompleted")
+        await runtime.shutdown()
+    }
+
+    @Test func resumingFromAnEventIDYieldsExactlyTheMissedEvents() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        _ = try await runtime.register(source: gatedDefinition)
+        let id = try await runtime.startWorkflow("gated").id
+        var first = runtime.subscribe(id).makeAsyncIterator()
+        let lastSeen = try #require(try await first.next()?.events.last?.id)
+        // The client disconnects; things happen meanwhile.
+        try await runtime.signal(id, name: "one")
+        try await runtime.signal(id, name: "two", payload: ["who": "bo"])
+        _ = try await runtime.awaitCompletion(id)
+
+        var resumed = runtime.subscribe(id, afterEventID: lastSeen).makeAsyncIterator()
+        let snapshot = try #require(try await resumed.next())
+        let missed = try await runtime.history(id, afterEventID: lastSeen)
+        #expect(snapshot.kind == .snapshot)
+        #expect(snapshot.events == missed)
+        #expect(snapshot.state.status == .completed)
+        #expect(try await resumed.next() == nil)
+        _ = first
+        await runtime.shutdown()
+    }
+
+    @Test func aSlowSubscriberGetsChangesCoalescedWithoutLosingEvents() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        _ = try await runtime.register(source: gatedDefinition)
+        let id = try await runtime.startWorkflow("gated").id
+        var updates = runtime.subscribe(id).makeAsyncIterator()
+        let snapshot = try #require(try await updates.next())
+        // Three commits while the subscriber does not read.
+        try await runtime.signal(id, name: "noise", requestID: "n1")
+        try await runtime.signal(id, name: "one")
+        try await runtime.signal(id, name: "noise", requestID: "n2")
+        let coalesced = try #require(try await updates.next())
+        #expect(coalesced.kind == .change)
+        #expect(coalesced.events.map(\.id) == Array((snapshot.state.lastEventID + 1)...coalesced.state.lastEventID))
+        #expect(coalesced.events.filter { $0.kind.typeName == "SignalReceived" }.count == 3)
+        #expect(coalesced.progress.currentPhase == "review")
+        try await runtime.terminate(id)
+        #expect(try await updates.next()?.events.last?.kind.typeName == "WorkflowTerminated")
+        #expect(try await updates.next() == nil)
+        await runtime.shutdown()
+    }
+
+    @Test func unknownWorkflowsFailTheSubscription() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        var updates = runtime.subscribe("missing").makeAsyncIterator()
+        await #expect(throws: BatonError.self) { _ = try await updates.next() }
+        await runtime.shutdown()
+    }
+}
