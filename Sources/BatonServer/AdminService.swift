@@ -5,7 +5,7 @@ import BatonRPC
 import Foundation
 import SwiftProtobuf
 
-/// `baton.v1.AdminService`: server information (and circuit breakers once the engine exposes them).
+/// `baton.v1.AdminService`: circuit breakers (shared by every workflow) and server information.
 struct AdminService: Sendable {
     /// The service's fully-qualified name.
     static let name = "baton.v1.AdminService"
@@ -20,6 +20,20 @@ struct AdminService: Sendable {
     /// Registers the service's methods.
     func register(into router: inout RPCRouter) {
         router.register("/\(Self.name)/GetServerInfo", .unary(serverInfo))
+        router.register("/\(Self.name)/ListCircuitBreakers", .unary(listBreakers))
+        router.register("/\(Self.name)/ResetCircuitBreaker", .unary(resetBreaker))
+    }
+
+    func listBreakers(_ request: Baton_V1_ListCircuitBreakersRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_ListCircuitBreakersResponse {
+        .with { $0.breakers = runtime.circuitBreakers().sorted { $0.key < $1.key }.map(\.proto) }
+    }
+
+    func resetBreaker(_ request: Baton_V1_ResetCircuitBreakerRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_ResetCircuitBreakerResponse {
+        try Validate.name(request.key, field: "key")
+        let status = try await mappingErrors { try runtime.resetCircuitBreaker(request.key) }
+        return .with { $0.breaker = status.proto }
     }
 
     func serverInfo(_ request: Baton_V1_GetServerInfoRequest, _ context: ServerCallContext) async throws
@@ -33,6 +47,23 @@ struct AdminService: Sendable {
                 ?? ":memory:"
             $0.durability = configuration.dataDirectory == nil ? "memory" : configuration.durability.rawValue
             $0.startTime = Google_Protobuf_Timestamp(date: startedAt)
+        }
+    }
+}
+
+extension CircuitBreakerStatus {
+    /// The API's breaker message.
+    var proto: Baton_V1_CircuitBreaker {
+        Baton_V1_CircuitBreaker.with {
+            $0.key = key
+            $0.state = switch state {
+            case .closed: .closed
+            case .open: .open
+            case .halfOpen: .halfOpen
+            }
+            $0.consecutiveFailures = Int32(consecutiveFailures)
+            if let changedAt { $0.changedTime = changedAt.proto }
+            if let halfOpenAt { $0.halfOpenTime = halfOpenAt.proto }
         }
     }
 }

@@ -1,0 +1,68 @@
+import BatonCore
+import BatonEngine
+import BatonProto
+import BatonRPC
+import SwiftProtobuf
+
+extension WorkflowService {
+    func query(_ request: Baton_V1_QueryRequest, _ context: ServerCallContext) async throws -> Baton_V1_QueryResponse {
+        try Validate.workflowID(request.workflowID)
+        let name = request.query.isEmpty ? "progress" : request.query
+        try Validate.name(name, field: "query")
+        let result = try await mappingErrors { try await runtime.query(request.workflowID, name) }
+        return .with { $0.result = result.proto }
+    }
+
+    func streamProgress(_ request: Baton_V1_StreamProgressRequest, _ writer: RPCResponseWriter<Baton_V1_Progress>,
+                        _ context: ServerCallContext) async throws {
+        try Validate.workflowID(request.workflowID)
+        guard request.afterEventID >= 0 else {
+            throw RPCError(code: .invalidArgument, message: "after_event_id: must be 0 or a positive event id")
+        }
+        try await mappingErrors {
+            for try await update in runtime.subscribe(request.workflowID, afterEventID: request.afterEventID) {
+                try await writer.write(update.progress.proto)
+            }
+        }
+    }
+
+    func watchHistory(_ request: Baton_V1_WatchHistoryRequest, _ writer: RPCResponseWriter<Baton_V1_HistoryEvent>,
+                      _ context: ServerCallContext) async throws {
+        try Validate.workflowID(request.workflowID)
+        guard request.afterEventID >= 0 else {
+            throw RPCError(code: .invalidArgument, message: "after_event_id: must be 0 or a positive event id")
+        }
+        try await mappingErrors {
+            for try await update in runtime.subscribe(request.workflowID, afterEventID: request.afterEventID) {
+                for event in update.events { try await writer.write(event.proto) }
+            }
+        }
+    }
+}
+
+extension WorkflowProgress {
+    /// The API's progress message.
+    var proto: Baton_V1_Progress {
+        Baton_V1_Progress.with {
+            $0.workflowID = workflowID
+            $0.status = status.proto
+            $0.percentage = percentage
+            $0.currentPhase = currentPhase ?? ""
+            $0.runningSteps = running
+            $0.completedSteps = completed
+            $0.failedSteps = failed
+            $0.skippedSteps = skipped
+            $0.attempts = attempts.mapValues { Int32($0) }
+            $0.elapsed = .init(milliseconds: elapsed.milliseconds)
+            if let etaMilliseconds { $0.eta = .init(milliseconds: etaMilliseconds) }
+            $0.eventID = lastEventID
+        }
+    }
+}
+
+extension Google_Protobuf_Duration {
+    /// A duration of `milliseconds`.
+    init(milliseconds: Int64) {
+        self.init(seconds: milliseconds / 1000, nanos: Int32(milliseconds % 1000) * 1_000_000)
+    }
+}
