@@ -206,3 +206,35 @@ def test_bad_input_gets_the_right_status_and_the_server_keeps_serving(api, baton
         assert big.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         # Still serving.
         assert client.ListDefinitions(api.ws.ListDefinitionsRequest(), timeout=5).definitions
+
+
+def test_signal_query_and_stream_progress_to_completion(api, baton):
+    channel, client = stub(api, baton)
+    with channel:
+        client.RegisterDefinition(api.ws.RegisterDefinitionRequest(source=APPROVAL), timeout=5)
+        client.StartWorkflow(api.ws.StartWorkflowRequest(
+            definition="approval", workflow_id="py-progress", input=api.worker.to_value({"item": "x"})), timeout=5)
+        stream = client.StreamProgress(api.ws.StreamProgressRequest(workflow_id="py-progress"), timeout=30)
+        first = next(stream)
+        assert first.workflow_id == "py-progress"
+        assert first.status == api.common.WORKFLOW_STATUS_RUNNING
+        progress = first
+        while "approve" not in progress.running_steps:
+            progress = next(stream)
+        queried = api.worker.from_value(client.Query(
+            api.ws.QueryRequest(workflow_id="py-progress", query="progress"), timeout=5).result)
+        assert "approve" in str(queried)
+        reply = client.Signal(api.ws.SignalRequest(workflow_id="py-progress", name="approve", request_id="r-1",
+                                                   payload=api.worker.to_value({"ok": True})), timeout=5)
+        assert reply.accepted
+        rest = list(stream)  # ends with OK when the run closes
+        assert rest, "no progress after the signal"
+        assert rest[-1].status == api.common.WORKFLOW_STATUS_COMPLETED
+        assert rest[-1].percentage == 100
+        assert [p.event_id for p in rest] == sorted(p.event_id for p in rest)
+        output = client.Query(api.ws.QueryRequest(workflow_id="py-progress", query="output"), timeout=5)
+        assert api.worker.from_value(output.result) == {"approved": True}
+        # Resuming from an event id yields exactly the missed history.
+        watched = [e.event_id for e in client.WatchHistory(
+            api.ws.WatchHistoryRequest(workflow_id="py-progress", after_event_id=2), timeout=10)]
+        assert watched and watched[0] == 3 and watched == list(range(3, 3 + len(watched)))
