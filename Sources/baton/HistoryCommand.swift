@@ -6,7 +6,10 @@ struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "Print a workflow's history, one event per line.",
-        discussion: "Each line: event id, time, type, attributes. With --json: one HistoryEvent per line."
+        discussion: """
+            Each line: event id, time, type, attributes. With --json: one HistoryEvent per line. With \
+            --follow, new events keep coming until the workflow closes.
+            """
     )
 
     @Argument(help: "The workflow id.")
@@ -15,6 +18,9 @@ struct HistoryCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Events fetched per call (1 to 1000).")
     var pageSize: Int32 = 200
 
+    @Flag(name: .long, help: "Keep printing new events as they are recorded, until the run closes (WatchHistory).")
+    var follow = false
+
     @OptionGroup var client: ClientOptions
 
     func validate() throws {
@@ -22,6 +28,7 @@ struct HistoryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if follow { return try await runFollowing() }
         try await client.withClient { baton in
             var token = ""
             repeat {
@@ -38,6 +45,17 @@ struct HistoryCommand: AsyncParsableCommand {
                 if page.events.isEmpty { break }
                 token = page.nextPageToken
             } while !token.isEmpty
+        }
+    }
+
+    /// Streams the history with WatchHistory: past events, then each new one until the run closes.
+    private func runFollowing() async throws {
+        try await client.withClient { baton in
+            try await client.call("history \(workflowID)") {
+                for try await event in baton.watchHistory(workflowID) {
+                    if client.json { try Output.json(event) } else { Output.line(Self.line(event)) }
+                }
+            }
         }
     }
 

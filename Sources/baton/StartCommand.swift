@@ -8,7 +8,8 @@ struct StartCommand: AsyncParsableCommand {
         abstract: "Start a workflow and print its id.",
         discussion: """
             With --id of a run that is still open, that run is returned instead of starting another \
-            (a note says so on stderr). With --watch, progress follows as in 'baton watch'.
+            (a note says so on stderr); --if-exists chooses otherwise. With --watch, progress follows as \
+            in 'baton watch'.
             """
     )
 
@@ -23,6 +24,11 @@ struct StartCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The definition version (default: the latest).")
     var version: Int32?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "When --id is taken: return (the existing run), reject (ALREADY_EXISTS, exit 5), or restart-closed "
+            + "(start anew if it closed; the server's default).", valueName: "policy"))
+    var ifExists: IfExists?
 
     @Flag(name: .long, help: "Follow the run's progress until it closes (exit code as for 'baton watch').")
     var watch = false
@@ -39,6 +45,7 @@ struct StartCommand: AsyncParsableCommand {
         request.definition = definition
         request.version = version ?? 0
         request.workflowID = id ?? ""
+        request.idReusePolicy = ifExists?.policy ?? .unspecified
         if let input { request.input = try Output.parseJSONOption(input, option: "--input") }
         let code = try await client.withClient { baton in
             let response = try await client.call("start \(definition)") { try await baton.startWorkflow(request) }
@@ -54,5 +61,19 @@ struct StartCommand: AsyncParsableCommand {
             return try await ProgressWatcher(options: client, workflowID: response.workflowID).run(baton)
         }
         if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// `--if-exists`: StartWorkflow's id reuse policy.
+enum IfExists: String, ExpressibleByArgument, CaseIterable {
+    case `return`, reject, restartClosed = "restart-closed"
+
+    /// The policy sent to the server.
+    var policy: Baton_V1_WorkflowIdReusePolicy {
+        switch self {
+        case .return: .returnExisting
+        case .reject: .reject
+        case .restartClosed: .allowAfterClose
+        }
     }
 }

@@ -318,6 +318,36 @@ def test_unknown_workflow_is_not_found(cli, args):
     one_error_line(cli(*args), 4, "NOT_FOUND", "no-such-run")
 
 
+def test_start_with_taken_id(cli, defs):
+    wid = start(cli, "gated", "--id", "cli-taken")
+    r = cli("start", "gated", "--id", "cli-taken")
+    assert r.code == 0 and r.out.strip() == wid, r
+    assert "already exists" in r.err and r.err.count("\n") == 1, r
+    one_error_line(cli("start", "gated", "--id", "cli-taken", "--if-exists", "reject"), 5, "ALREADY_EXISTS")
+    one_error_line(cli("start", "gated", "--if-exists", "sometimes"), 2, "--if-exists")
+    assert cli("terminate", wid).code == 0
+
+
+def test_history_follow_until_closed(cli, srv, defs):
+    wid = start(cli, "gated")
+    follower = subprocess.Popen([str(baton_bin()), "history", wid, "--follow", "--address", srv.addr],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_running_step(cli, wid, "approval")
+        time.sleep(0.3)
+        assert follower.poll() is None, follower.communicate()
+        assert cli("signal", wid, "go", "--payload", '{"ok": 1}').code == 0
+        out, err = follower.communicate(timeout=CLI_TIMEOUT)
+    finally:
+        follower.kill()
+    if follower.returncode == 1 and "UNIMPLEMENTED" in err:
+        pytest.skip("WatchHistory is not implemented by the server yet")
+    assert follower.returncode == 0, (out, err)
+    types = [line.split()[2] for line in out.splitlines()]
+    assert types[0] == "WorkflowStarted" and types[-1] == "WorkflowCompleted" and "SignalReceived" in types, out
+    assert out == cli("history", wid).out
+
+
 def test_terminate_then_watch_exits_6(cli, defs):
     wid = start(cli, "gated")
     wait_for_running_step(cli, wid, "approval")
