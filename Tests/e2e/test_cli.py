@@ -41,6 +41,26 @@ steps:
 output: { ok: "${steps.last.output.ok}" }
 """
 
+# Fails for good at its second step.
+DOOMED = """\
+name: doomed
+on_failure: fail
+steps:
+  ok: { activity: builtin.echo, input: { x: 1 } }
+  boom:
+    depends_on: [ok]
+    activity: builtin.fail
+    input: { type: Kaboom, message: "no luck", non_retryable: true }
+"""
+
+# Two phases of simulated work, slow enough to see progress change.
+SLOW = """\
+name: slow
+steps:
+  first: { activity: builtin.simulate, input: { duration: 700 }, phase: one }
+  second: { activity: builtin.simulate, depends_on: [first], input: { duration: 700 }, phase: two }
+"""
+
 BROKEN = """\
 name: broken
 steps:
@@ -85,9 +105,11 @@ def cli(srv):
 @pytest.fixture(scope="module")
 def defs(tmp_path_factory, cli):
     d = tmp_path_factory.mktemp("defs")
-    for name, text in [("three.yaml", THREE), ("gated.yaml", GATED), ("broken.yaml", BROKEN)]:
+    files = [("three.yaml", THREE), ("gated.yaml", GATED), ("doomed.yaml", DOOMED), ("slow.yaml", SLOW),
+             ("broken.yaml", BROKEN)]
+    for name, text in files:
         (d / name).write_text(text)
-    for name in ("three.yaml", "gated.yaml"):
+    for name in ("three.yaml", "gated.yaml", "doomed.yaml", "slow.yaml"):
         r = cli("def", "apply", str(d / name))
         assert r.code == 0, r
     return d
@@ -383,6 +405,30 @@ def test_start_watch_completes(cli, defs):
     assert re.fullmatch(r"100% completed( in \S+)?", lines[-1]), r
     for line in lines[1:]:
         assert re.match(r"\d{1,3}% ", line), r
+
+
+def test_start_watch_failed_run_exits_6(cli, defs):
+    r = cli("start", "doomed", "--watch")
+    if unimplemented(r, "StreamProgress"):
+        pytest.skip("StreamProgress is not implemented by the server yet")
+    wid = r.out.splitlines()[0]
+    assert re.fullmatch(r"\d+% failed( in \S+)?", r.out.splitlines()[-1]), r
+    line = one_error_line(r, 6, f"workflow {wid} ended failed")
+    assert line.endswith("Kaboom: no luck (step boom)"), line
+
+
+def test_watch_shows_phases_as_they_change(cli, defs):
+    wid = start(cli, "slow")
+    r = cli("watch", wid)
+    if unimplemented(r, "StreamProgress"):
+        pytest.skip("StreamProgress is not implemented by the server yet")
+    assert r.code == 0, r
+    lines = r.out.splitlines()
+    assert any(line.startswith("0% phase=one running=first") for line in lines), r
+    assert any(re.match(r"50% phase=two running=second", line) for line in lines), r
+    assert re.fullmatch(r"100% completed in \S+", lines[-1]), r
+    percentages = [int(line.split("%")[0]) for line in lines]
+    assert percentages == sorted(percentages), r
 
 
 def test_watch_json_lines(cli, defs):
