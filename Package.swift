@@ -94,6 +94,11 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "baton-loadgen",
+            dependencies: ["BatonClient", "BatonProto"],
+            path: "bench/Sources/baton-loadgen"
+        ),
+        .executableTarget(
             name: "baton-bench",
             dependencies: ["BatonCore", "BatonEngine", "BatonStore"],
             path: "bench/Sources/baton-bench"
