@@ -56,3 +56,14 @@ struct ClientOptions: ParsableArguments {
         }
     }
 }
+
+extension ClientOptions {
+    /// Runs one call; an error becomes a `CLIFailure` naming `what` was attempted.
+    func call<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw CLIFailure.call(what, address: resolvedAddress, error: error)
+        }
+    }
+}

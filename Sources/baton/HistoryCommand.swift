@@ -67,12 +67,3 @@ struct HistoryCommand: AsyncParsableCommand {
         return attributes.isEmpty ? text.trimmingTrailingSpaces : text + "  " + attributes
     }
 }
-
-extension String {
-    /// The string without trailing spaces.
-    var trimmingTrailingSpaces: String {
-        var text = self
-        while text.last == " " { text.removeLast() }
-        return text
-    }
-}

@@ -96,10 +96,3 @@ final class ProgressRenderer {
         return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 80
     }
 }
-
-extension String {
-    /// The string right-aligned in `width` columns.
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
-    }
-}
