@@ -15,27 +15,27 @@ extension WorkflowService {
 
     func streamProgress(_ request: Baton_V1_StreamProgressRequest, _ writer: RPCResponseWriter<Baton_V1_Progress>,
                         _ context: ServerCallContext) async throws {
-        try Validate.workflowID(request.workflowID)
-        guard request.afterEventID >= 0 else {
-            throw RPCError(code: .invalidArgument, message: "after_event_id: must be 0 or a positive event id")
-        }
-        try await mappingErrors {
-            for try await update in runtime.subscribe(request.workflowID, afterEventID: request.afterEventID) {
-                try await writer.write(update.progress.proto)
-            }
+        try await forEachUpdate(request.workflowID, after: request.afterEventID) { update in
+            try await writer.write(update.progress.proto)
         }
     }
 
     func watchHistory(_ request: Baton_V1_WatchHistoryRequest, _ writer: RPCResponseWriter<Baton_V1_HistoryEvent>,
                       _ context: ServerCallContext) async throws {
-        try Validate.workflowID(request.workflowID)
-        guard request.afterEventID >= 0 else {
+        try await forEachUpdate(request.workflowID, after: request.afterEventID) { update in
+            for event in update.events { try await writer.write(event.proto) }
+        }
+    }
+
+    /// Validates a stream request and runs `body` for each update of the run's subscription.
+    private func forEachUpdate(_ workflowID: String, after eventID: Int64,
+                               _ body: (WorkflowUpdate) async throws -> Void) async throws {
+        try Validate.workflowID(workflowID)
+        guard eventID >= 0 else {
             throw RPCError(code: .invalidArgument, message: "after_event_id: must be 0 or a positive event id")
         }
         try await mappingErrors {
-            for try await update in runtime.subscribe(request.workflowID, afterEventID: request.afterEventID) {
-                for event in update.events { try await writer.write(event.proto) }
-            }
+            for try await update in runtime.subscribe(workflowID, afterEventID: eventID) { try await body(update) }
         }
     }
 }
