@@ -88,7 +88,8 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonServer", "BatonClient", "BatonStore", "BatonCore",
+                "BatonServer", "BatonClient", "BatonStore", "BatonCore", "BatonProto", "BatonRPC",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -54,7 +54,8 @@ extension WorkflowProgress {
             $0.skippedSteps = skipped
             $0.attempts = attempts.mapValues { Int32($0) }
             $0.elapsed = .init(milliseconds: elapsed.milliseconds)
-            if let etaMilliseconds { $0.eta = .init(milliseconds: etaMilliseconds) }
+            // A run waiting for a signal waits for a person or another system: no honest estimate.
+            if let etaMilliseconds, waitingForSignals.isEmpty { $0.eta = .init(milliseconds: etaMilliseconds) }
             $0.eventID = lastEventID
         }
     }

@@ -47,10 +47,14 @@ struct WorkflowService: Sendable {
         case nil:
             throw RPCError(code: .invalidArgument, message: "definition: give either source (YAML/JSON text) or structured")
         }
+        let before = runtime.clock.now()
         let ref = try await mappingErrors { try await runtime.register(source: source) }
+        // Identical content returns the version registered earlier: created only if stored by this call.
+        let records = try await mappingErrors { try await runtime.registry.records(ref.name) }
+        let created = records.first { $0.version == ref.version }.map { $0.createdAt >= before } ?? true
         return .with {
             $0.definition = .with { $0.name = ref.name; $0.version = Int32(ref.version) }
-            $0.created = true
+            $0.created = created
         }
     }
 
@@ -110,11 +114,17 @@ struct WorkflowService: Sendable {
         try Validate.workflowID(request.workflowID)
         try Validate.name(request.name, field: "name")
         let payload = request.hasPayload ? JSONValue(proto: request.payload) : .null
-        try await mappingErrors {
-            try await runtime.signal(request.workflowID, name: request.name, payload: payload,
-                                     requestID: request.requestID.isEmpty ? nil : request.requestID)
+        let requestID = request.requestID.isEmpty ? nil : request.requestID
+        // A repeated request_id is accepted by the engine and ignored; say so.
+        var repeated = false
+        if let requestID {
+            let state = try await mappingErrors { try await runtime.describe(request.workflowID) }.state
+            repeated = state.signalRequestIDs.contains(requestID)
         }
-        return .with { $0.accepted = true }
+        try await mappingErrors {
+            try await runtime.signal(request.workflowID, name: request.name, payload: payload, requestID: requestID)
+        }
+        return .with { $0.accepted = !repeated }
     }
 
     func describeWorkflow(_ request: Baton_V1_DescribeWorkflowRequest, _ context: ServerCallContext) async throws

@@ -83,6 +83,28 @@ import Testing
         }
     }
 
+    @Test func repeatsAreReportedAsSuch() async throws {
+        try await withTestServer { client, _ in
+            try await setUp(client, id: "r-1")
+            let again: Baton_V1_RegisterDefinitionResponse = try await call(
+                client, "/baton.v1.WorkflowService/RegisterDefinition",
+                Baton_V1_RegisterDefinitionRequest.with { $0.source = Self.approval })
+            #expect(!again.created && again.definition.version == 1)
+            let changed: Baton_V1_RegisterDefinitionResponse = try await call(
+                client, "/baton.v1.WorkflowService/RegisterDefinition",
+                Baton_V1_RegisterDefinitionRequest.with { $0.source = Self.approval.replacingOccurrences(of: "1h", with: "2h") })
+            #expect(changed.created && changed.definition.version == 2)
+            let signal = Baton_V1_SignalRequest.with {
+                $0.workflowID = "r-1"
+                $0.name = "note"
+                $0.requestID = "req-1"
+            }
+            let first: Baton_V1_SignalResponse = try await call(client, "/baton.v1.WorkflowService/Signal", signal)
+            let second: Baton_V1_SignalResponse = try await call(client, "/baton.v1.WorkflowService/Signal", signal)
+            #expect(first.accepted && !second.accepted)
+        }
+    }
+
     @Test func watchHistoryResumesFromAnEventIDWithExactlyTheMissedEvents() async throws {
         try await withTestServer { client, _ in
             try await setUp(client, id: "h-1")
