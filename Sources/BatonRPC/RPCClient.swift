@@ -18,7 +18,8 @@ public final class RPCClient: Sendable {
     public let port: Int
     private let group: any EventLoopGroup
     private let maxReceiveMessageSize: Int
-    private let connection = NIOLockedValueBox<HTTP2ClientConnection?>(nil)
+    /// The current connection attempt (or established connection); shared by concurrent calls.
+    private let connection = NIOLockedValueBox<Task<HTTP2ClientConnection, any Error>?>(nil)
 
     /// Creates a client; no connection is made until the first call.
     public init(host: String, port: Int, group: any EventLoopGroup, maxReceiveMessageSize: Int = 4 * 1024 * 1024) {
@@ -30,30 +31,35 @@ public final class RPCClient: Sendable {
 
     /// Closes the connection (calls in flight fail with UNAVAILABLE).
     public func close() async {
-        let current = connection.withLockedValue { value -> HTTP2ClientConnection? in
+        let current = connection.withLockedValue { value -> Task<HTTP2ClientConnection, any Error>? in
             defer { value = nil }
             return value
         }
-        await current?.close()
+        if let established = try? await current?.value { await established.close() }
     }
 
+    /// The connection to use: one attempt at a time is shared by every caller; a connection that
+    /// closed or received GOAWAY is replaced (it finishes its own in-flight streams and closes itself).
     private func usableConnection() async throws -> HTTP2ClientConnection {
-        if let current = connection.withLockedValue({ $0 }) {
-            let usable = try await current.eventLoop.submit { current.isUsable }.get()
-            if usable { return current }
+        for _ in 0..<3 {
+            let attempt = connection.withLockedValue { value -> Task<HTTP2ClientConnection, any Error> in
+                if let value { return value }
+                let (host, port, group) = (self.host, self.port, self.group)
+                let task = Task { try await HTTP2ClientConnection.connect(host: host, port: port, group: group) }
+                value = task
+                return task
+            }
+            let current: HTTP2ClientConnection
+            do {
+                current = try await attempt.value
+            } catch {
+                connection.withLockedValue { if $0 == attempt { $0 = nil } }
+                throw RPCError(code: .unavailable, message: "cannot reach \(host):\(port): \(error)", cause: error)
+            }
+            if try await current.eventLoop.submit({ current.isUsable }).get() { return current }
+            connection.withLockedValue { if $0 == attempt { $0 = nil } }
         }
-        let fresh: HTTP2ClientConnection
-        do {
-            fresh = try await HTTP2ClientConnection.connect(host: host, port: port, group: group)
-        } catch {
-            throw RPCError(code: .unavailable, message: "cannot reach \(host):\(port): \(error)", cause: error)
-        }
-        let stale = connection.withLockedValue { value -> HTTP2ClientConnection? in
-            defer { value = fresh }
-            return value
-        }
-        if let stale, stale !== fresh { Task { await stale.close() } }
-        return fresh
+        throw RPCError(code: .unavailable, message: "\(host):\(port) keeps closing new connections")
     }
 
     /// Starts a call of any shape. Send with `send`, end the request with `finishSending`, read
