@@ -4,6 +4,7 @@ import Foundation
 //
 //   baton-bench engine [--workflows N] [--concurrency C] [--durability full|normal] [--db PATH] [--shards S]
 //   baton-bench crash-child --db PATH --log PATH --generation G [--count N] [--recover-only]
+//   baton-bench saga-crash-child --db PATH --log PATH --generation G [--recover-only]
 
 let arguments = Arguments(CommandLine.arguments.dropFirst())
 switch arguments.command {
@@ -11,7 +12,9 @@ case "engine":
     await EngineBenchmark(arguments).run()
 case "crash-child":
     await CrashChild(arguments).run()
+case "saga-crash-child":
+    await SagaCrashChild(arguments).run()
 default:
-    FileHandle.standardError.write(Data("usage: baton-bench engine|crash-child [options]\n".utf8))
+    FileHandle.standardError.write(Data("usage: baton-bench engine|crash-child|saga-crash-child [options]\n".utf8))
     exit(2)
 }
