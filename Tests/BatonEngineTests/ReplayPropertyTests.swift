@@ -18,7 +18,7 @@ struct SeededRandom: RandomNumberGenerator {
 }
 
 /// Random well-formed definitions: a DAG over up to 8 steps mixing activities, sleeps and signal waits,
-/// with random retry policies, timeouts and `when` conditions on ancestors.
+/// with random retry policies, timeouts, compensations, failure policies and `when` conditions on ancestors.
 func randomDefinition(_ rng: inout SeededRandom) -> String {
     let count = Int.random(in: 1...8, using: &rng)
     var yaml = "name: random\nsteps:\n"
@@ -35,10 +35,14 @@ func randomDefinition(_ rng: inout SeededRandom) -> String {
             if rng.chance(0.3) { fields.append("start_to_close_timeout: \(Int.random(in: 5...30, using: &rng))s") }
             if rng.chance(0.2) { fields.append("heartbeat_timeout: 7s") }
             if rng.chance(0.15) { fields.append("schedule_to_close_timeout: 2m") }
+            if rng.chance(0.5) {
+                fields.append(
+                    "compensate: { activity: undo, input: { of: \"${self.output.ok}\", n: \"${self.input.n}\" }, retry: { initial_interval: 1s, maximum_attempts: 2 } }")
+            }
         } else if roll < 0.85 {
             fields.append("sleep: \(Int.random(in: 1...60, using: &rng))s")
         } else {
-            let policy = ["continue", "fail"].randomElement(using: &rng)!
+            let policy = ["continue", "fail", "compensate"].randomElement(using: &rng)!
             fields.append("wait_for_signal: { name: sig\(index % 2), timeout: 90s, on_timeout: \(policy) }")
         }
         if let dependency = earlier.randomElement(using: &rng), rng.chance(0.3) {
@@ -47,6 +51,7 @@ func randomDefinition(_ rng: inout SeededRandom) -> String {
         yaml += "  \(name): { \(fields.joined(separator: ", ")) }\n"
     }
     yaml += "output: { all: \"${steps.s0.output}\" }\n"
+    yaml += "on_failure: \(rng.chance(0.5) ? "compensate" : "fail")\n"
     return yaml
 }
 
