@@ -87,7 +87,10 @@ actor Shard {
 
     /// Decides on `input` for `workflowID` and commits. Throws `.notFound` for unknown workflows and
     /// `.failedPrecondition` for closed ones when `requireOpen` is set.
-    func handle(_ workflowID: String, _ input: WorkflowInput, requireOpen: Bool) async throws(BatonError) -> [EngineCommand] {
+    /// `recorded` tells whether the input changed anything (false e.g. for a repeated signal request id).
+    func handle(
+        _ workflowID: String, _ input: WorkflowInput, requireOpen: Bool
+    ) async throws(BatonError) -> (commands: [EngineCommand], recorded: Bool) {
         guard try await ensureLoaded(workflowID) else {
             if requireOpen {
                 guard let stored = try await store.loadWorkflow(workflowID) else {
@@ -97,14 +100,15 @@ actor Shard {
                     .failedPrecondition,
                     "workflow '\(workflowID)' is closed (\(stored.state.status.rawValue)); it accepts no more signals, cancels or terminates")
             }
-            return []
+            return ([], false)
         }
         // Decide in place: copying the machine out of the dictionary would make every decision
         // copy the state's collections (copy-on-write).
         let decision = machines[workflowID]!.decide(input, now: clock.now())
         let restoredCommands = takeRestored(workflowID)
-        guard !decision.events.isEmpty else { return restoredCommands }
-        return restoredCommands + (try await commit(workflowID, machines[workflowID]!.state, decision, isNew: false, archive: nil))
+        guard !decision.events.isEmpty else { return (restoredCommands, false) }
+        let commands = try await commit(workflowID, machines[workflowID]!.state, decision, isNew: false, archive: nil)
+        return (restoredCommands + commands, true)
     }
 
     /// Loads `workflowID` if it was evicted and returns the commands that restore its side effects

@@ -55,7 +55,8 @@ extension WorkflowProgress {
                 definition.step(name)?.dependsOn.allSatisfy { state.step($0).status.isDone } ?? false
             }
             currentPhase = phaseStep.flatMap { definition.step($0)?.phase }
-            eta = Self.estimate(state: state, definition: definition, now: now, expected: expected)
+            // A wait in progress depends on people: no honest estimate until the signal arrives.
+            eta = waiting.isEmpty ? Self.estimate(state: state, definition: definition, now: now, expected: expected) : nil
         }
     }
 

@@ -34,7 +34,8 @@ public struct WorkflowProgress: Hashable, Sendable {
     /// Time since start (until close for closed runs).
     public var elapsed: Interval
     /// Estimated time to completion: the critical path of the remaining steps using per-activity
-    /// duration estimates; 0 once closed. Signal waits count as zero (they depend on people).
+    /// duration estimates; 0 once closed; `nil` while a `wait_for_signal` step is waiting (it depends
+    /// on people). Signal waits not reached yet count as zero.
     public var eta: Interval?
     /// The last event folded into this progress (resume point for streams).
     public var lastEventID: Int64

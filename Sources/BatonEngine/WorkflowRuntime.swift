@@ -137,9 +137,17 @@ public final class WorkflowRuntime: Sendable {
             definition: DefinitionRef(name: existing.definitionName, version: existing.definitionVersion))
     }
 
-    /// Delivers a signal. A repeated `requestID` is ignored. Throws `.failedPrecondition` for closed workflows.
-    public func signal(_ workflowID: String, name: String, payload: JSONValue = .null, requestID: String? = nil) async throws(BatonError) {
-        try await deliver(workflowID, .signal(name: name, payload: payload, requestID: requestID), requireOpen: true)
+    /// Delivers a signal and returns whether it was recorded: `false` when `requestID` was seen before
+    /// (the repeat is ignored). Throws `.notFound` for unknown and `.failedPrecondition` for closed workflows.
+    @discardableResult
+    public func signal(
+        _ workflowID: String, name: String, payload: JSONValue = .null, requestID: String? = nil
+    ) async throws(BatonError) -> Bool {
+        try checkOpen()
+        let outcome = try await shard(for: workflowID).handle(
+            workflowID, .signal(name: name, payload: payload, requestID: requestID), requireOpen: true)
+        await perform(outcome.commands)
+        return outcome.recorded
     }
 
     /// Cancels a running workflow.
@@ -155,8 +163,8 @@ public final class WorkflowRuntime: Sendable {
     /// Feeds an input to a workflow (used by dispatchers, timers and the transport).
     public func deliver(_ workflowID: String, _ input: WorkflowInput, requireOpen: Bool = false) async throws(BatonError) {
         try checkOpen()
-        let commands = try await shard(for: workflowID).handle(workflowID, input, requireOpen: requireOpen)
-        await perform(commands)
+        let outcome = try await shard(for: workflowID).handle(workflowID, input, requireOpen: requireOpen)
+        await perform(outcome.commands)
     }
 
     /// Status and current state of a workflow.

@@ -28,6 +28,7 @@ let gatedDefinition = """
         #expect(progress["current_phase"] == "intake")
         #expect(progress["running"] == ["first"])
         #expect(progress["waiting_for_signals"] == ["first": "one"])
+        #expect(progress["eta_ms"] == .null)
         #expect(try await runtime.query(id, "product") == "Widget")
         #expect(try await runtime.query(id, "reviewer") == .null)
         #expect(try await runtime.query(id, "output") == .null)

@@ -37,6 +37,9 @@ import Testing
         let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
         _ = try await runtime.register(source: gatedDefinition)
         let id = try await runtime.startWorkflow("gated").id
+        #expect(try await runtime.signal(id, name: "noise", requestID: "r-1"))
+        #expect(try await runtime.signal(id, name: "noise", requestID: "r-1") == false)
+        #expect(try await runtime.signal(id, name: "noise"))
         try await runtime.cancel(id, reason: "test")
         do {
             try await runtime.signal(id, name: "one")
