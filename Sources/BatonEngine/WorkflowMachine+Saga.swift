@@ -54,10 +54,15 @@ extension WorkflowMachine {
         }
     }
 
+    /// Schedules attempt `attempt` of the compensation of `name`; the step's `start_to_close_timeout`
+    /// bounds each compensation attempt too (a timed-out attempt is a failed one).
     private mutating func scheduleCompensation(_ name: String, attempt: Int) {
-        guard let compensation = definition.step(name)?.compensate else { return }
+        guard let step = definition.step(name), let compensation = step.compensate else { return }
         let input = compensation.input.evaluate(in: CompensationScope(state: state, step: name))
         emit(.compensationScheduled(step: name, attempt: attempt, input: input))
+        if let timeout = step.timeouts.startToClose {
+            arm(SagaState.taskStep(for: name), attempt: attempt, purpose: .timeout(.startToClose), fireAt: now + timeout)
+        }
     }
 
     /// Whether `attempt` is the in-flight attempt of the compensation of `name`.
@@ -85,10 +90,20 @@ extension WorkflowMachine {
         }
     }
 
-    /// The backoff timer of a compensation fired: schedule its next attempt.
-    mutating func compensationBackoffFired(_ name: String, attempt: Int) {
-        guard let saga = state.saga, saga.current == name, !saga.inFlight, saga.attempt == attempt else { return }
-        scheduleCompensation(name, attempt: attempt + 1)
+    /// A timer of a compensation fired: its backoff (schedule the next attempt) or its timeout (the
+    /// in-flight attempt failed).
+    mutating func compensationTimerFired(_ name: String, _ timer: WorkflowState.ArmedTimer) {
+        guard let saga = state.saga, saga.current == name, saga.attempt == timer.attempt else { return }
+        switch timer.purpose {
+        case .retryBackoff:
+            if !saga.inFlight { scheduleCompensation(name, attempt: timer.attempt + 1) }
+        case .timeout(let kind):
+            guard saga.inFlight else { return }
+            let failure = ActivityFailure(type: "Timeout", message: "compensation \(kind.rawValue) timeout")
+            compensationAttemptFailed(name, attempt: timer.attempt, failure: failure)
+        case .sleep, .signalTimeout:
+            return
+        }
     }
 
     /// The task of the in-flight compensation attempt `ref` (step `NAME.compensate`).

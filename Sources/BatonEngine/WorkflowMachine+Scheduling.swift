@@ -102,7 +102,7 @@ extension WorkflowMachine {
     mutating func timerFired(_ id: String, _ timer: WorkflowState.ArmedTimer) {
         emit(.timerFired(timer: id))
         if let name = SagaState.compensatedStep(ofTaskStep: timer.step) {
-            compensationBackoffFired(name, attempt: timer.attempt)
+            compensationTimerFired(name, timer)
             return
         }
         guard let step = definition.step(timer.step) else { return }

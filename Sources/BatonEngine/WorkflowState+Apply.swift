@@ -83,6 +83,7 @@ extension WorkflowState {
             saga?.inFlight = false
             removeTimers { $0.step == SagaState.taskStep(for: name) }
         case .compensationCompleted(let name):
+            removeTimers { $0.step == SagaState.taskStep(for: name) }
             saga?.compensated.append(name)
             saga?.current = nil
             saga?.inFlight = false

@@ -3,6 +3,8 @@ import BatonEngine
 
 extension WorkflowRuntime {
     /// Opens a runtime over the SQLite database at `path` and recovers its open workflows.
+    /// `breakerPolicies` (server configuration) and `defaultActivityEstimate` are passed to
+    /// ``WorkflowRuntime/init(store:clock:activities:dispatcher:shardCount:breakerPolicies:defaultActivityEstimate:)``.
     ///
     /// ```swift
     /// let runtime = try await WorkflowRuntime.open(path: "baton.sqlite", durability: .full,
@@ -11,11 +13,13 @@ extension WorkflowRuntime {
     /// ```
     public static func open(
         path: String, durability: Durability = .full, clock: any WorkflowClock,
-        activities: InProcessActivities? = nil, dispatcher: (any ActivityDispatcher)? = nil, shardCount: Int = 4
+        activities: InProcessActivities? = nil, dispatcher: (any ActivityDispatcher)? = nil, shardCount: Int = 4,
+        breakerPolicies: [String: CircuitBreakerPolicy] = [:], defaultActivityEstimate: Interval = .seconds(1)
     ) async throws(BatonError) -> WorkflowRuntime {
         let store = try SQLiteWorkflowStore(path: path, durability: durability, now: clock.now())
         let runtime = WorkflowRuntime(
-            store: store, clock: clock, activities: activities, dispatcher: dispatcher, shardCount: shardCount)
+            store: store, clock: clock, activities: activities, dispatcher: dispatcher, shardCount: shardCount,
+            breakerPolicies: breakerPolicies, defaultActivityEstimate: defaultActivityEstimate)
         do {
             try await runtime.recover()
         } catch {

@@ -81,6 +81,26 @@ let sagaDefinition = """
         #expect(sim.fold() == sim.machine.state)
     }
 
+    @Test func aHangingCompensationAttemptTimesOutAndIsRetried() throws {
+        let source = sagaDefinition.replacingOccurrences(
+            of: "input: { city: \"${input.city}\" }", with: "input: { city: \"${input.city}\" }\n    start_to_close_timeout: 10s")
+        var sim = try Simulation(source, input: ["city": "Oslo"], script: { task in
+            if task.activity == "card.charge" { return (.seconds(1), .fail(ActivityFailure(type: "Declined", message: "no"))) }
+            if task.activity == "hotel.cancel", task.attempt == 1 { return (.zero, .hang) }
+            return (.seconds(1), .complete(["id": .string(task.step)]))
+        })
+        sim.run()
+        #expect(sim.machine.state.status == .compensated)
+        #expect(sim.dispatched.filter { $0.step == "book_hotel.compensate" }.map(\.attempt) == [1, 2])
+        #expect(sim.history.contains {
+            if case .compensationAttemptFailed("book_hotel", 1, let failure, let retryAt) = $0.kind {
+                failure.type == "Timeout" && retryAt != nil
+            } else { false }
+        })
+        #expect(sim.machine.state.timers.isEmpty)
+        #expect(sim.fold() == sim.machine.state)
+    }
+
     @Test func withoutCompensatePolicyAFailureJustFails() throws {
         let source = sagaDefinition.replacingOccurrences(of: "on_failure: compensate", with: "on_failure: fail")
         var sim = try Simulation(source, input: ["city": "Oslo"], script: Self.script(failing: ["card.charge"]))
