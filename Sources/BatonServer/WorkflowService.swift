@@ -115,16 +115,11 @@ struct WorkflowService: Sendable {
         try Validate.name(request.name, field: "name")
         let payload = request.hasPayload ? JSONValue(proto: request.payload) : .null
         let requestID = request.requestID.isEmpty ? nil : request.requestID
-        // A repeated request_id is accepted by the engine and ignored; say so.
-        var repeated = false
-        if let requestID {
-            let state = try await mappingErrors { try await runtime.describe(request.workflowID) }.state
-            repeated = state.signalRequestIDs.contains(requestID)
-        }
-        try await mappingErrors {
+        // A repeated request_id is ignored by the engine (decided on the workflow's shard): say so.
+        let recorded = try await mappingErrors {
             try await runtime.signal(request.workflowID, name: request.name, payload: payload, requestID: requestID)
         }
-        return .with { $0.accepted = !repeated }
+        return .with { $0.accepted = recorded }
     }
 
     func describeWorkflow(_ request: Baton_V1_DescribeWorkflowRequest, _ context: ServerCallContext) async throws
