@@ -9,10 +9,16 @@ import Synchronization
 /// let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: clock)
 /// try await runtime.recover()
 /// let ref = try await runtime.register(source: yaml)
-/// let id = try await runtime.startWorkflow(ref.name, input: ["product": "Widget"])
+/// let id = try await runtime.startWorkflow(ref.name, input: ["product": "Widget"]).id
+/// try await runtime.signal(id, name: "approve_campaign", payload: ["approved": true], requestID: "r-1")
+/// print(try await runtime.progress(id).percentage, try await runtime.query(id, "output"))
+/// for try await update in runtime.subscribe(id) { print(update.progress.currentPhase ?? "-") }
 /// let result = try await runtime.awaitCompletion(id)
 /// print(result.status, result.state.output)
 /// ```
+///
+/// Cancel (``cancel(_:reason:)``) stops scheduling, stops running attempts and, with
+/// `on_failure: compensate`, runs the saga before closing CANCELLED; terminate closes at once.
 ///
 /// With SQLite, use `WorkflowRuntime.open(path:durability:)` from BatonStore.
 public final class WorkflowRuntime: Sendable {
