@@ -130,17 +130,15 @@ extension WorkflowEvent {
 }
 
 extension EventKind {
-    /// The event's fields as a JSON object (the payload of its Codable form).
+    /// The event's fields as a JSON object: the payload of the event's stored JSON form
+    /// (`{"caseName": {fields}}`, written by the engine's one event encoder).
     var attributes: JSONValue {
-        guard let data = try? JSONEncoder().encode(self),
-              let decoded = try? JSONDecoder().decode(JSONValue.self, from: data),
-              case .object(let wrapper) = decoded, let inner = wrapper.values.first
+        var writer = JSONWriter()
+        write(to: &writer)
+        guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(writer.bytes)),
+              case .object(let wrapper) = decoded, case .object(let fields)? = wrapper.values.first
         else { return .object([:]) }
-        if case .object(let fields) = inner {
-            // Synthesized Codable wraps unlabeled payloads as "_0"; labeled ones keep their names.
-            return .object(fields)
-        }
-        return .object([:])
+        return .object(fields)
     }
 }
 
