@@ -27,8 +27,11 @@ struct WorkerService: Sendable {
         -> Baton_V1_PollActivityTaskResponse {
         try Validate.name(request.taskQueue, field: "task_queue")
         let worker = request.workerIdentity.isEmpty ? context.peer : request.workerIdentity
-        // Answer empty a little before the caller's deadline, so the empty answer arrives in time.
-        let limit = context.deadline.map { $0 - .milliseconds(200) } ?? (ContinuousClock.now + Self.defaultPollWait)
+        // Answer empty before the caller's deadline (a quarter of the wait early, at most 1 s), so the
+        // empty answer arrives in time even on a busy machine.
+        let limit = context.deadline.map { deadline in
+            deadline - min(.seconds(1), (deadline - ContinuousClock.now) / 4)
+        } ?? (ContinuousClock.now + Self.defaultPollWait)
         let queues = self.queues
         let leased = await withTaskGroup(of: LeasedActivityTask?.self) { group in
             group.addTask { await queues.poll(queue: request.taskQueue, worker: worker) }

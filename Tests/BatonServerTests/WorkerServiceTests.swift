@@ -100,9 +100,9 @@ import Testing
             let started = ContinuousClock.now
             let reply: Baton_V1_PollActivityTaskResponse = try await call(
                 client, "/baton.v1.WorkerService/PollActivityTask",
-                Baton_V1_PollActivityTaskRequest.with { $0.taskQueue = "idle" }, timeout: .milliseconds(700))
+                Baton_V1_PollActivityTaskRequest.with { $0.taskQueue = "idle" }, timeout: .seconds(3))
             #expect(reply.taskToken.isEmpty)
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(3))
         }
     }
 
