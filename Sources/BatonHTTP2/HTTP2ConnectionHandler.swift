@@ -80,7 +80,17 @@ public final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChann
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         idleTimer?.cancel()
+        // Whatever removed the handler, no stream outlives it: every open stream's delegate hears
+        // that it closed (a client call waiting for its status fails instead of hanging).
+        closeSession()
         self.context = nil
+    }
+
+    /// Tells every open stream that the connection went away, once.
+    private func closeSession() {
+        session?.closeAllStreams(errorCode: UInt32(NGHTTP2_CANCEL.rawValue))
+        onClose?()
+        onClose = nil
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -106,9 +116,7 @@ public final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChann
 
     public func channelInactive(context: ChannelHandlerContext) {
         idleTimer?.cancel()
-        session?.closeAllStreams(errorCode: UInt32(NGHTTP2_CANCEL.rawValue))
-        onClose?()
-        onClose = nil
+        closeSession()
         context.fireChannelInactive()
     }
 
@@ -226,7 +234,7 @@ extension HTTP2ConnectionHandler: NGHTTP2SessionHost {
     }
 
     func session(_ session: NGHTTP2Session, didClose stream: HTTP2Stream) {
-        if session.streams.isEmpty {
+        if session.streams.isEmpty, !session.isClosed {
             if isDraining {
                 sessionNeedsFlush()
             } else {

@@ -19,14 +19,14 @@ public final class HTTP2Server: Sendable {
     public typealias HTTP1Configurator = @Sendable (Channel) throws -> Void
 
     private let channel: any Channel
-    private let connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>
+    private let connections: ConnectionRegistry
 
     /// The bound address.
     public var localAddress: SocketAddress? { channel.localAddress }
     /// The bound port.
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    private init(channel: any Channel, connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>) {
+    private init(channel: any Channel, connections: ConnectionRegistry) {
         self.channel = channel
         self.connections = connections
     }
@@ -37,7 +37,7 @@ public final class HTTP2Server: Sendable {
         http1: HTTP1Configurator? = nil,
         streamInitializer: @escaping @Sendable (HTTP2Stream, any EventLoop) -> any HTTP2StreamDelegate
     ) async throws -> HTTP2Server {
-        let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+        let connections = ConnectionRegistry()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -45,11 +45,7 @@ public final class HTTP2Server: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 128 * 1024))
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                let key = ObjectIdentifier(channel)
-                connections.withLockedValue { $0[key] = channel }
-                channel.closeFuture.whenComplete { _ in
-                    _ = connections.withLockedValue { $0.removeValue(forKey: key) }
-                }
+                connections.add(channel)
                 let detector = ProtocolDetector(
                     configureHTTP2: { channel in
                         let handler = HTTP2ConnectionHandler(role: .server, settings: settings,
@@ -77,25 +73,25 @@ public final class HTTP2Server: Sendable {
     /// to `timeout` before closing whatever is left.
     public func shutdownGracefully(timeout: Duration) async {
         try? await channel.close()
-        let open = connections.withLockedValue { Array($0.values) }
-        for connection in open {
+        for connection in connections.channels {
             connection.pipeline.fireUserInboundEventTriggered(HTTP2ConnectionHandler.ShutdownEvent.graceful)
         }
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, !connections.withLockedValue({ $0.isEmpty }) {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        _ = await connections.waitUntilCount(atMost: 0, timeout: timeout)
         closeAllConnections()
     }
 
     /// Closes every connection at once (the second signal of a shutdown).
     public func closeAllConnections() {
-        let open = connections.withLockedValue { Array($0.values) }
-        for connection in open { connection.close(promise: nil) }
+        for connection in connections.channels { connection.close(promise: nil) }
     }
 
     /// The number of open connections.
-    public var connectionCount: Int { connections.withLockedValue { $0.count } }
+    public var connectionCount: Int { connections.count }
+
+    /// Waits until at most `count` connections are open; false when `timeout` passed first.
+    public func waitForConnectionCount(atMost count: Int, timeout: Duration) async -> Bool {
+        await connections.waitUntilCount(atMost: count, timeout: timeout)
+    }
 
     /// Completes when the listening socket closes.
     public func waitUntilClosed() async {

@@ -63,6 +63,11 @@ final class ClientCall: HTTP2StreamDelegate {
         stream?.sendData(ByteBuffer(), endStream: true)
     }
 
+    /// Ends a call whose stream never opened: every promise and the response stream complete with `status`.
+    func abandon(_ status: RPCStatus) {
+        complete(status, Metadata())
+    }
+
     func cancel() {
         guard !finished else { return }
         stream?.reset()

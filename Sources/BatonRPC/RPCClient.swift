@@ -65,8 +65,6 @@ public final class RPCClient: Sendable {
     /// Starts a call of any shape. Send with `send`, end the request with `finishSending`, read
     /// `responses`, and await `result()` for the status.
     public func makeCall(_ path: String, metadata: Metadata = Metadata(), timeout: Duration? = nil) async throws -> RPCClientCall {
-        let connection = try await usableConnection()
-        let (responses, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         var headers = [
             HTTP2Header(":method", "POST"), HTTP2Header(":scheme", "http"), HTTP2Header(":path", path),
             HTTP2Header(":authority", "\(host):\(port)"), HTTP2Header("content-type", "application/grpc"),
@@ -74,17 +72,51 @@ public final class RPCClient: Sendable {
         ]
         if let timeout { headers.append(HTTP2Header("grpc-timeout", GRPCTimeout.encode(timeout))) }
         headers += metadata.headers
-        let requestHeaders = headers
+        // A connection can start closing (idle GOAWAY, server restart) between the usability check and
+        // the stream's opening: then the call goes to a fresh connection, a bounded number of times.
+        var lastError: HTTP2Error?
+        for _ in 0..<3 {
+            let connection = try await usableConnection()
+            if let call = try await openCall(on: connection, headers: headers, timeout: timeout, lastError: &lastError) {
+                return call
+            }
+            // The next `usableConnection()` sees this one closing and replaces it.
+        }
+        throw RPCError(code: .unavailable, message: "\(host):\(port) closed every connection before the call "
+                       + "could start: \(lastError?.message ?? "connection closed")", cause: lastError)
+    }
+
+    /// Opens the call's stream on `connection`; nil (with `lastError` set) when the connection is closing.
+    /// The call's promises and response stream are always completed, also when the stream cannot open.
+    private func openCall(on connection: HTTP2ClientConnection, headers: [HTTP2Header], timeout: Duration?,
+                          lastError: inout HTTP2Error?) async throws -> RPCClientCall? {
+        let (responses, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         let maxSize = maxReceiveMessageSize
         let loop = connection.eventLoop
-        let (call, initialMetadata, result) = try await loop.submit {
+        let opened = try await loop.submit { () -> Result<(NIOLoopBound<ClientCall>, EventLoopFuture<Metadata>,
+                                                             EventLoopFuture<ClientCallResult>), HTTP2Error> in
             let call = ClientCall(eventLoop: loop, maxReceiveMessageSize: maxSize, responses: continuation)
-            call.stream = try connection.openStream(headers: requestHeaders, delegate: call)
+            do throws(HTTP2Error) {
+                call.stream = try connection.openStream(headers: headers, delegate: call)
+            } catch {
+                call.abandon(RPCStatus(code: .unavailable, message: "the call could not start: \(error.message)"))
+                return .failure(error)
+            }
             if let timeout { call.armDeadline(timeout) }
-            return (NIOLoopBound(call, eventLoop: loop), call.initialMetadata.futureResult, call.finalStatus.futureResult)
+            return .success((NIOLoopBound(call, eventLoop: loop), call.initialMetadata.futureResult,
+                             call.finalStatus.futureResult))
         }.get()
-        return RPCClientCall(call: call, eventLoop: loop, responses: responses,
-                             initialMetadata: initialMetadata, result: result)
+        switch opened {
+        case .success(let (call, initialMetadata, result)):
+            return RPCClientCall(call: call, eventLoop: loop, responses: responses,
+                                 initialMetadata: initialMetadata, result: result)
+        case .failure(let error):
+            guard error.code == .connectionClosed || error.code == .refusedStream else {
+                throw RPCError(code: .unavailable, message: "the call could not start: \(error.message)", cause: error)
+            }
+            lastError = error
+            return nil
+        }
     }
 
     /// A unary call: one request, one response; throws `RPCError` when the status is not OK.

@@ -31,7 +31,7 @@ func expectIssue(
     #expect(rendered.contains("at \(location)"), sourceLocation: sourceLocation)
 }
 
-@Suite struct DefinitionParserTests {
+@Suite(.timeLimit(.minutes(2))) struct DefinitionParserTests {
     @Test func parsesTheMarketingCampaignExample() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/marketing_campaign.yaml")
         let definition = try DefinitionParser.parse(try String(contentsOf: url, encoding: .utf8))

@@ -14,7 +14,7 @@ struct FixedResolver: ReferenceResolver {
     }
 }
 
-@Suite struct ExpressionTests {
+@Suite(.timeLimit(.minutes(2))) struct ExpressionTests {
     let resolver = FixedResolver(
         input: ["product": "Widget", "count": 3, "tags": ["a", "b"]],
         outputs: ["approval": ["approved": true], "score": ["value": 7.5]])
@@ -64,7 +64,7 @@ struct FixedResolver: ReferenceResolver {
     }
 }
 
-@Suite struct TemplateTests {
+@Suite(.timeLimit(.minutes(2))) struct TemplateTests {
     let resolver = FixedResolver(input: ["product": "Widget", "count": 3, "nested": ["k": [1, 2]]])
 
     @Test func soleExpressionYieldsTheValueItself() throws {

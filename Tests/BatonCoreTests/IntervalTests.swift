@@ -1,7 +1,7 @@
 import BatonCore
 import Testing
 
-@Suite struct IntervalTests {
+@Suite(.timeLimit(.minutes(2))) struct IntervalTests {
     @Test(arguments: [
         ("500ms", Int64(500)), ("1s", 1000), ("5m", 300_000), ("24h", 86_400_000), ("1h30m", 5_400_000),
         ("2d", 172_800_000), ("1m30s250ms", 90_250),

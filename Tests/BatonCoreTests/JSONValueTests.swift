@@ -2,7 +2,7 @@ import BatonCore
 import Foundation
 import Testing
 
-@Suite struct JSONValueTests {
+@Suite(.timeLimit(.minutes(2))) struct JSONValueTests {
     @Test func codableRoundTrip() throws {
         let value: JSONValue = ["a": [1, 2.5, "x", nil, true], "b": ["c": false]]
         let data = try JSONEncoder().encode(value)
@@ -22,7 +22,7 @@ import Testing
     }
 }
 
-@Suite struct EventCodecTests {
+@Suite(.timeLimit(.minutes(2))) struct EventCodecTests {
     @Test func everyKindRoundTrips() throws {
         let kinds: [EventKind] = [
             .workflowStarted(definition: "d", version: 2, input: ["x": 1]),
@@ -64,7 +64,7 @@ import Testing
     }
 }
 
-@Suite struct JSONWriterTests {
+@Suite(.timeLimit(.minutes(2))) struct JSONWriterTests {
     @Test func outputDecodesBackToTheSameValue() throws {
         let tricky: JSONValue = [
             "quote\"back\\slash": "line\nbreak\ttab\r\u{01}\u{1F}",

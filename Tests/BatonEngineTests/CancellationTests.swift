@@ -3,7 +3,7 @@ import BatonEngine
 import Synchronization
 import Testing
 
-@Suite struct CancellationTests {
+@Suite(.timeLimit(.minutes(2))) struct CancellationTests {
     @Test func cancelStopsRunningInProcessAttemptsThenCompensates() async throws {
         let clock = ManualClock()
         let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: clock)

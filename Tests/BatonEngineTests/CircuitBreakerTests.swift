@@ -11,7 +11,7 @@ let breakerDefinition = """
       sync: { activity: notion.write, circuit_breaker: notion, retry: { maximum_attempts: 1 } }
     """
 
-@Suite struct CircuitBreakerTests {
+@Suite(.timeLimit(.minutes(2))) struct CircuitBreakerTests {
     final class Service: Sendable {
         let healthy = Mutex(false)
         let calls = Mutex(0)

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The seed's example, `examples/marketing_campaign.yaml`, run in virtual time.
-@Suite struct MarketingCampaignTests {
+@Suite(.timeLimit(.minutes(2))) struct MarketingCampaignTests {
     static let source: String = {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/marketing_campaign.yaml")
         return (try? String(contentsOf: url, encoding: .utf8)) ?? ""

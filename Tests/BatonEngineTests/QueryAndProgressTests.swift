@@ -15,7 +15,7 @@ let gatedDefinition = """
       product: "${input.product}"
     """
 
-@Suite struct QueryAndProgressTests {
+@Suite(.timeLimit(.minutes(2))) struct QueryAndProgressTests {
     @Test func builtinAndNamedQueriesForOpenAndClosedWorkflows() async throws {
         let store = InMemoryWorkflowStore()
         let runtime = WorkflowRuntime(store: store, clock: ManualClock())

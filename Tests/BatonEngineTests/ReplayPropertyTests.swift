@@ -55,7 +55,7 @@ func randomDefinition(_ rng: inout SeededRandom) -> String {
     return yaml
 }
 
-@Suite struct ReplayPropertyTests {
+@Suite(.timeLimit(.minutes(2))) struct ReplayPropertyTests {
     @Test(arguments: 0..<200)
     func foldOfHistoryEqualsTheSnapshot(seed: Int) throws {
         var rng = SeededRandom(state: UInt64(seed) &* 7919)

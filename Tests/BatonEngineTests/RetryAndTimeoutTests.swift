@@ -2,7 +2,7 @@ import BatonCore
 import BatonEngine
 import Testing
 
-@Suite struct RetryAndTimeoutTests {
+@Suite(.timeLimit(.minutes(2))) struct RetryAndTimeoutTests {
     let t0 = Instant(millisecondsSinceEpoch: 1_000_000)
 
     static func failing(_ type: String = "Boom", first count: Int = .max, nonRetryable: Bool = false, after: Interval = .seconds(1))
@@ -159,7 +159,7 @@ import Testing
     }
 }
 
-@Suite struct SignalTests {
+@Suite(.timeLimit(.minutes(2))) struct SignalTests {
     let t0 = Instant(millisecondsSinceEpoch: 1_000_000)
     let source = """
         name: approval

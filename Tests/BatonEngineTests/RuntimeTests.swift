@@ -18,7 +18,7 @@ func eventually(_ condition: () async -> Bool) async {
     while !(await condition()) { try? await Task.sleep(for: .milliseconds(1)) }
 }
 
-@Suite struct RuntimeTests {
+@Suite(.timeLimit(.minutes(2))) struct RuntimeTests {
     @Test func runsAThreeStepWorkflowToCompletion() async throws {
         let store = InMemoryWorkflowStore()
         let runtime = WorkflowRuntime(store: store, clock: ManualClock())
@@ -253,7 +253,7 @@ final class FlakyStore: WorkflowStore {
     func definitionVersions(_ name: String) async throws(BatonError) -> [DefinitionRecord] { try await inner.definitionVersions(name) }
 }
 
-@Suite struct EvictionTests {
+@Suite(.timeLimit(.minutes(2))) struct EvictionTests {
     @Test func aLostResultIsRecoveredByReDispatchingTheSameAttempt() async throws {
         // Commit 1 starts the workflow; commit 2 would record a's result and is made to fail.
         let store = FlakyStore(failing: [2])

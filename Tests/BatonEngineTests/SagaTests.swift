@@ -21,7 +21,7 @@ let sagaDefinition = """
     on_failure: compensate
     """
 
-@Suite struct SagaTests {
+@Suite(.timeLimit(.minutes(2))) struct SagaTests {
     /// Books succeed (output `{id: <step>-1}`), `failing` activities fail every attempt.
     static func script(failing: Set<String>, flakyCompensations: [String: Int] = [:]) -> (ActivityTask) -> (Interval, Simulation.Outcome) {
         { task in

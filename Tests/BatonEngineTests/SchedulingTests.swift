@@ -2,7 +2,7 @@ import BatonCore
 import BatonEngine
 import Testing
 
-@Suite struct SchedulingTests {
+@Suite(.timeLimit(.minutes(2))) struct SchedulingTests {
     let t0 = Instant(millisecondsSinceEpoch: 1_000_000)
 
     static func durations(_ table: [String: Int64]) -> (ActivityTask) -> (Interval, Simulation.Outcome) {

@@ -22,7 +22,7 @@ func approvalDefinition(onTimeout: String, onFailure: String = "fail") -> String
     """
 }
 
-@Suite struct SignalWaitTests {
+@Suite(.timeLimit(.minutes(2))) struct SignalWaitTests {
     static let prepTakes = Interval.seconds(10)
 
     static func sim(_ source: String) throws -> Simulation {

@@ -2,7 +2,7 @@ import BatonCore
 import BatonEngine
 import Testing
 
-@Suite struct StartPolicyTests {
+@Suite(.timeLimit(.minutes(2))) struct StartPolicyTests {
     @Test func startTellsWhetherARunStartedAndAppliesTheReusePolicy() async throws {
         let store = InMemoryWorkflowStore()
         let runtime = WorkflowRuntime(store: store, clock: ManualClock())

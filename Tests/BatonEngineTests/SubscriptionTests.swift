@@ -2,7 +2,7 @@ import BatonCore
 import BatonEngine
 import Testing
 
-@Suite struct SubscriptionTests {
+@Suite(.timeLimit(.minutes(2))) struct SubscriptionTests {
     @Test func snapshotFirstThenOrderedChangesUntilClosed() async throws {
         let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
         _ = try await runtime.register(source: gatedDefinition)

@@ -2,7 +2,7 @@ import BatonCore
 import BatonEngine
 import Testing
 
-@Suite struct TimerTests {
+@Suite(.timeLimit(.minutes(2))) struct TimerTests {
     @Test func timersFireInDeadlineOrderAsTheClockAdvances() async throws {
         let clock = ManualClock(start: Instant(millisecondsSinceEpoch: 0))
         let store = InMemoryWorkflowStore()

@@ -60,7 +60,7 @@ private final class CollectingDelegate: HTTP2StreamDelegate {
     }
 }
 
-@Suite struct HTTP2LoopbackTests {
+@Suite(.timeLimit(.minutes(3))) struct HTTP2LoopbackTests {
     private let group = MultiThreadedEventLoopGroup.singleton
 
     private func request(_ connection: HTTP2ClientConnection, path: String, body: [UInt8]) async throws
@@ -68,13 +68,19 @@ private final class CollectingDelegate: HTTP2StreamDelegate {
         let promise = connection.eventLoop.makePromise(of: CollectingDelegate.Response.self)
         try await connection.eventLoop.submit {
             let delegate = CollectingDelegate(done: promise)
-            let stream = try connection.openStream(headers: [
-                HTTP2Header(":method", "POST"), HTTP2Header(":scheme", "http"), HTTP2Header(":path", path),
-                HTTP2Header(":authority", "localhost"),
-            ], delegate: delegate)
-            var buffer = ByteBuffer()
-            buffer.writeBytes(body)
-            stream.sendData(buffer, endStream: true)
+            do {
+                let stream = try connection.openStream(headers: [
+                    HTTP2Header(":method", "POST"), HTTP2Header(":scheme", "http"), HTTP2Header(":path", path),
+                    HTTP2Header(":authority", "localhost"),
+                ], delegate: delegate)
+                var buffer = ByteBuffer()
+                buffer.writeBytes(body)
+                stream.sendData(buffer, endStream: true)
+            } catch {
+                // A promise is always completed: NIO treats a dropped one as a fatal error.
+                promise.fail(error)
+                throw error
+            }
         }.get()
         return try await promise.futureResult.get()
     }
@@ -102,12 +108,47 @@ private final class CollectingDelegate: HTTP2StreamDelegate {
         let server = try await HTTP2Server.bind(host: "127.0.0.1", port: 0, group: group, settings: settings) { _, _ in
             EchoDelegate()
         }
+        // A connection that never opens a stream gets GOAWAY and is closed by the server.
         let connection = try await HTTP2ClientConnection.connect(host: "127.0.0.1", port: server.port, group: group)
-        _ = try await request(connection, path: "/x", body: [9])
-        // The server sends GOAWAY and closes after 200 ms without streams.
-        try await connection.channel.closeFuture.get()
-        #expect(await eventually { server.connectionCount == 0 })
-        await server.shutdownGracefully(timeout: .seconds(1))
+        let started = ContinuousClock.now
+        try await withTimeout(.seconds(30), "the idle connection was not closed") {
+            try await connection.channel.closeFuture.get()
+        }
+        #expect(ContinuousClock.now - started >= .milliseconds(150))
+        #expect(await server.waitForConnectionCount(atMost: 0, timeout: .seconds(30)))
+        await server.shutdownGracefully(timeout: .seconds(5))
+    }
+
+    @Test func streamsInFlightHoldAnIdleConnectionOpen() async throws {
+        var settings = HTTP2Settings()
+        settings.idleTimeout = .milliseconds(200)
+        let gate = ResponseGate()
+        let server = try await HTTP2Server.bind(host: "127.0.0.1", port: 0, group: group, settings: settings) { _, loop in
+            GatedDelegate(gate: gate, eventLoop: loop)
+        }
+        // On a loaded machine the idle timer may win the race with the first stream; then the request
+        // fails cleanly (its promise completes) and the test tries a new connection.
+        var answered: CollectingDelegate.Response?
+        for _ in 0..<20 where answered == nil {
+            let connection = try await HTTP2ClientConnection.connect(host: "127.0.0.1", port: server.port, group: group)
+            connection.channel.closeFuture.whenComplete { _ in gate.stopWaiting() }
+            async let response = request(connection, path: "/held", body: [7])
+            guard await gate.waitForArrival(timeout: .seconds(30)) else {
+                _ = try? await response
+                continue
+            }
+            // The stream is open on the server: idle time is not counted while it lasts.
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(connection.channel.isActive, "the server closed a connection with a stream in flight")
+            gate.release()
+            answered = try await response
+            try await withTimeout(.seconds(30), "the connection was not closed once idle again") {
+                try await connection.channel.closeFuture.get()
+            }
+        }
+        let response = try #require(answered, "no stream opened in 20 connections")
+        #expect(response.body == [7] && response.closeCode == 0)
+        await server.shutdownGracefully(timeout: .seconds(5))
     }
 
     @Test func gracefulShutdownSendsGoAwayAndClosesIdleConnections() async throws {
@@ -117,7 +158,7 @@ private final class CollectingDelegate: HTTP2StreamDelegate {
         #expect(server.connectionCount == 1)
         await server.shutdownGracefully(timeout: .seconds(5))
         try await connection.channel.closeFuture.get()
-        #expect(await eventually { server.connectionCount == 0 })
+        #expect(await server.waitForConnectionCount(atMost: 0, timeout: .seconds(30)))
         // Nothing listens any more.
         await #expect(throws: HTTP2Error.self) {
             _ = try await HTTP2ClientConnection.connect(host: "127.0.0.1", port: server.port, group: group)
@@ -125,11 +166,110 @@ private final class CollectingDelegate: HTTP2StreamDelegate {
     }
 }
 
-/// Polls `condition` for up to two seconds (the server notices a close on its own event loop).
-private func eventually(_ condition: () -> Bool) async -> Bool {
-    for _ in 0..<200 {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
+/// Server side: holds every response until the test releases the gate (streams in flight).
+private final class GatedDelegate: HTTP2StreamDelegate {
+    let gate: ResponseGate
+    let eventLoop: any EventLoop
+
+    init(gate: ResponseGate, eventLoop: any EventLoop) {
+        self.gate = gate
+        self.eventLoop = eventLoop
     }
-    return condition()
+
+    func stream(_ stream: HTTP2Stream, didReceiveHeaders headers: [HTTP2Header], endStream: Bool) {
+        stream.sendResponseHeaders([HTTP2Header(":status", "200")], endStream: false)
+        let bound = NIOLoopBound(stream, eventLoop: eventLoop)
+        let loop = eventLoop
+        gate.arrived {
+            loop.execute {
+                bound.value.sendData(ByteBuffer(bytes: [7]))
+                bound.value.sendTrailers([])
+            }
+        }
+    }
+
+    func stream(_ stream: HTTP2Stream, didReceiveData data: UnsafeRawBufferPointer) { stream.consume(data.count) }
+    func streamDidReceiveEnd(_ stream: HTTP2Stream) {}
+    func streamDidDrainOutbound(_ stream: HTTP2Stream) {}
+    func stream(_ stream: HTTP2Stream, didCloseWithErrorCode errorCode: UInt32) {}
+}
+
+/// Tells the test when a request reached the server, and lets it answer when released.
+private final class ResponseGate: Sendable {
+    private struct State {
+        var answer: (@Sendable () -> Void)?
+        var arrivalWaiter: CheckedContinuation<Bool, Never>?
+        var arrived = false
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// Server: a request arrived; `answer` sends its response.
+    func arrived(answer: @escaping @Sendable () -> Void) {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+            state.answer = answer
+            state.arrived = true
+            defer { state.arrivalWaiter = nil }
+            return state.arrivalWaiter
+        }
+        waiter?.resume(returning: true)
+    }
+
+    /// Test: waits for the next request to arrive (false after `timeout`).
+    func waitForArrival(timeout: Duration) async -> Bool {
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            stopWaiting()
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
+            let now = state.withLockedValue { state -> Bool in
+                if state.arrived { return true }
+                state.arrivalWaiter = continuation
+                return false
+            }
+            if now { continuation.resume(returning: true) }
+        }
+    }
+
+    /// Test: ends a wait in progress with false (the connection closed before a request arrived).
+    func stopWaiting() {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+            defer { state.arrivalWaiter = nil }
+            return state.arrivalWaiter
+        }
+        waiter?.resume(returning: false)
+    }
+
+    /// Test: lets the held response go.
+    func release() {
+        let answer = state.withLockedValue { state -> (@Sendable () -> Void)? in
+            defer { state.answer = nil; state.arrived = false }
+            return state.answer
+        }
+        answer?()
+    }
+}
+
+/// Runs `body`, failing with `message` when it takes longer than `limit` (a hang becomes a failure).
+func withTimeout<T: Sendable>(_ limit: Duration, _ message: String,
+                              _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else {
+            throw TimeoutError(message: "\(message) within \(limit)")
+        }
+        return value
+    }
+}
+
+/// A bounded wait ran out.
+struct TimeoutError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

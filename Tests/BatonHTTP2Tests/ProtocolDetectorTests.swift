@@ -2,7 +2,7 @@ import Testing
 
 @testable import BatonHTTP2
 
-@Suite struct ProtocolDetectorTests {
+@Suite(.timeLimit(.minutes(2))) struct ProtocolDetectorTests {
     @Test func thePrefaceIsHTTP2() {
         #expect(ProtocolDetector.decide(ProtocolDetector.preface) == .http2)
         #expect(ProtocolDetector.decide(ProtocolDetector.preface + [0, 0, 0]) == .http2)

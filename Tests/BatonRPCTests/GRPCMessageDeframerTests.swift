@@ -3,7 +3,7 @@ import Testing
 
 @testable import BatonRPC
 
-@Suite struct GRPCMessageDeframerTests {
+@Suite(.timeLimit(.minutes(2))) struct GRPCMessageDeframerTests {
     private func framed(_ payloads: [[UInt8]]) -> [UInt8] {
         var buffer = ByteBuffer()
         for payload in payloads { GRPCMessageFramer.frame(payload, into: &buffer) }

@@ -4,7 +4,7 @@ import Testing
 
 @testable import BatonRPC
 
-@Suite struct ServerRequestHeadTests {
+@Suite(.timeLimit(.minutes(2))) struct ServerRequestHeadTests {
     private var router: RPCRouter {
         var router = RPCRouter()
         router.register("/pkg.Svc/Get", .unary { (request: Grpc_Testing_Empty, _) in request })

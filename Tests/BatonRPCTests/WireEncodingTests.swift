@@ -3,7 +3,7 @@ import Testing
 
 @testable import BatonRPC
 
-@Suite struct WireEncodingTests {
+@Suite(.timeLimit(.minutes(2))) struct WireEncodingTests {
     @Test func statusMessagesArePercentEncodedAndDecoded() {
         let message = "\t\ntest with whitespace\r\nand Unicode BMP ☺ and non-BMP 😈\t\n"
         let encoded = PercentEncoding.encode(message)

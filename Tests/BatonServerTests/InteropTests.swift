@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The gRPC interop cases, driven by Baton's own Swift client against a real server socket.
-@Suite struct InteropTests {
+@Suite(.timeLimit(.minutes(5))) struct InteropTests {
     typealias Request = Grpc_Testing_StreamingOutputCallRequest
     typealias Response = Grpc_Testing_StreamingOutputCallResponse
     static let service = "/grpc.testing.TestService/"

@@ -4,7 +4,7 @@ import BatonServer
 import NIOPosix
 import Testing
 
-@Suite struct ShutdownTests {
+@Suite(.timeLimit(.minutes(5))) struct ShutdownTests {
     @Test func gracefulShutdownDrainsInFlightCallsAndTurnsHealthNotServing() async throws {
         var configuration = ServerConfiguration()
         configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)

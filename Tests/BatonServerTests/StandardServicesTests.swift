@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// Health and reflection through the Swift client.
-@Suite struct StandardServicesTests {
+@Suite(.timeLimit(.minutes(5))) struct StandardServicesTests {
     @Test func healthCheckKnowsServicesAndRejectsUnknownOnes() async throws {
         try await withTestServer { client, _ in
             let path = "/grpc.health.v1.Health/Check"

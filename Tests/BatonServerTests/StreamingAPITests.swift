@@ -6,7 +6,7 @@ import SwiftProtobuf
 import Testing
 
 /// Query, StreamProgress, WatchHistory and AdminService through the Swift client.
-@Suite struct StreamingAPITests {
+@Suite(.timeLimit(.minutes(5))) struct StreamingAPITests {
     static let approval = """
         name: approval
         steps:

@@ -6,7 +6,7 @@ import SwiftProtobuf
 import Testing
 
 /// WorkerService end to end: a worker written against the RPCs polls, heartbeats, fails, succeeds.
-@Suite struct WorkerServiceTests {
+@Suite(.timeLimit(.minutes(5))) struct WorkerServiceTests {
     static let definition = """
         name: external
         defaults:

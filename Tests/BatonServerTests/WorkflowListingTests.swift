@@ -6,7 +6,7 @@ import SwiftProtobuf
 import Testing
 
 /// Listing, restart and SQLite-backed behaviour of WorkflowService.
-@Suite struct WorkflowListingTests {
+@Suite(.timeLimit(.minutes(5))) struct WorkflowListingTests {
     static let service = "/baton.v1.WorkflowService/"
     static let approval = """
         name: approval

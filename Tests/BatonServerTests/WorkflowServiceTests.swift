@@ -6,7 +6,7 @@ import SwiftProtobuf
 import Testing
 
 /// WorkflowService end to end: the Swift client against a real server socket and engine.
-@Suite struct WorkflowServiceTests {
+@Suite(.timeLimit(.minutes(5))) struct WorkflowServiceTests {
     static let service = "/baton.v1.WorkflowService/"
     static let threeStep = """
         name: three

@@ -2,13 +2,12 @@ import BatonCore
 import BatonEngine
 import BatonStore
 import Foundation
-import Synchronization
 import Testing
 
 /// Kills a child process running workflows with SIGKILL, repeatedly, then lets a last child recover,
 /// and checks: every acknowledged start completed, no step ran again after its completion was
 /// committed, and every history is gap-free, duplicate-free and folds to its snapshot.
-@Suite struct CrashRecoveryTests {
+@Suite(.timeLimit(.minutes(10))) struct CrashRecoveryTests {
     struct ChildRun {
         var acknowledged: [String] = []
         var recovered = 0
@@ -38,33 +37,24 @@ import Testing
     /// Runs the child; when `killAfter` is set, waits until it has acknowledged `minimumAcks` starts
     /// (so every round really is mid-flight, however slow the machine), then kills it after `killAfter`.
     static func runChild(_ binary: URL, arguments: [String], killAfter: Duration?, minimumAcks: Int = 20) async throws -> ChildRun {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let collected = OutputCollector(output.fileHandleForReading)
+        let child = try ChildProcess(binary, arguments: arguments)
         if let killAfter {
             let ack = Data("ACK ".utf8)
-            func acks() -> Int {
-                collected.snapshot { data in
-                    var count = 0
-                    var range = data.startIndex..<data.endIndex
-                    while let found = data.range(of: ack, in: range) {
-                        count += 1
-                        range = found.upperBound..<data.endIndex
-                    }
-                    return count
+            let reached = await child.waitForOutput(timeout: .seconds(120)) { data in
+                var count = 0
+                var range = data.startIndex..<data.endIndex
+                while count < minimumAcks, let found = data.range(of: ack, in: range) {
+                    count += 1
+                    range = found.upperBound..<data.endIndex
                 }
+                return count >= minimumAcks
             }
-            while process.isRunning, acks() < minimumAcks { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(reached, "the child acknowledged fewer than \(minimumAcks) starts within 120 s")
+            // The kill lands at a random point of the run: a delay, not a synchronization.
             try await Task.sleep(for: killAfter)
-            kill(process.processIdentifier, SIGKILL)
+            child.kill()
         }
-        process.waitUntilExit()
-        let data = await collected.finished()
+        let (exit, data) = try await child.finish(timeout: .seconds(300))
         var run = ChildRun()
         let text = String(decoding: data, as: UTF8.self)
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
@@ -73,9 +63,9 @@ import Testing
             if line == "DONE" { run.finished = true }
         }
         if killAfter == nil {
-            #expect(process.terminationStatus == 0)
+            #expect(!exit.killedBySignal && exit.status == 0, "the recovering child exited \(exit)")
         } else {
-            #expect(process.terminationReason == .uncaughtSignal)
+            #expect(exit.killedBySignal, "the child exited \(exit) before it was killed")
         }
         return run
     }
@@ -165,42 +155,3 @@ import Testing
     }
 }
 
-/// Reads a pipe on its own thread until EOF, so a parent can watch a child's output as it arrives.
-final class OutputCollector: @unchecked Sendable {
-    private let data = Mutex(Data())
-    private let done = Mutex<CheckedContinuation<Void, Never>?>(nil)
-    private let isDone = Mutex(false)
-
-    init(_ handle: FileHandle) {
-        let thread = Thread { [self] in
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                data.withLock { $0.append(chunk) }
-            }
-            let waiter = done.withLock { waiter -> CheckedContinuation<Void, Never>? in
-                isDone.withLock { $0 = true }
-                defer { waiter = nil }
-                return waiter
-            }
-            waiter?.resume()
-        }
-        thread.start()
-    }
-
-    /// Runs `body` on the output received so far.
-    func snapshot<T>(_ body: (Data) -> T) -> T { data.withLock { body($0) } }
-
-    /// Waits for EOF and returns everything read.
-    func finished() async -> Data {
-        await withCheckedContinuation { continuation in
-            let already = done.withLock { waiter -> Bool in
-                if isDone.withLock({ $0 }) { return true }
-                waiter = continuation
-                return false
-            }
-            if already { continuation.resume() }
-        }
-        return data.withLock { $0 }
-    }
-}

@@ -4,7 +4,7 @@ import BatonStore
 import Foundation
 import Testing
 
-@Suite struct SQLiteSemanticsTests {
+@Suite(.timeLimit(.minutes(5))) struct SQLiteSemanticsTests {
     @Test func allowAfterCloseArchivesTheClosedRunInTheSameTransaction() async throws {
         let temp = try TempDatabase()
         defer { temp.cleanup() }

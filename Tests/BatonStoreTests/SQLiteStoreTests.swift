@@ -12,7 +12,7 @@ let threeStepSource = """
     output: { b: "${steps.b.output.from_a}", c: "${steps.c.output.from_a}" }
     """
 
-@Suite struct SQLiteStoreTests {
+@Suite(.timeLimit(.minutes(5))) struct SQLiteStoreTests {
     @Test func migratesAnEmptyFileOnceAndRecordsTheMigrations() throws {
         let temp = try TempDatabase()
         defer { temp.cleanup() }

@@ -7,7 +7,7 @@ import Testing
 /// SIGKILLs a child running workflows of which every other one fails at its last step and
 /// compensates, then lets a last child recover. Kills land between a step's completion and its
 /// dependents' dispatch and in the middle of compensations; every run must still end right.
-@Suite struct SagaCrashRecoveryTests {
+@Suite(.timeLimit(.minutes(10))) struct SagaCrashRecoveryTests {
     /// `workflow/step` for committed step completions and `workflow/step.compensate` for committed compensations.
     static func completedKeys(_ path: String) throws -> Set<String> {
         let connection = try SQLiteConnection(path: path)
