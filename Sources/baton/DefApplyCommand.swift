@@ -27,7 +27,7 @@ struct DefApplyCommand: AsyncParsableCommand {
     private func readSource() throws -> String {
         let data: Data?
         if file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            data = Output.readStandardInput()
         } else {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {

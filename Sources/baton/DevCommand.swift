@@ -44,7 +44,7 @@ struct DevCommand: AsyncParsableCommand {
                 "baton dev: history in \(configuration.dataDirectory ?? "memory")/baton.sqlite",
                 "baton dev: definitions: " + (registered.isEmpty ? "none (no files in \(examples))" : registered.joined(separator: ", ")),
             ]
-            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            Output.serviceLine(lines.joined(separator: "\n"))
         }
     }
 

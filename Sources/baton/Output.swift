@@ -26,6 +26,25 @@ enum Output {
         _ = writeAll(STDERR_FILENO, text + "\n")
     }
 
+    /// Writes `text` and a newline to stdout for a long-running command (the server): a reader that
+    /// went away is ignored, never a reason to exit or trap.
+    static func serviceLine(_ text: String) {
+        _ = writeAll(STDOUT_FILENO, text + "\n")
+    }
+
+    /// Reads stdin to its end with `read(2)`, retrying interrupted calls; nil on a read error.
+    static func readStandardInput() -> Data? {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            if count < 0 { return nil }
+            if count == 0 { return data }
+            data.append(contentsOf: buffer[0..<count])
+        }
+    }
+
     /// Writes `message` as one line of protobuf JSON.
     static func json(_ message: some SwiftProtobuf.Message) throws {
         line(try message.jsonString(options: jsonOptions))

@@ -69,28 +69,28 @@ enum ServerRunner {
         do {
             app = try await ServerApplication.start(configuration, group: MultiThreadedEventLoopGroup.singleton)
         } catch {
-            FileHandle.standardError.write(Data("baton: \(error.message)\n".utf8))
+            Output.errorLine("baton: \(error.message)")
             throw ExitCode(2)
         }
         let bound = ListenAddress(host: configuration.listen.host, port: app.port)
-        FileHandle.standardOutput.write(Data("baton: listening on \(bound)\n".utf8))
+        Output.serviceLine("baton: listening on \(bound)")
         do {
             try await started(app)
         } catch {
-            FileHandle.standardError.write(Data("baton: \(error)\n".utf8))
+            Output.errorLine("baton: \(error)")
             await app.shutdown()
             throw ExitCode(2)
         }
 
         var iterator = signals.events.makeAsyncIterator()
         _ = await iterator.next()
-        FileHandle.standardError.write(Data("baton: shutting down (in-flight calls get \(shutdownGrace)s; signal again to force)\n".utf8))
+        Output.errorLine("baton: shutting down (in-flight calls get \(shutdownGrace)s; signal again to force)")
         let forceTask = Task {
             if await iterator.next() != nil { app.forceClose() }
         }
         await app.shutdown()
         forceTask.cancel()
-        FileHandle.standardError.write(Data("baton: stopped\n".utf8))
+        Output.errorLine("baton: stopped")
     }
 }
 

@@ -114,9 +114,14 @@ import Testing
         let id = try await runtime.startWorkflow("marketing_campaign", input: ["product": "Widget"]).id
         var phases: [String] = []
         var approved = false
-        for _ in 0..<1_000 {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
             let progress = try await runtime.progress(id)
             if progress.status.isClosed { break }
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the campaign did not close within 60 s: \(progress)")
+                return
+            }
             if let phase = progress.currentPhase, phases.last != phase { phases.append(phase) }
             if !approved, progress.waitingForSignals["approval"] != nil {
                 try await runtime.signal(id, name: "approve_campaign", payload: ["approved": true], requestID: "approve-1")

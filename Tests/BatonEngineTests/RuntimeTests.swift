@@ -13,9 +13,18 @@ let threeStep = """
     output: { b: "${steps.b.output.from_a}", c: "${steps.c.output.from_a}" }
     """
 
-/// Waits (without a time bound) until `condition` holds, yielding to other tasks.
-func eventually(_ condition: () async -> Bool) async {
-    while !(await condition()) { try? await Task.sleep(for: .milliseconds(1)) }
+/// Waits until `condition` holds, checking it between yields to the tasks it waits on; records a
+/// failure (a hang becomes a message) when it still does not hold after `timeout`.
+func eventually(timeout: Duration = .seconds(30), sourceLocation: Testing.SourceLocation = #_sourceLocation,
+                _ condition: () async -> Bool) async {
+    let deadline = ContinuousClock.now + timeout
+    while !(await condition()) {
+        if ContinuousClock.now >= deadline {
+            Issue.record("the awaited condition did not hold within \(timeout)", sourceLocation: sourceLocation)
+            return
+        }
+        try? await Task.sleep(for: .milliseconds(1))
+    }
 }
 
 @Suite(.timeLimit(.minutes(2))) struct RuntimeTests {

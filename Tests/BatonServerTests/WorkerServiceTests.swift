@@ -84,11 +84,7 @@ import Testing
                     $0.output = Google_Protobuf_Value(structValue: .init(fields: ["found": .init(numberValue: 3)]))
                 })
 
-            var workflow = try await describe(client, "ext-1")
-            for _ in 0..<300 where workflow.info.status == .running {
-                try await Task.sleep(for: .milliseconds(10))
-                workflow = try await describe(client, "ext-1")
-            }
+            let workflow = try await awaitClosed(client, "ext-1")
             #expect(workflow.info.status == .completed)
             #expect(workflow.output.structValue.fields["found"]?.numberValue == 3)
             #expect(workflow.steps.first { $0.name == "research" }?.attempts == 2)
@@ -97,12 +93,11 @@ import Testing
 
     @Test func anEmptyQueueAnswersEmptyWithinTheDeadline() async throws {
         try await withTestServer { client, _ in
-            let started = ContinuousClock.now
             let reply: Baton_V1_PollActivityTaskResponse = try await call(
                 client, "/baton.v1.WorkerService/PollActivityTask",
                 Baton_V1_PollActivityTaskRequest.with { $0.taskQueue = "idle" }, timeout: .seconds(3))
+            // An OK, empty answer (not DEADLINE_EXCEEDED): the server answered before the caller's deadline.
             #expect(reply.taskToken.isEmpty)
-            #expect(ContinuousClock.now - started < .seconds(3))
         }
     }
 

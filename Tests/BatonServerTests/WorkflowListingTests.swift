@@ -123,11 +123,7 @@ import Testing
                 })
             }
             for index in 0..<3 {
-                var current = Baton_V1_WorkflowStatus.running
-                for _ in 0..<500 where current == .running {
-                    current = try await status(client, "keep-\(index)")
-                    if current == .running { try await Task.sleep(for: .milliseconds(10)) }
-                }
+                let current = try await awaitClosed(client, "keep-\(index)").info.status
                 #expect(current == .completed)
             }
         }

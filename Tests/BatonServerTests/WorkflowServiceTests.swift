@@ -35,13 +35,7 @@ import Testing
     }
 
     private func waitClosed(_ client: RPCClient, _ id: String) async throws -> Baton_V1_WorkflowDescription {
-        for _ in 0..<500 {
-            let reply: Baton_V1_DescribeWorkflowResponse = try await call(
-                client, "DescribeWorkflow", Baton_V1_DescribeWorkflowRequest.with { $0.workflowID = id })
-            if reply.workflow.info.status != .running { return reply.workflow }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw RPCError(code: .deadlineExceeded, message: "workflow \(id) did not close")
+        try await awaitClosed(client, id)
     }
 
     @Test func registerStartDescribeAndPageThroughHistory() async throws {

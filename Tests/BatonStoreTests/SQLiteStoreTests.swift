@@ -206,7 +206,16 @@ let threeStepSource = """
     }
 }
 
-/// Waits (without a time bound) until `condition` holds.
-func eventually(_ condition: () async -> Bool) async {
-    while !(await condition()) { try? await Task.sleep(for: .milliseconds(1)) }
+/// Waits until `condition` holds, checking it between yields to the tasks it waits on; records a
+/// failure (a hang becomes a message) when it still does not hold after `timeout`.
+func eventually(timeout: Duration = .seconds(30), sourceLocation: Testing.SourceLocation = #_sourceLocation,
+                _ condition: () async -> Bool) async {
+    let deadline = ContinuousClock.now + timeout
+    while !(await condition()) {
+        if ContinuousClock.now >= deadline {
+            Issue.record("the awaited condition did not hold within \(timeout)", sourceLocation: sourceLocation)
+            return
+        }
+        try? await Task.sleep(for: .milliseconds(1))
+    }
 }

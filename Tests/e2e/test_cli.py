@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent import futures
 from pathlib import Path
@@ -99,6 +100,7 @@ def cli(srv):
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=CLI_TIMEOUT, env=full_env,
                               input=stdin)
         return Result(proc)
+    run.address = srv.addr
     return run
 
 
@@ -140,18 +142,17 @@ def start(cli, name="three", *args):
     return wid
 
 
-def wait_status(cli, wid, status, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        r = cli("describe", wid)
-        assert r.code == 0, r
-        m = re.search(r"^status\s+(\S+)", r.out, re.M)
-        assert m, r
-        if m.group(1) == status:
-            return r
-        if time.monotonic() > deadline:
-            pytest.fail(f"{wid} is {m.group(1)}, not {status}, after {timeout}s:\n{r}")
-        time.sleep(0.1)
+def wait_status(cli, wid, status):
+    """Follows the run with `baton watch` (a server stream that ends when the run closes, bounded by
+    CLI_TIMEOUT), then checks the closed status with `baton describe`."""
+    watched = cli("watch", wid)
+    assert watched.code in (0, 6), watched
+    r = cli("describe", wid)
+    assert r.code == 0, r
+    m = re.search(r"^status\s+(\S+)", r.out, re.M)
+    assert m, r
+    assert m.group(1) == status, f"{wid} closed {m.group(1)}, not {status}:\n{r}"
+    return r
 
 
 # ---------------------------------------------------------------- definitions
@@ -302,14 +303,23 @@ def test_signal_resumes_a_waiting_workflow(cli, defs):
     assert re.search(r'^output\s+\{"ok":true\}$', r.out, re.M), r
 
 
-def wait_for_running_step(cli, wid, step, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = cli("describe", wid)
-        if re.search(rf"^{step}\s+running\b", r.out, re.M):
-            return
-        time.sleep(0.1)
-    pytest.fail(f"step {step} of {wid} never ran:\n{r}")
+def wait_for_running_step(cli, wid, step, timeout=CLI_TIMEOUT):
+    """Follows `baton watch --json` (server-streamed progress, no polling) until `step` is running."""
+    argv = [str(baton_bin()), "watch", wid, "--json", "--address", cli.address]
+    watcher = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    timer = threading.Timer(timeout, watcher.kill)
+    timer.start()
+    try:
+        for line in watcher.stdout:
+            seen.append(line.rstrip("\n"))
+            if step in json.loads(line).get("runningSteps", []):
+                return
+    finally:
+        timer.cancel()
+        watcher.kill()
+        watcher.wait(10)
+    pytest.fail(f"step {step} of {wid} never ran within {timeout}s; progress lines: {seen[-5:]}")
 
 
 def test_signal_to_closed_workflow_is_failed_precondition(cli, defs):

@@ -324,10 +324,11 @@ def test_shutdown_with_open_health_watch(pb, sig):
     assert code == 0, f"exit {code}; stderr:\n{s.stderr()}"
 
 
-def _drain_quietly(call):
+def _drain_quietly(call, first=None):
     try:
         for _ in call:
-            pass
+            if first is not None:
+                first.set()
     except grpc.RpcError:
         pass
 
@@ -336,11 +337,13 @@ def test_second_signal_forces_exit(pb):
     s = Server(["--enable-test-service"])
     try:
         with grpc.insecure_channel(s.addr) as ch:
+            # The first message comes at once (the call is in flight on the server), the rest 5 s apart.
             req = pb.messages.StreamingOutputCallRequest(response_parameters=[
-                pb.messages.ResponseParameters(size=1, interval_us=5_000_000) for _ in range(10)])
+                pb.messages.ResponseParameters(size=1, interval_us=0 if i == 0 else 5_000_000) for i in range(10)])
             call = pb.test_grpc.TestServiceStub(ch).StreamingOutputCall(req, timeout=60)
-            threading.Thread(target=_drain_quietly, args=(call,), daemon=True).start()
-            time.sleep(0.5)
+            first = threading.Event()
+            threading.Thread(target=_drain_quietly, args=(call, first), daemon=True).start()
+            assert first.wait(30), "the streaming call's first message did not arrive within 30 s"
             s.proc.send_signal(signal.SIGTERM)
             time.sleep(1.0)
             assert s.alive(), "server exited before draining a 50 s call (expected to wait for it)"

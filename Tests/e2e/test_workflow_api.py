@@ -69,14 +69,16 @@ def stub(api, server):
     return channel, api.ws_grpc.WorkflowServiceStub(channel)
 
 
-def wait_closed(api, client, workflow_id, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        described = client.DescribeWorkflow(api.ws.DescribeWorkflowRequest(workflow_id=workflow_id), timeout=5)
-        if described.workflow.info.status != api.common.WORKFLOW_STATUS_RUNNING:
-            return described.workflow
-        time.sleep(0.02)
-    pytest.fail(f"workflow {workflow_id} still running after {timeout}s")
+def wait_closed(api, client, workflow_id, timeout=60.0):
+    """Follows StreamProgress (which ends when the run closes; no polling), then describes the run."""
+    try:
+        for _ in client.StreamProgress(api.ws.StreamProgressRequest(workflow_id=workflow_id), timeout=timeout):
+            pass
+    except grpc.RpcError as error:
+        pytest.fail(f"StreamProgress of {workflow_id} did not end with the run within {timeout}s: {error}")
+    described = client.DescribeWorkflow(api.ws.DescribeWorkflowRequest(workflow_id=workflow_id), timeout=10)
+    assert described.workflow.info.status != api.common.WORKFLOW_STATUS_RUNNING, described
+    return described.workflow
 
 
 def test_register_start_describe_and_page_history(api, baton):

@@ -26,7 +26,7 @@ struct Arguments {
     func flag(_ name: String) -> Bool { values[name] == "true" }
     func require(_ name: String) -> String {
         guard let value = values[name] else {
-            FileHandle.standardError.write(Data("missing --\(name)\n".utf8))
+            complain("missing --\(name)")
             exit(2)
         }
         return value

@@ -34,7 +34,7 @@ struct CrashChild {
     func run() async {
         let descriptor = open(log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard descriptor >= 0 else {
-            FileHandle.standardError.write(Data("cannot open \(log)\n".utf8))
+            complain("cannot open \(log)")
             exit(1)
         }
         let clock = SystemClock(epochMilliseconds: epochMilliseconds())
@@ -70,7 +70,7 @@ struct CrashChild {
             await runtime.close()
             emit("DONE")
         } catch {
-            FileHandle.standardError.write(Data("crash-child failed: \(error)\n".utf8))
+            complain("crash-child failed: \(error)")
             exit(1)
         }
     }
@@ -78,5 +78,23 @@ struct CrashChild {
 
 /// Writes one line to standard output immediately (unbuffered), so a parent sees it even if we are killed next.
 func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    writeLine(STDOUT_FILENO, line)
+}
+
+/// Writes one line to stderr (diagnostics).
+func complain(_ line: String) {
+    writeLine(STDERR_FILENO, line)
+}
+
+/// Writes `line` and a newline with `write(2)`, retrying interrupted and partial writes (Foundation's
+/// FileHandle traps on them); a reader that went away is ignored.
+private func writeLine(_ descriptor: Int32, _ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0, errno == EINTR { continue }
+        if written <= 0 { return }
+        offset += written
+    }
 }

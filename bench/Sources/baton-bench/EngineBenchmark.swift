@@ -71,7 +71,7 @@ struct EngineBenchmark {
             print("peak RSS:       \(peakRSSKiB() / 1024) MiB")
             print("engine: \(Int(rate)) workflows/s")
         } catch {
-            FileHandle.standardError.write(Data("benchmark failed: \(error)\n".utf8))
+            complain("benchmark failed: \(error)")
             exit(1)
         }
     }

@@ -33,7 +33,7 @@ struct SagaCrashChild {
     func run() async {
         let descriptor = open(log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard descriptor >= 0 else {
-            FileHandle.standardError.write(Data("cannot open \(log)\n".utf8))
+            complain("cannot open \(log)")
             exit(1)
         }
         let clock = SystemClock(epochMilliseconds: epochMilliseconds())
@@ -85,7 +85,7 @@ struct SagaCrashChild {
             await runtime.close()
             emit("DONE")
         } catch {
-            FileHandle.standardError.write(Data("saga-crash-child failed: \(error)\n".utf8))
+            complain("saga-crash-child failed: \(error)")
             exit(1)
         }
     }

@@ -15,6 +15,6 @@ case "crash-child":
 case "saga-crash-child":
     await SagaCrashChild(arguments).run()
 default:
-    FileHandle.standardError.write(Data("usage: baton-bench engine|crash-child|saga-crash-child [options]\n".utf8))
+    complain("usage: baton-bench engine|crash-child|saga-crash-child [options]")
     exit(2)
 }

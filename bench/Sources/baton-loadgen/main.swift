@@ -25,7 +25,7 @@ struct LoadGenerator {
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let name = arguments.next() {
             guard options[name] != nil, let value = arguments.next() else {
-                FileHandle.standardError.write(Data("baton-loadgen: unknown or incomplete option \(name)\n".utf8))
+                complain("baton-loadgen: unknown or incomplete option \(name)")
                 exit(2)
             }
             options[name] = value
@@ -35,7 +35,7 @@ struct LoadGenerator {
               let concurrency = Int(options["--concurrency"]!), let connections = Int(options["--connections"]!),
               total > 0, concurrency > 0, connections > 0
         else {
-            FileHandle.standardError.write(Data("baton-loadgen: bad options \(options)\n".utf8))
+            complain("baton-loadgen: bad options \(options)")
             exit(2)
         }
         let clients = (0..<connections).map { _ in BatonClient(host: String(parts[0]), port: port) }
@@ -84,5 +84,17 @@ struct LoadGenerator {
                      percentile(0.99)))
         print(String(format: "api: %.0f workflows/s", rate))
         for client in clients { await client.close() }
+    }
+}
+
+/// Writes one diagnostic line to stderr with `write(2)`, retrying interrupted and partial writes.
+func complain(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0, errno == EINTR { continue }
+        if written <= 0 { return }
+        offset += written
     }
 }
