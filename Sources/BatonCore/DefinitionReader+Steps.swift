@@ -127,6 +127,11 @@ extension DefinitionReader {
     func readSteps(_ node: Node, defaults: StepDefaults) -> ([StepDefinition], [String: StepNodes]) {
         guard let mapping = mapping(node, step: nil, field: "steps") else { return ([], [:]) }
         if mapping.count == 0 { issue(nil, "steps", location(node), "a workflow needs at least one step") }
+        if mapping.count > DefinitionLimits.maximumSteps {
+            issue(nil, "steps", location(node),
+                  "\(mapping.count) steps, over the limit of \(DefinitionLimits.maximumSteps) steps per definition")
+            return ([], [:])
+        }
         var steps: [StepDefinition] = []
         var nodes: [String: StepNodes] = [:]
         for (key, value) in mapping {
@@ -214,7 +219,14 @@ extension DefinitionReader {
             if value >= 0 { step.weight = value } else { issue(name, "weight", location(node), "weight must be ≥ 0") }
         }
         step.circuitBreaker = fields["circuit_breaker"].flatMap { string($0, step: name, field: "circuit_breaker") }
-        step.fallback = fields["fallback"].map { json($0) }
+        if let node = fields["fallback"] {
+            let value = json(node)
+            if let violation = value.limitViolation(field: "fallback") {
+                issue(name, "fallback", location(node), violation)
+            } else {
+                step.fallback = value
+            }
+        }
         step.taskQueue = fields["task_queue"].flatMap { string($0, step: name, field: "task_queue") } ?? defaults.taskQueue
         step.retry = fields["retry"].map { readRetry($0, base: defaults.retry, step: name, prefix: "retry") } ?? defaults.retry
         step.timeouts = readTimeouts(fields, base: defaults.timeouts, step: name, prefix: "")

@@ -218,8 +218,13 @@ final class DefinitionReader {
     }
 
     func template(_ node: Node, step: String?, field: String) -> Template? {
+        let value = json(node)
+        if let violation = value.limitViolation(field: field) {
+            issue(step, field, location(node), violation)
+            return nil
+        }
         do {
-            return try Template.compile(json(node))
+            return try Template.compile(value)
         } catch {
             var target = node
             for key in error.path {

@@ -21,12 +21,15 @@ public struct Instant: Hashable, Comparable, Codable, Sendable, CustomStringConv
 
     /// The instant `interval` later.
     public static func + (lhs: Instant, rhs: Interval) -> Instant {
-        Instant(millisecondsSinceEpoch: lhs.millisecondsSinceEpoch &+ rhs.milliseconds)
+        // Saturating: a far-future deadline from a huge configured interval stays far in the future.
+        let (sum, overflow) = lhs.millisecondsSinceEpoch.addingReportingOverflow(rhs.milliseconds)
+        return Instant(millisecondsSinceEpoch: overflow ? (rhs.milliseconds > 0 ? .max : .min) : sum)
     }
 
     /// The interval from `rhs` to `lhs`.
     public static func - (lhs: Instant, rhs: Instant) -> Interval {
-        Interval(milliseconds: lhs.millisecondsSinceEpoch - rhs.millisecondsSinceEpoch)
+        let (difference, overflow) = lhs.millisecondsSinceEpoch.subtractingReportingOverflow(rhs.millisecondsSinceEpoch)
+        return Interval(milliseconds: overflow ? (rhs.millisecondsSinceEpoch < 0 ? .max : .min) : difference)
     }
 
     /// Milliseconds since the epoch, as text.

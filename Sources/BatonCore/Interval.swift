@@ -38,7 +38,9 @@ public struct Interval: Hashable, Comparable, Codable, Sendable, CustomStringCon
             lastRank = rank
             let (product, overflow) = number.multipliedReportingOverflow(by: units[rank].1)
             guard !overflow else { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            guard !sumOverflow else { return nil }
+            total = sum
         }
         self.milliseconds = total
     }

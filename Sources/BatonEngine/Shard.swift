@@ -104,10 +104,11 @@ actor Shard {
         }
         // Decide in place: copying the machine out of the dictionary would make every decision
         // copy the state's collections (copy-on-write).
-        let decision = machines[workflowID]!.decide(input, now: clock.now())
+        guard let decision = machines[workflowID]?.decide(input, now: clock.now()), let state = machines[workflowID]?.state
+        else { return ([], false) }
         let restoredCommands = takeRestored(workflowID)
         guard !decision.events.isEmpty else { return (restoredCommands, false) }
-        let commands = try await commit(workflowID, machines[workflowID]!.state, decision, isNew: false, archive: nil)
+        let commands = try await commit(workflowID, state, decision, isNew: false, archive: nil)
         return (restoredCommands + commands, true)
     }
 

@@ -27,6 +27,12 @@ extension WorkflowMachine {
         }
         if definition.steps.allSatisfy({ state.step($0.name).status.isDone }) {
             let output = definition.output?.evaluate(in: state) ?? .null
+            // A computed value must fit the same limits as one from outside: it is stored and served.
+            if let violation = output.limitViolation(field: "output") {
+                failWorkflow(step: nil, failure: ActivityFailure(type: Self.valueLimitErrorType, message: violation,
+                                                                 nonRetryable: true))
+                return
+            }
             emit(.workflowCompleted(output: output))
         }
     }
@@ -52,6 +58,13 @@ extension WorkflowMachine {
 
     mutating func scheduleAttempt(_ step: StepDefinition, attempt: Int) {
         let input = step.input.evaluate(in: state)
+        if let violation = input.limitViolation(field: "steps.\(step.name).input") {
+            // Composed from other values, the input outgrew the limits: the step fails for good.
+            emit(.stepScheduled(step: step.name, attempt: attempt, input: .null))
+            attemptFailed(step.name, attempt: attempt, failure: ActivityFailure(
+                type: Self.valueLimitErrorType, message: violation, nonRetryable: true), timeout: nil)
+            return
+        }
         emit(.stepScheduled(step: step.name, attempt: attempt, input: input))
         if attempt == 1, let timeout = step.timeouts.scheduleToClose {
             arm(step.name, attempt: 0, purpose: .timeout(.scheduleToClose), fireAt: now + timeout)

@@ -24,6 +24,9 @@ public struct WorkflowMachine: Sendable {
     /// The shared circuit breakers consulted before dispatching a step that names one (`nil`: none).
     public let breakers: CircuitBreakerRegistry?
 
+    /// The error type of a step or run that produced a value over ``JSONValueLimits``.
+    public static let valueLimitErrorType = "ValueLimitExceeded"
+
     var pending: [WorkflowEvent] = []
     var now = Instant.epoch
 
@@ -71,6 +74,11 @@ public struct WorkflowMachine: Sendable {
                 return run(now: now, reported: AttemptRef(step: step, attempt: attempt)) { $0.compensationCompleted(name) }
             }
             guard isCurrent(step, attempt) else { return Decision() }
+            if let violation = output.limitViolation(field: "steps.\(step).output") {
+                // An output the store and clients could not read back is a failed attempt, never stored.
+                let failure = ActivityFailure(type: Self.valueLimitErrorType, message: violation, nonRetryable: true)
+                return decide(.activityFailed(step: step, attempt: attempt, failure: failure), now: now)
+            }
             return run(now: now, reported: AttemptRef(step: step, attempt: attempt)) { machine in
                 if machine.state.step(step).status == .scheduled { machine.markStarted(step, attempt: attempt) }
                 machine.recordBreakerOutcome(step, success: true)

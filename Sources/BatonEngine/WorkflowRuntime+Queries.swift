@@ -48,6 +48,9 @@ extension WorkflowRuntime {
     }
 
     func stateAndDefinition(_ workflowID: String) async throws(BatonError) -> (WorkflowState, WorkflowDefinition) {
+        if let run = quarantinedWorkflows()[workflowID] {
+            throw BatonError(.failedPrecondition, "workflow '\(workflowID)' is quarantined (CORRUPTED): \(run.error)")
+        }
         guard let state = try await shard(for: workflowID).state(of: workflowID) else {
             throw BatonError(.notFound, "no workflow '\(workflowID)'")
         }

@@ -36,6 +36,8 @@ public final class WorkflowRuntime: Sendable {
     public let durations: ActivityDurationEstimates
 
     let hub = WorkflowHub()
+    /// Runs recovery found unreadable, by id; left untouched in the store.
+    private let quarantine = Mutex<[String: UnreadableWorkflow]>([:])
 
     private let dispatcher: any ActivityDispatcher
     private let shards: [Shard]
@@ -93,14 +95,41 @@ public final class WorkflowRuntime: Sendable {
     @discardableResult
     public func recover() async throws(BatonError) -> Int {
         durations.load(try await store.activityDurations())
-        let open = try await store.loadOpenWorkflows()
-        for stored in open {
+        let scan = try await store.scanOpenWorkflows()
+        var recovered = 0
+        var unreadable = scan.unreadable
+        for stored in scan.workflows {
             let state = stored.state
-            let (definition, _) = try await registry.definition(named: state.definitionName, version: state.definitionVersion)
+            let definition: WorkflowDefinition
+            do {
+                (definition, _) = try await registry.definition(named: state.definitionName, version: state.definitionVersion)
+            } catch {
+                unreadable.append(UnreadableWorkflow(
+                    workflowID: state.workflowID, definitionName: state.definitionName,
+                    definitionVersion: state.definitionVersion,
+                    error: "its definition \(state.definitionName) v\(state.definitionVersion) cannot be loaded: \(error.message)"))
+                continue
+            }
             let commands = await shard(for: state.workflowID).recover(state, definition: definition)
             await perform(commands)
+            recovered += 1
         }
-        return open.count
+        quarantine.withLock { quarantine in
+            for run in unreadable { quarantine[run.workflowID] = run }
+        }
+        return recovered
+    }
+
+    /// Runs recovery could not read (quarantined: status CORRUPTED, nothing runs), by id.
+    public func quarantinedWorkflows() -> [String: UnreadableWorkflow] {
+        quarantine.withLock { $0 }
+    }
+
+    /// Refuses to act on a quarantined run.
+    private func checkNotQuarantined(_ workflowID: String) throws(BatonError) {
+        if let run = quarantine.withLock({ $0[workflowID] }) {
+            throw BatonError(.failedPrecondition, "workflow '\(workflowID)' is quarantined (CORRUPTED): \(run.error)")
+        }
     }
 
     /// Registers a definition (YAML or JSON text) and returns its name and version.
@@ -128,6 +157,7 @@ public final class WorkflowRuntime: Sendable {
         if id.isEmpty || id.contains("/") {
             throw BatonError(.invalidArgument, "workflow_id must be non-empty and contain no '/'")
         }
+        try checkNotQuarantined(id)
         let outcome = try await shard(for: id).start(
             workflowID: id, checkExisting: workflowID != nil, definition: definition, version: pinned, input: input,
             policy: policy)
@@ -150,6 +180,7 @@ public final class WorkflowRuntime: Sendable {
         _ workflowID: String, name: String, payload: JSONValue = .null, requestID: String? = nil
     ) async throws(BatonError) -> Bool {
         try checkOpen()
+        try checkNotQuarantined(workflowID)
         let outcome = try await shard(for: workflowID).handle(
             workflowID, .signal(name: name, payload: payload, requestID: requestID), requireOpen: true)
         await perform(outcome.commands)
@@ -169,12 +200,14 @@ public final class WorkflowRuntime: Sendable {
     /// Feeds an input to a workflow (used by dispatchers, timers and the transport).
     public func deliver(_ workflowID: String, _ input: WorkflowInput, requireOpen: Bool = false) async throws(BatonError) {
         try checkOpen()
+        try checkNotQuarantined(workflowID)
         let outcome = try await shard(for: workflowID).handle(workflowID, input, requireOpen: requireOpen)
         await perform(outcome.commands)
     }
 
     /// Status and current state of a workflow.
     public func describe(_ workflowID: String) async throws(BatonError) -> WorkflowDescription {
+        if let run = quarantine.withLock({ $0[workflowID] }) { return run.description }
         guard let state = try await shard(for: workflowID).state(of: workflowID) else {
             throw BatonError(.notFound, "no workflow '\(workflowID)'")
         }

@@ -14,6 +14,9 @@ public enum WorkflowStatus: String, Hashable, Sendable, Codable, CaseIterable {
     case compensated = "COMPENSATED"
     /// Failed, and a compensation failed too.
     case compensationFailed = "COMPENSATION_FAILED"
+    /// Quarantined: the stored snapshot or history could not be read back; nothing runs. Never stored
+    /// in a snapshot: a server reports it for runs its recovery could not load.
+    case corrupted = "CORRUPTED"
 
     /// Whether the workflow is over (nothing more will happen).
     public var isClosed: Bool { self != .running }

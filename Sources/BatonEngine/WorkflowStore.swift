@@ -13,6 +13,9 @@ public protocol WorkflowStore: Sendable {
     func loadWorkflow(_ workflowID: String) async throws(BatonError) -> StoredWorkflow?
     /// Loads every workflow that is not closed (recovery).
     func loadOpenWorkflows() async throws(BatonError) -> [StoredWorkflow]
+    /// Loads every workflow that is not closed; a run whose rows cannot be decoded is reported in
+    /// `unreadable` instead of failing the whole scan (one bad record never stops a recovery).
+    func scanOpenWorkflows() async throws(BatonError) -> OpenWorkflowScan
     /// Events of a workflow with `id > afterEventID`, at most `limit`, in order.
     func history(_ workflowID: String, afterEventID: Int64, limit: Int) async throws(BatonError) -> [WorkflowEvent]
     /// Stores a definition version.
@@ -24,6 +27,11 @@ public protocol WorkflowStore: Sendable {
 }
 
 extension WorkflowStore {
+    /// Stores whose records always decode report every open run as readable.
+    public func scanOpenWorkflows() async throws(BatonError) -> OpenWorkflowScan {
+        OpenWorkflowScan(workflows: try await loadOpenWorkflows())
+    }
+
     /// Stores that do not learn durations report none (ETAs then use the default estimate).
     public func activityDurations() async throws(BatonError) -> [String: ActivityDurationEstimate] { [:] }
 }

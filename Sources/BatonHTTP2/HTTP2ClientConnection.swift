@@ -44,10 +44,16 @@ public final class HTTP2ClientConnection: Sendable {
         } catch {
             throw HTTP2Error(.connectFailed, "cannot connect to \(host):\(port): \(error)", cause: error)
         }
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: HTTP2ConnectionHandler.self),
-                         eventLoop: channel.eventLoop)
-        }.get()
+        let handler: NIOLoopBound<HTTP2ConnectionHandler>
+        do {
+            handler = try await channel.eventLoop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: HTTP2ConnectionHandler.self),
+                             eventLoop: channel.eventLoop)
+            }.get()
+        } catch {
+            // The peer closed the connection before it could be used (the pipeline is gone).
+            throw HTTP2Error(.connectionClosed, "\(host):\(port) closed the connection at once", cause: error)
+        }
         return HTTP2ClientConnection(channel: channel, handler: handler)
     }
 

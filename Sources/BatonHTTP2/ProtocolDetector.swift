@@ -22,7 +22,7 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
         return bytes.count >= preface.count ? .http2 : .needMore
     }
 
-    private var buffered: ByteBuffer?
+    private var machine = ProtocolDetection()
     private let configureHTTP2: (Channel) throws -> Void
     private let configureHTTP1: (Channel) throws -> Void
 
@@ -32,35 +32,38 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = unwrapInboundIn(data)
-        if var buffered {
-            buffered.writeBuffer(&incoming)
-            self.buffered = buffered
-        } else {
-            buffered = incoming
-        }
-        let decision = buffered!.withUnsafeReadableBytes { Self.decide($0) }
-        guard decision != .needMore else { return }
-        do {
-            if decision == .http2 {
-                try configureHTTP2(context.channel)
-            } else {
-                try configureHTTP1(context.channel)
-            }
-        } catch {
-            context.close(promise: nil)
-            return
-        }
-        let bytes = buffered!
-        buffered = nil
-        context.fireChannelRead(wrapInboundOut(bytes))
-        context.fireChannelReadComplete()
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        perform(machine.received(unwrapInboundIn(data)), context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        buffered = nil
+        machine.inactive()
         context.fireChannelInactive()
+    }
+
+    private func perform(_ action: ProtocolDetection.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            return
+        case .forward(let bytes):
+            context.fireChannelRead(wrapInboundOut(bytes))
+        case .configure(let decision):
+            // Adding handlers can re-enter this handler (a close fires channelInactive); the machine
+            // then says what is still left to do.
+            let next: ProtocolDetection.Action
+            do {
+                try decision == .http2 ? configureHTTP2(context.channel) : configureHTTP1(context.channel)
+                next = machine.configured()
+            } catch {
+                next = machine.configurationFailed()
+            }
+            perform(next, context: context)
+        case .handOff(let bytes):
+            context.fireChannelRead(wrapInboundOut(bytes))
+            context.fireChannelReadComplete()
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        case .close:
+            context.close(promise: nil)
+        }
     }
 }
 

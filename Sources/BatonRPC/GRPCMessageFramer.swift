@@ -27,6 +27,10 @@ public enum GRPCMessageFramer {
             return try payload.withUnsafeReadableBytes { bytes in
                 try M(serializedBytes: Array(bytes))
             }
+        } catch BinaryDecodingError.messageDepthLimit {
+            throw RPCError(code: .invalidArgument,
+                           message: "\(M.protoMessageName) nests messages more than 100 levels deep "
+                               + "(JSON values may nest at most 32 levels)")
         } catch {
             throw RPCError(code: .invalidArgument,
                            message: "request is not a valid \(M.protoMessageName): \(error)", cause: error)

@@ -110,6 +110,10 @@ public final class ServerApplication: Sendable {
                 path: path, durability: configuration.durability, clock: clock, activities: taskQueues.inProcess,
                 dispatcher: taskQueues)
             logger.info("history store open", metadata: ["path": "\(path)", "durability": "\(configuration.durability)"])
+            for run in runtime.quarantinedWorkflows().values.sorted(by: { $0.workflowID < $1.workflowID }) {
+                logger.error("workflow quarantined: its stored rows cannot be read; every other run is served",
+                             metadata: ["workflow_id": "\(run.workflowID)", "status": "CORRUPTED", "error": "\(run.error)"])
+            }
             return runtime
         } catch {
             throw ServerError(.invalidConfiguration, "cannot open the history store '\(path)': \(error.message)", cause: error)

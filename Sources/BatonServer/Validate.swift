@@ -1,8 +1,17 @@
+import BatonCore
 import BatonRPC
 
 /// Checks of request fields; each error names the field and says what a valid value looks like.
 enum Validate {
     /// A definition, signal or query name: 1–200 characters, no control characters.
+    /// A JSON value from a request: refused with INVALID_ARGUMENT naming `field` and the limit when it
+    /// nests deeper or is larger than ``JSONValueLimits`` allow.
+    static func value(_ value: JSONValue, field: String) throws(RPCError) {
+        if let violation = value.limitViolation(field: field) {
+            throw RPCError(code: .invalidArgument, message: violation)
+        }
+    }
+
     static func name(_ value: String, field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError(code: .invalidArgument, message: "\(field): must not be empty") }
         guard value.count <= 200 else {

@@ -64,6 +64,7 @@ struct WorkerService: Sendable {
         -> Baton_V1_CompleteActivityTaskResponse {
         try Self.validateToken(request.taskToken)
         let output = request.hasOutput ? JSONValue(proto: request.output) : .null
+        try Validate.value(output, field: "output")
         try await mappingErrors { try await queues.complete(token: request.taskToken, output: output) }
         return .init()
     }
@@ -78,6 +79,7 @@ struct WorkerService: Sendable {
             type: request.failure.type, message: request.failure.message,
             details: request.failure.hasDetails ? JSONValue(proto: request.failure.details) : .null,
             nonRetryable: request.failure.nonRetryable)
+        try Validate.value(failure.details, field: "failure.details")
         try await mappingErrors { try await queues.fail(token: request.taskToken, failure: failure) }
         return .init()
     }
@@ -86,6 +88,7 @@ struct WorkerService: Sendable {
         -> Baton_V1_RecordHeartbeatResponse {
         try Self.validateToken(request.taskToken)
         let details = request.hasDetails ? JSONValue(proto: request.details) : .null
+        try Validate.value(details, field: "details")
         let cancel = try await mappingErrors { try await queues.heartbeat(token: request.taskToken, details: details) }
         return .with { $0.cancelRequested = cancel }
     }

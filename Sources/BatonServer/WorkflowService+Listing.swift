@@ -43,13 +43,32 @@ extension WorkflowService {
         let scope = "\(filter.status?.rawValue ?? "")|\(filter.definition ?? "")|"
             + "\(filter.startedAfter?.millisecondsSinceEpoch ?? -1)|\(filter.startedBefore?.millisecondsSinceEpoch ?? -1)"
         let cursor = try PageToken.decodeCursor(request.pageToken, scope: scope)
+        // Quarantined runs (unreadable at recovery) are listed as CORRUPTED; they live in memory only.
+        let quarantined = runtime.quarantinedWorkflows()
+        if filter.status == .corrupted {
+            return .with {
+                $0.workflows = quarantined.values.sorted { $0.workflowID < $1.workflowID }
+                    .filter { filter.definition == nil || $0.definitionName == filter.definition }
+                    .map { run in
+                        .with {
+                            $0.workflowID = run.workflowID
+                            $0.definition = .with { $0.name = run.definitionName; $0.version = Int32(run.definitionVersion) }
+                            $0.status = .corrupted
+                        }
+                    }
+            }
+        }
         let pageSize = request.pageSize == 0 ? 50 : Int(request.pageSize)
         let catalog = try catalog
         // One extra row tells whether another page follows.
         let rows = try await mappingErrors { try await catalog.listWorkflows(filter, after: cursor, limit: pageSize + 1) }
         let page = rows.prefix(pageSize)
         return .with {
-            $0.workflows = page.map(\.proto)
+            $0.workflows = page.map { summary in
+                var info = summary.proto
+                if quarantined[summary.workflowID] != nil { info.status = .corrupted }
+                return info
+            }
             if rows.count > pageSize, let last = page.last {
                 $0.nextPageToken = PageToken.encode(
                     cursor: WorkflowListCursor(startedAt: last.startedAt, workflowID: last.workflowID), scope: scope)

@@ -95,6 +95,7 @@ struct WorkflowService: Sendable {
             throw RPCError(code: .invalidArgument, message: "id_reuse_policy: unknown value \(value)")
         }
         let input = request.hasInput ? JSONValue(proto: request.input) : .null
+        try Validate.value(input, field: "input")
         let run = try await mappingErrors {
             try await runtime.startWorkflow(
                 request.definition, version: request.version == 0 ? nil : Int(request.version),
@@ -114,6 +115,7 @@ struct WorkflowService: Sendable {
         try Validate.workflowID(request.workflowID)
         try Validate.name(request.name, field: "name")
         let payload = request.hasPayload ? JSONValue(proto: request.payload) : .null
+        try Validate.value(payload, field: "payload")
         let requestID = request.requestID.isEmpty ? nil : request.requestID
         // A repeated request_id is ignored by the engine (decided on the workflow's shard): say so.
         let recorded = try await mappingErrors {

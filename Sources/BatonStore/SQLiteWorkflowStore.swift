@@ -83,6 +83,26 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         return result
     }
 
+    /// Loads every open workflow; a run whose snapshot does not decode is reported, not thrown.
+    public func scanOpenWorkflows() async throws(BatonError) -> OpenWorkflowScan {
+        let rows = try read { connection throws(BatonError) in
+            try connection.query(
+                "SELECT id, definition_name, definition_version, snapshot FROM workflows WHERE status = 'RUNNING' ORDER BY id"
+            ) { row in (row.text(0), row.text(1), Int(row.integer(2)), row.blob(3)) }
+        }
+        var scan = OpenWorkflowScan(workflows: [])
+        for (id, name, version, blob) in rows {
+            do throws(BatonError) {
+                scan.workflows.append(StoredWorkflow(state: try SnapshotCodec.decode(blob)))
+            } catch {
+                scan.unreadable.append(UnreadableWorkflow(
+                    workflowID: id, definitionName: name, definitionVersion: version,
+                    error: "its snapshot cannot be decoded: \(error.message)\(error.cause.map { " (\($0))" } ?? "")"))
+            }
+        }
+        return scan
+    }
+
     /// Reads history in event order.
     public func history(_ workflowID: String, afterEventID: Int64, limit: Int) async throws(BatonError) -> [WorkflowEvent] {
         let rows = try read { connection throws(BatonError) in

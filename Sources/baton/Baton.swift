@@ -23,7 +23,7 @@ struct Baton: AsyncParsableCommand {
         subcommands: [
             ServerCommand.self, DevCommand.self, DefCommand.self, StartCommand.self, SignalCommand.self, QueryCommand.self,
             WatchCommand.self, DescribeCommand.self, HistoryCommand.self, ListCommand.self,
-            CancelCommand.self, TerminateCommand.self, BreakersCommand.self, InfoCommand.self,
+            CancelCommand.self, TerminateCommand.self, BreakersCommand.self, InfoCommand.self, StoreCommand.self,
         ]
     )
 

@@ -55,6 +55,7 @@ enum Formatting {
         case .terminated: "terminated"
         case .compensated: "compensated"
         case .compensationFailed: "compensation_failed"
+        case .corrupted: "corrupted"
         case .UNRECOGNIZED(let raw): "status_\(raw)"
         }
     }

@@ -130,7 +130,8 @@ private final class CollectingDelegate: HTTP2StreamDelegate {
         // fails cleanly (its promise completes) and the test tries a new connection.
         var answered: CollectingDelegate.Response?
         for _ in 0..<20 where answered == nil {
-            let connection = try await HTTP2ClientConnection.connect(host: "127.0.0.1", port: server.port, group: group)
+            guard let connection = try? await HTTP2ClientConnection.connect(host: "127.0.0.1", port: server.port,
+                                                                            group: group) else { continue }
             connection.channel.closeFuture.whenComplete { _ in gate.stopWaiting() }
             async let response = request(connection, path: "/held", body: [7])
             guard await gate.waitForArrival(timeout: .seconds(30)) else {

@@ -176,11 +176,11 @@ import Testing
 
     @Test func theServerEnforcesDeadlinesItself() async throws {
         try await withTestServer { client, _ in
-            // A header-only deadline (the server must end the call; the client timer is far later).
+            // A header-only deadline: no client timer, so only the server can end the call (its only
+            // response is 5 s away).
             var metadata = Metadata()
-            metadata.add("x-note", "server-deadline")
-            let call = try await client.makeCall(Self.service + "StreamingOutputCall", metadata: metadata,
-                                                 timeout: .milliseconds(200))
+            metadata.add("grpc-timeout", "200m")
+            let call = try await client.makeCall(Self.service + "StreamingOutputCall", metadata: metadata)
             try await call.send(Request.with { $0.responseParameters = [.with { $0.size = 1; $0.intervalUs = 5_000_000 }] })
             await call.finishSending()
             let result = try await call.result()

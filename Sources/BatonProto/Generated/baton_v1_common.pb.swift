@@ -49,6 +49,11 @@ public nonisolated enum Baton_V1_WorkflowStatus: SwiftProtobuf.Enum, Swift.CaseI
 
   /// Failed, and a compensation failed too (see `Failure.step`).
   case compensationFailed // = 7
+
+  /// Quarantined: the stored snapshot or history could not be read back when the server started.
+  /// Nothing runs; the run's rows are left untouched for inspection (`baton store check`), and the
+  /// description's failure says what could not be read. Every other run is served as usual.
+  case corrupted // = 8
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -65,6 +70,7 @@ public nonisolated enum Baton_V1_WorkflowStatus: SwiftProtobuf.Enum, Swift.CaseI
     case 5: self = .terminated
     case 6: self = .compensated
     case 7: self = .compensationFailed
+    case 8: self = .corrupted
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -79,6 +85,7 @@ public nonisolated enum Baton_V1_WorkflowStatus: SwiftProtobuf.Enum, Swift.CaseI
     case .terminated: return 5
     case .compensated: return 6
     case .compensationFailed: return 7
+    case .corrupted: return 8
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -93,6 +100,7 @@ public nonisolated enum Baton_V1_WorkflowStatus: SwiftProtobuf.Enum, Swift.CaseI
     .terminated,
     .compensated,
     .compensationFailed,
+    .corrupted,
   ]
 
 }
@@ -273,7 +281,7 @@ public nonisolated struct Baton_V1_DefinitionRef: Sendable {
 fileprivate nonisolated let _protobuf_package = "baton.v1"
 
 nonisolated extension Baton_V1_WorkflowStatus: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0WORKFLOW_STATUS_UNSPECIFIED\0\u{1}WORKFLOW_STATUS_RUNNING\0\u{1}WORKFLOW_STATUS_COMPLETED\0\u{1}WORKFLOW_STATUS_FAILED\0\u{1}WORKFLOW_STATUS_CANCELLED\0\u{1}WORKFLOW_STATUS_TERMINATED\0\u{1}WORKFLOW_STATUS_COMPENSATED\0\u{1}WORKFLOW_STATUS_COMPENSATION_FAILED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0WORKFLOW_STATUS_UNSPECIFIED\0\u{1}WORKFLOW_STATUS_RUNNING\0\u{1}WORKFLOW_STATUS_COMPLETED\0\u{1}WORKFLOW_STATUS_FAILED\0\u{1}WORKFLOW_STATUS_CANCELLED\0\u{1}WORKFLOW_STATUS_TERMINATED\0\u{1}WORKFLOW_STATUS_COMPENSATED\0\u{1}WORKFLOW_STATUS_COMPENSATION_FAILED\0\u{1}WORKFLOW_STATUS_CORRUPTED\0")
 }
 
 nonisolated extension Baton_V1_StepStatus: SwiftProtobuf._ProtoNameProviding {

@@ -13,7 +13,10 @@ extension Instant {
 
     /// The instant of a `google.protobuf.Timestamp` (millisecond precision).
     init(proto timestamp: Google_Protobuf_Timestamp) {
-        self.init(millisecondsSinceEpoch: timestamp.seconds * 1000 + Int64(timestamp.nanos) / 1_000_000)
+        // A client's timestamp may be anything: clamp instead of overflowing.
+        let (millis, overflow) = timestamp.seconds.multipliedReportingOverflow(by: 1000)
+        let base = overflow ? (timestamp.seconds < 0 ? Int64.min / 2 : Int64.max / 2) : millis
+        self.init(millisecondsSinceEpoch: base.addingReportingOverflow(Int64(timestamp.nanos) / 1_000_000).partialValue)
     }
 }
 
@@ -28,6 +31,7 @@ extension WorkflowStatus {
         case .terminated: .terminated
         case .compensated: .compensated
         case .compensationFailed: .compensationFailed
+        case .corrupted: .corrupted
         }
     }
 
@@ -41,6 +45,7 @@ extension WorkflowStatus {
         case .terminated: self = .terminated
         case .compensated: self = .compensated
         case .compensationFailed: self = .compensationFailed
+        case .corrupted: self = .corrupted
         case .unspecified, .UNRECOGNIZED: return nil
         }
     }
