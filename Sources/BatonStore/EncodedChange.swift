@@ -79,6 +79,14 @@ struct EncodedChange: Sendable {
         try connection.run("DELETE FROM activity_tasks WHERE workflow_id = ?", [.text(workflowID)])
     }
 
+    /// Whether this change rewrites the snapshot: always when the run closes (a closed run is read
+    /// without a tail) or nothing is known about it (after a restart), otherwise once the events
+    /// since the last snapshot weigh as much as the snapshot (at least 16 KiB).
+    private func shouldWriteSnapshot(context: GroupCommitWriter.JobContext) -> Bool {
+        guard closedAt == nil, let entry = context.ledger.entries[workflowID] else { return true }
+        return entry.eventBytesSince >= max(16 * 1024, entry.snapshotBytes)
+    }
+
     func write(to connection: SQLiteConnection, context: GroupCommitWriter.JobContext) throws(BatonError) {
         let closed: SQLiteConnection.Value = closedAt.map { .integer($0) } ?? .null
         if let previous = context.batch.lastWrittenEventIDs[workflowID], previous != expectedLastEventID {
@@ -86,6 +94,9 @@ struct EncodedChange: Sendable {
         }
         context.batch.lastWrittenEventIDs[workflowID] = lastEventID
         let rowEventID = context.batch.rowEventIDs[workflowID] ?? expectedLastEventID
+        if !isNew {
+            context.ledger.entries[workflowID]?.eventBytesSince += events.reduce(0) { $0 + $1.payload.count + 32 }
+        }
         if !isNew, !context.isLastForKey {
             // Superseded by a later change of this workflow in this transaction; that change
             // writes the snapshot and checks the row still holds `rowEventID`.
@@ -97,10 +108,11 @@ struct EncodedChange: Sendable {
                 try connection.run(
                     """
                     INSERT INTO workflows(id, definition_name, definition_version, status, started_at, closed_at,
-                        last_event_id, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        last_event_id, snapshot, snapshot_event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [.text(workflowID), .text(definitionName), .integer(definitionVersion), .text(status),
-                     startedAt.map { .integer($0) } ?? .null, closed, .integer(lastEventID), .blob(snapshot)])
+                     startedAt.map { .integer($0) } ?? .null, closed, .integer(lastEventID), .blob(snapshot),
+                     .integer(lastEventID)])
             } catch {
                 if error.message.contains("UNIQUE") {
                     throw BatonError(.alreadyExists, "workflow '\(workflowID)' already exists")
@@ -108,11 +120,28 @@ struct EncodedChange: Sendable {
                 throw error
             }
             context.batch.rowEventIDs[workflowID] = lastEventID
+            if closedAt == nil {
+                context.ledger.entries[workflowID] = .init(snapshotBytes: snapshot.count, eventBytesSince: 0)
+            }
         } else {
-            let snapshot = try SnapshotCodec.encode(state)
-            let changed = try connection.run(
-                "UPDATE workflows SET status = ?, closed_at = ?, last_event_id = ?, snapshot = ? WHERE id = ? AND last_event_id = ?",
-                [.text(status), closed, .integer(lastEventID), .blob(snapshot), .text(workflowID), .integer(rowEventID)])
+            let changed: Int
+            if shouldWriteSnapshot(context: context) {
+                let snapshot = try SnapshotCodec.encode(state)
+                context.ledger.entries[workflowID] = .init(snapshotBytes: snapshot.count, eventBytesSince: 0)
+                changed = try connection.run(
+                    """
+                    UPDATE workflows SET status = ?, closed_at = ?, last_event_id = ?, snapshot = ?, snapshot_event_id = ?
+                    WHERE id = ? AND last_event_id = ?
+                    """,
+                    [.text(status), closed, .integer(lastEventID), .blob(snapshot), .integer(lastEventID),
+                     .text(workflowID), .integer(rowEventID)])
+            } else {
+                // The snapshot stays where it is; reads fold the events after it.
+                changed = try connection.run(
+                    "UPDATE workflows SET status = ?, closed_at = ?, last_event_id = ? WHERE id = ? AND last_event_id = ?",
+                    [.text(status), closed, .integer(lastEventID), .text(workflowID), .integer(rowEventID)])
+            }
+            if closedAt != nil { context.ledger.entries[workflowID] = nil }
             guard changed == 1 else {
                 throw BatonError(.internal, "workflow '\(workflowID)' is not at event \(rowEventID); change rejected")
             }

@@ -47,6 +47,14 @@ public enum Migrations {
                 CREATE TABLE activity_durations(
                     activity TEXT PRIMARY KEY, samples INTEGER NOT NULL, mean_ms REAL NOT NULL) WITHOUT ROWID;
                 """),
+        Migration(
+            // The event id the stored snapshot is at (NULL: at last_event_id, as in every row written
+            // before this migration). Reads fold the events after it: a snapshot is rewritten only once
+            // its tail has grown as large as it is, so a long run is not rewritten whole on every event.
+            name: "0003_snapshot_event_id",
+            sql: """
+                ALTER TABLE workflows ADD COLUMN snapshot_event_id INTEGER;
+                """),
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction; returns the names applied.

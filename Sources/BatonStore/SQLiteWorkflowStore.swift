@@ -19,6 +19,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     public let durability: Durability
     private let writer: GroupCommitWriter
     private let reader: Mutex<SQLiteConnection>
+    private let definitions = Mutex<[String: WorkflowDefinition]>([:])
 
     /// Opens (creating and migrating if needed) the database at `path`.
     public init(path: String, durability: Durability = .full, now: Instant = .epoch) throws(BatonError) {
@@ -64,43 +65,113 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
-    /// Loads a snapshot.
+    /// Loads a workflow's current state: its stored snapshot with the events after it folded in.
     public func loadWorkflow(_ workflowID: String) async throws(BatonError) -> StoredWorkflow? {
-        let blobs = try read { connection throws(BatonError) in
-            try connection.query("SELECT snapshot FROM workflows WHERE id = ?", [.text(workflowID)]) { $0.blob(0) }
+        let rows = try read { connection throws(BatonError) in
+            try connection.query(
+                "SELECT id, snapshot, snapshot_event_id, last_event_id FROM workflows WHERE id = ?", [.text(workflowID)]
+            ) { row in SnapshotRow(row) }
         }
-        guard let blob = blobs.first else { return nil }
-        return StoredWorkflow(state: try SnapshotCodec.decode(blob))
+        guard let row = rows.first else { return nil }
+        return StoredWorkflow(state: try currentState(row))
     }
 
     /// Loads every open workflow.
     public func loadOpenWorkflows() async throws(BatonError) -> [StoredWorkflow] {
-        let blobs = try read { connection throws(BatonError) in
-            try connection.query("SELECT snapshot FROM workflows WHERE status = 'RUNNING' ORDER BY id") { $0.blob(0) }
+        let scan = try await scanOpenWorkflows()
+        if let bad = scan.unreadable.first {
+            throw BatonError(.storage, "workflow '\(bad.workflowID)' cannot be read: \(bad.error)")
         }
-        var result: [StoredWorkflow] = []
-        for blob in blobs { result.append(StoredWorkflow(state: try SnapshotCodec.decode(blob))) }
-        return result
+        return scan.workflows
     }
 
-    /// Loads every open workflow; a run whose snapshot does not decode is reported, not thrown.
+    /// Loads every open workflow; a run whose snapshot or history does not decode is reported, not thrown.
     public func scanOpenWorkflows() async throws(BatonError) -> OpenWorkflowScan {
         let rows = try read { connection throws(BatonError) in
             try connection.query(
-                "SELECT id, definition_name, definition_version, snapshot FROM workflows WHERE status = 'RUNNING' ORDER BY id"
-            ) { row in (row.text(0), row.text(1), Int(row.integer(2)), row.blob(3)) }
+                """
+                SELECT id, snapshot, snapshot_event_id, last_event_id, definition_name, definition_version
+                FROM workflows WHERE status = 'RUNNING' ORDER BY id
+                """
+            ) { row in (SnapshotRow(row), row.text(4), Int(row.integer(5))) }
         }
         var scan = OpenWorkflowScan(workflows: [])
-        for (id, name, version, blob) in rows {
+        for (row, name, version) in rows {
             do throws(BatonError) {
-                scan.workflows.append(StoredWorkflow(state: try SnapshotCodec.decode(blob)))
+                scan.workflows.append(StoredWorkflow(state: try currentState(row)))
             } catch {
                 scan.unreadable.append(UnreadableWorkflow(
-                    workflowID: id, definitionName: name, definitionVersion: version,
-                    error: "its snapshot cannot be decoded: \(error.message)\(error.cause.map { " (\($0))" } ?? "")"))
+                    workflowID: row.id, definitionName: name, definitionVersion: version,
+                    error: "\(error.message)\(error.cause.map { " (\($0))" } ?? "")"))
             }
         }
         return scan
+    }
+
+    /// The columns a state is read from.
+    struct SnapshotRow {
+        var id: String
+        var snapshot: [UInt8]
+        /// The event the snapshot is at (nil: at `lastEventID`).
+        var snapshotEventID: Int64?
+        var lastEventID: Int64
+
+        /// Reads `id, snapshot, snapshot_event_id, last_event_id` (the first four columns).
+        init(_ row: SQLiteStatement) {
+            id = row.text(0)
+            snapshot = row.blob(1)
+            snapshotEventID = row.isNull(2) ? nil : row.integer(2)
+            lastEventID = row.integer(3)
+        }
+    }
+
+    /// The snapshot of `row` with the events after it folded in, checked to end at the row's last event.
+    func currentState(_ row: SnapshotRow) throws(BatonError) -> WorkflowState {
+        var state: WorkflowState
+        do {
+            state = try SnapshotCodec.decode(row.snapshot)
+        } catch {
+            throw BatonError(.storage, "its snapshot cannot be decoded: \(error.message)", cause: error)
+        }
+        guard let at = row.snapshotEventID, at < row.lastEventID else { return state }
+        let definition = try definition(state.definitionName, state.definitionVersion)
+        let tail = try read { connection throws(BatonError) in
+            try connection.query(
+                "SELECT event_id, time, payload FROM events WHERE workflow_id = ? AND event_id > ? ORDER BY event_id",
+                [.text(row.id), .integer(at)]
+            ) { row in (row.integer(0), row.integer(1), row.blob(2)) }
+        }
+        for (id, time, payload) in tail {
+            let kind: EventKind
+            do { kind = try EventCodec.decode(payload) } catch {
+                throw BatonError(.storage, "its event \(id) cannot be decoded: \(error.message)", cause: error)
+            }
+            state.apply(WorkflowEvent(id: id, time: Instant(millisecondsSinceEpoch: time), kind: kind), definition: definition)
+        }
+        guard state.lastEventID == row.lastEventID else {
+            throw BatonError(.storage, "its history ends at event \(state.lastEventID), its row says \(row.lastEventID)")
+        }
+        return state
+    }
+
+    /// A stored definition version, parsed once and cached (folding a snapshot's tail needs it).
+    private func definition(_ name: String, _ version: Int) throws(BatonError) -> WorkflowDefinition {
+        let key = "\(name)@\(version)"
+        if let cached = definitions.withLock({ $0[key] }) { return cached }
+        let sources = try read { connection throws(BatonError) in
+            try connection.query(
+                "SELECT source FROM definitions WHERE name = ? AND version = ?", [.text(name), .integer(Int64(version))]
+            ) { $0.text(0) }
+        }
+        guard let source = sources.first else {
+            throw BatonError(.storage, "its definition \(name) v\(version) is not stored")
+        }
+        let definition: WorkflowDefinition
+        do { definition = try DefinitionParser.parse(source) } catch {
+            throw BatonError(.storage, "its definition \(name) v\(version) no longer parses", cause: error)
+        }
+        definitions.withLock { $0[key] = definition }
+        return definition
     }
 
     /// Reads history in event order.

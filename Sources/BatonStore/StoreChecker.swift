@@ -32,27 +32,38 @@ public struct StoreChecker {
     public func run(progress: (String, Problem?) -> Void = { _, _ in }) async throws(BatonError) -> Report {
         let rows = try store.read { connection throws(BatonError) in
             try connection.query(
-                "SELECT id, definition_name, definition_version, status, last_event_id, snapshot FROM workflows ORDER BY id"
-            ) { row in (row.text(0), row.text(1), Int(row.integer(2)), row.text(3), row.integer(4), row.blob(5)) }
+                """
+                SELECT id, snapshot, snapshot_event_id, last_event_id, definition_name, definition_version, status
+                FROM workflows ORDER BY id
+                """
+            ) { row in (SQLiteWorkflowStore.SnapshotRow(row), row.text(4), Int(row.integer(5)), row.text(6)) }
         }
         let registry = DefinitionRegistry(store: store)
         var report = Report()
-        for (id, name, version, status, lastEventID, blob) in rows {
+        for (row, name, version, status) in rows {
             report.checked += 1
-            let problem = await check(id: id, name: name, version: version, status: status, lastEventID: lastEventID,
-                                      snapshot: blob, registry: registry)
+            let id = row.id
+            let problem = await check(row, name: name, version: version, status: status, registry: registry)
             if let problem { report.problems.append(problem) }
             progress(id, problem)
         }
         return report
     }
 
-    private func check(id: String, name: String, version: Int, status: String, lastEventID: Int64, snapshot: [UInt8],
+    private func check(_ row: SQLiteWorkflowStore.SnapshotRow, name: String, version: Int, status: String,
                        registry: DefinitionRegistry) async -> Problem? {
+        let id = row.id
+        let lastEventID = row.lastEventID
         func problem(_ message: String) -> Problem { Problem(workflowID: id, message: message) }
-        let state: WorkflowState
-        do { state = try SnapshotCodec.decode(snapshot) } catch {
+        do {
+            _ = try SnapshotCodec.decode(row.snapshot)
+        } catch {
             return problem("the snapshot does not decode: \(error.message)\(error.cause.map { " (\($0))" } ?? "")")
+        }
+        // The state every reader sees: the snapshot with the events after it folded in.
+        let state: WorkflowState
+        do { state = try store.currentState(row) } catch {
+            return problem("the stored state cannot be read: \(error.message)")
         }
         let definition: WorkflowDefinition
         do { (definition, _) = try await registry.definition(named: name, version: version) } catch {

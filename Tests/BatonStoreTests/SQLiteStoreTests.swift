@@ -24,7 +24,7 @@ let threeStepSource = """
         let withoutRowID = try connection.query("SELECT sql FROM sqlite_master WHERE name = 'events'") { $0.text(0) }
         #expect(withoutRowID.first?.contains("WITHOUT ROWID") == true)
         let recorded = try connection.query("SELECT name FROM migrations") { $0.text(0) }
-        #expect(recorded == ["0001_initial", "0002_activity_durations"])
+        #expect(recorded == ["0001_initial", "0002_activity_durations", "0003_snapshot_event_id"])
     }
 
     @Test func opensInWALWithTheRequestedDurability() throws {

@@ -26,12 +26,10 @@ import Testing
     }
 
     /// Open workflows whose saga is running.
-    static func openSagas(_ path: String) throws -> Int {
-        let connection = try SQLiteConnection(path: path)
-        let blobs = try connection.query("SELECT snapshot FROM workflows WHERE status = 'RUNNING'") { $0.blob(0) }
-        var count = 0
-        for blob in blobs where try SnapshotCodec.decode(blob).saga != nil { count += 1 }
-        return count
+    static func openSagas(_ path: String) async throws -> Int {
+        let store = try SQLiteWorkflowStore(path: path)
+        defer { store.close() }
+        return try await store.loadOpenWorkflows().filter { $0.state.saga != nil }.count
     }
 
     @Test func killsBetweenStepsAndDuringCompensationRecoverAndFinishCorrectly() async throws {
@@ -55,7 +53,7 @@ import Testing
             acknowledged += run.acknowledged
             recovered += run.recovered
             completedAtKill.append(try Self.completedKeys(temp.path))
-            sagasAtKill += try Self.openSagas(temp.path)
+            sagasAtKill += try await Self.openSagas(temp.path)
         }
         let final = try await CrashRecoveryTests.runChild(
             binary,
