@@ -109,16 +109,29 @@ let package = Package(
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonCore", "BatonEngine"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonCore", "BatonEngine", "BatonStore"]),
-        .testTarget(name: "BatonHTTP2Tests", dependencies: ["BatonHTTP2"]),
+        .testTarget(
+            name: "BatonHTTP2Tests",
+            dependencies: [
+                "BatonHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "BatonRPCTests",
-            dependencies: ["BatonRPC", "BatonProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: [
+                "BatonRPC", "BatonProto", "BatonHTTP2",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "BatonServerTests",
             dependencies: [
                 "BatonServer", "BatonClient", "BatonProto", "BatonRPC",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ]
