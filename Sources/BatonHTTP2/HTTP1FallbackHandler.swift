@@ -13,8 +13,13 @@ final class HTTP1FallbackHandler: ChannelInboundHandler, RemovableChannelHandler
 
         """
 
+    private var answered = false
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .end = unwrapInboundIn(data) else { return }
+        // Answer on the request head: the connection closes after the answer, so a body (or a
+        // Content-Length that no body will ever fill) is never waited for.
+        guard case .head = unwrapInboundIn(data), !answered else { return }
+        answered = true
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
         headers.add(name: "content-length", value: String(Self.body.utf8.count))

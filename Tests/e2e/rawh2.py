@@ -155,3 +155,161 @@ class RawH2:
         except Exception:
             pass
         self.sock.close()
+
+
+# ---------------------------------------------------------------- frames by hand
+
+# Frame types and flags (RFC 9113 section 6), for frames that h2 refuses to emit.
+DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
+FLAG_END_STREAM = 0x1
+FLAG_ACK = 0x1
+FLAG_END_HEADERS = 0x4
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+# Error codes (RFC 9113 section 7).
+NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, FLOW_CONTROL_ERROR = 0x0, 0x1, 0x2, 0x3
+FRAME_SIZE_ERROR, CANCEL, ENHANCE_YOUR_CALM = 0x6, 0x8, 0xB
+
+
+def frame(ftype: int, flags: int, stream_id: int, payload: bytes = b"") -> bytes:
+    """One HTTP/2 frame: 24-bit length, type, flags, 31-bit stream id, payload (no size check)."""
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", stream_id & 0x7FFFFFFF) + payload
+
+
+def settings_payload(pairs) -> bytes:
+    return b"".join(struct.pack(">HI", k, v) for k, v in pairs)
+
+
+class Frame:
+    __slots__ = ("type", "flags", "stream_id", "payload")
+
+    def __init__(self, ftype, flags, stream_id, payload):
+        self.type, self.flags, self.stream_id, self.payload = ftype, flags, stream_id, payload
+
+    @property
+    def error_code(self):
+        """The error code of a GOAWAY or RST_STREAM frame."""
+        if self.type == GOAWAY:
+            return struct.unpack(">I", self.payload[4:8])[0]
+        if self.type == RST_STREAM:
+            return struct.unpack(">I", self.payload[:4])[0]
+        return None
+
+    def __repr__(self):
+        return (f"Frame(type={self.type}, flags={self.flags:#x}, stream={self.stream_id}, "
+                f"len={len(self.payload)}, error={self.error_code})")
+
+
+class FrameConn:
+    """HTTP/2 as bytes: hand-built frames out (any size, any stream id, any order), parsed frames
+    in. Every socket operation has a deadline; a peer that closes or resets is recorded, not raised."""
+
+    def __init__(self, host, port, timeout=10.0, settings=()):
+        import hpack
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.host, self.port, self.timeout = host, port, timeout
+        self.encoder = hpack.Encoder()
+        self.buf = bytearray()
+        self.frames = []
+        self.closed = False        # the peer closed (EOF) or reset the connection
+        self.reset = False         # ... by a TCP reset
+        self.send_failed = False   # a send hit a closed or reset connection
+        self.send(PREFACE + frame(SETTINGS, 0, 0, settings_payload(settings)))
+
+    def send(self, data: bytes) -> bool:
+        """Sends `data`; False (and `send_failed`) when the peer has closed the connection."""
+        try:
+            self.sock.settimeout(self.timeout)
+            self.sock.sendall(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            self.send_failed = True
+            return False
+
+    def header_block(self, path, extra=(), method="POST"):
+        headers = [(":method", method), (":scheme", "http"), (":path", path),
+                   (":authority", f"{self.host}:{self.port}"), ("content-type", "application/grpc"),
+                   ("te", "trailers"), *extra]
+        return self.encoder.encode(headers)
+
+    def _read_once(self, deadline) -> bool:
+        """Reads what arrives before `deadline` once; False when closed or the deadline passed."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or self.closed:
+            return False
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(1 << 20)
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, ConnectionAbortedError):
+            self.closed = self.reset = True
+            return False
+        if not data:
+            self.closed = True
+            return False
+        self.buf += data
+        while len(self.buf) >= 9:
+            n = int.from_bytes(self.buf[:3], "big")
+            if len(self.buf) < 9 + n:
+                break
+            f = Frame(self.buf[3], self.buf[4], int.from_bytes(self.buf[5:9], "big") & 0x7FFFFFFF,
+                      bytes(self.buf[9:9 + n]))
+            del self.buf[:9 + n]
+            self.frames.append(f)
+        return True
+
+    def wait(self, cond, timeout=10.0) -> bool:
+        """Reads until cond() holds (True) or the connection closed or `timeout` passed (False)."""
+        deadline = time.monotonic() + timeout
+        while not cond():
+            if not self._read_once(deadline):
+                return cond()
+        return True
+
+    def wait_closed_or(self, cond, timeout=10.0) -> bool:
+        """Reads until cond() holds or the peer closed; False only when `timeout` passed first."""
+        deadline = time.monotonic() + timeout
+        while not (cond() or self.closed):
+            if not self._read_once(deadline) and not self.closed:
+                return False
+        return True
+
+    def handshake(self, timeout=10.0):
+        """Waits for the server's SETTINGS, acknowledges it, and waits for the ACK of ours."""
+        ok = self.wait(lambda: self.find(SETTINGS, lambda f: not f.flags & FLAG_ACK) is not None, timeout)
+        assert ok, f"no SETTINGS from the server within {timeout}s (frames: {self.frames}, closed={self.closed})"
+        self.send(frame(SETTINGS, FLAG_ACK, 0))
+        ok = self.wait(lambda: self.find(SETTINGS, lambda f: f.flags & FLAG_ACK) is not None, timeout)
+        assert ok, f"no SETTINGS ACK from the server within {timeout}s (frames: {self.frames})"
+
+    def server_settings(self) -> dict:
+        f = self.find(SETTINGS, lambda f: not f.flags & FLAG_ACK)
+        p = f.payload if f else b""
+        return {struct.unpack(">H", p[i:i + 2])[0]: struct.unpack(">I", p[i + 2:i + 6])[0]
+                for i in range(0, len(p) - len(p) % 6, 6)}
+
+    def find(self, ftype, pred=lambda f: True):
+        return next((f for f in self.frames if f.type == ftype and pred(f)), None)
+
+    def count(self, ftype, pred=lambda f: True) -> int:
+        return sum(1 for f in self.frames if f.type == ftype and pred(f))
+
+    @property
+    def goaway(self):
+        return self.find(GOAWAY)
+
+    def ping_alive(self, data=b"alive?!!", timeout=10.0) -> bool:
+        """True when a PING is acknowledged; False when the connection is closed (GOAWAY or EOF)."""
+        if self.closed or not self.send(frame(PING, 0, 0, data)):
+            return False
+        acked = lambda: self.find(PING, lambda f: f.flags & FLAG_ACK and f.payload == data) is not None  # noqa: E731
+        if not self.wait_closed_or(lambda: acked() or self.goaway is not None, timeout):
+            raise TimeoutError(f"PING neither acknowledged nor the connection closed within {timeout}s")
+        return acked()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
