@@ -109,10 +109,14 @@ private final class CollectingDelegate: HTTP2StreamDelegate {
             EchoDelegate()
         }
         // A connection that never opens a stream gets GOAWAY and is closed by the server.
-        let connection = try await HTTP2ClientConnection.connect(host: "127.0.0.1", port: server.port, group: group)
         let started = ContinuousClock.now
-        try await withTimeout(.seconds(30), "the idle connection was not closed") {
-            try await connection.channel.closeFuture.get()
+        do {
+            let connection = try await HTTP2ClientConnection.connect(host: "127.0.0.1", port: server.port, group: group)
+            try await withTimeout(.seconds(30), "the idle connection was not closed") {
+                try await connection.channel.closeFuture.get()
+            }
+        } catch let error as HTTP2Error where error.code == .connectionClosed {
+            // On a loaded machine the server's idle close can beat the client's setup: also a close.
         }
         #expect(ContinuousClock.now - started >= .milliseconds(150))
         #expect(await server.waitForConnectionCount(atMost: 0, timeout: .seconds(30)))

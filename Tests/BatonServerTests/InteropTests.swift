@@ -181,7 +181,8 @@ import Testing
             var metadata = Metadata()
             metadata.add("grpc-timeout", "200m")
             let call = try await client.makeCall(Self.service + "StreamingOutputCall", metadata: metadata)
-            try await call.send(Request.with { $0.responseParameters = [.with { $0.size = 1; $0.intervalUs = 5_000_000 }] })
+            // On a loaded machine the server's deadline may end the call before the request is sent.
+            try? await call.send(Request.with { $0.responseParameters = [.with { $0.size = 1; $0.intervalUs = 5_000_000 }] })
             await call.finishSending()
             let result = try await call.result()
             #expect(result.status.code == .deadlineExceeded)

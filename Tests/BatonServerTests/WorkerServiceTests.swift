@@ -95,7 +95,7 @@ import Testing
         try await withTestServer { client, _ in
             let reply: Baton_V1_PollActivityTaskResponse = try await call(
                 client, "/baton.v1.WorkerService/PollActivityTask",
-                Baton_V1_PollActivityTaskRequest.with { $0.taskQueue = "idle" }, timeout: .seconds(3))
+                Baton_V1_PollActivityTaskRequest.with { $0.taskQueue = "idle" }, timeout: .seconds(8))
             // An OK, empty answer (not DEADLINE_EXCEEDED): the server answered before the caller's deadline.
             #expect(reply.taskToken.isEmpty)
         }
