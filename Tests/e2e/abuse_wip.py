@@ -80,26 +80,41 @@ class Env:
         return grpc.insecure_channel(self.server.addr, options=CHANNEL_OPTIONS)
 
     def stderr_tail(self, n=4000):
+        if self.server is None:
+            return ""
         text = self.server.stderr()
         return text if len(text) <= n else "...\n" + text[-n:]
 
-    def assert_healthy(self, what):
+    def health_problem(self, what):
+        """None when the server is alive, SERVING, and holds the long-lived run unchanged; else why not."""
         s = self.server
-        assert s.alive(), f"server died {what} (exit {s.proc.poll()}); stderr:\n{self.stderr_tail()}"
-        try:
-            with self.channel() as ch:
+        if s is None:
+            return f"no server is running {what} (the restart did not bring one up)"
+        if not s.alive():
+            return f"server died {what} (exit {s.proc.poll()})"
+        with self.channel() as ch:
+            try:
                 status = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(),
                                                                timeout=RPC_TIMEOUT).status
-                assert status == health_pb2.HealthCheckResponse.SERVING, \
-                    f"Health/Check answered {status} {what}; stderr:\n{self.stderr_tail()}"
+            except grpc.RpcError as error:
+                return f"Health/Check failed {what}: {error.code()}: {error.details()}"
+            if status != health_pb2.HealthCheckResponse.SERVING:
+                return f"Health/Check answered {status} {what}"
+            try:
                 described = self.api.ws_grpc.WorkflowServiceStub(ch).DescribeWorkflow(
                     self.api.ws.DescribeWorkflowRequest(workflow_id=LONG_ID), timeout=RPC_TIMEOUT).workflow
-        except grpc.RpcError as error:
-            pytest.fail(f"server not serving {what}: {error.code()}: {error.details()}; "
-                        f"stderr:\n{self.stderr_tail()}", pytrace=False)
-        assert described.info.status == self.api.common.WORKFLOW_STATUS_RUNNING, \
-            f"the long-lived run is {described.info.status} {what}, expected RUNNING"
-        assert_same(self.api.from_value(described.input), LONG_INPUT, f"the long-lived run's input {what}")
+            except grpc.RpcError as error:
+                return f"DescribeWorkflow({LONG_ID}) failed {what}: {error.code()}: {error.details()}"
+        if described.info.status != self.api.common.WORKFLOW_STATUS_RUNNING:
+            return f"the long-lived run is {described.info.status} {what}, expected RUNNING"
+        if self.api.from_value(described.input) != LONG_INPUT:
+            return f"the long-lived run's input changed {what}: {self.api.from_value(described.input)}"
+        return None
+
+    def assert_healthy(self, what):
+        problem = self.health_problem(what)
+        if problem:
+            pytest.fail(f"{problem}; stderr:\n{self.stderr_tail()}", pytrace=False)
 
     def record(self, label, reader, expected):
         self.records.append((label, reader, expected))
@@ -125,6 +140,8 @@ def env(pb, tmp_path_factory):
             definition="abuse_hold", workflow_id=LONG_ID, input=api.to_value(LONG_INPUT)), timeout=RPC_TIMEOUT)
     e.assert_healthy("right after the module started")
     yield e
+    if e.server is None:
+        return  # the restart failed; test_restart_keeps_every_run_and_value reported it
     alive = e.server.alive()
     code = e.server.terminate()
     assert alive, f"server died during the module (exit {code}); stderr:\n{e.stderr_tail()}"
@@ -134,7 +151,8 @@ def env(pb, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def healthy_after_each_case(env, request):
     yield
-    env.assert_healthy(f"after {request.node.name}")
+    if env.server is not None:  # None only after a failed restart, which that test reports
+        env.assert_healthy(f"after {request.node.name}")
 
 
 # ---------------------------------------------------------------- helpers
@@ -256,15 +274,18 @@ def describe(env, client, workflow_id):
                                    timeout=RPC_TIMEOUT).workflow
 
 
-def history(env, client, workflow_id):
+def history(env, client, workflow_id, max_pages=1000):
+    """Every event recorded so far. A running run always hands out a next_page_token (to follow it);
+    an empty page means everything so far was read."""
     events, token = [], ""
-    while True:
+    for _ in range(max_pages):
         page = client.GetHistory(env.api.ws.GetHistoryRequest(workflow_id=workflow_id, page_size=50,
                                                               page_token=token), timeout=RPC_TIMEOUT)
         events += page.events
         token = page.next_page_token
-        if not token:
+        if not token or not page.events:
             return events
+    pytest.fail(f"history of {workflow_id} did not end within {max_pages} pages", pytrace=False)
 
 
 def event_values(env, client, workflow_id, event_type, attribute):
@@ -831,43 +852,61 @@ def test_large_definition_over_the_steps_limit_is_refused(env, shape):
 def test_large_definition_of_10000_steps_runs(env, shape):
     api = env.api
     name, wid = f"abuse_{shape}_10000", f"abuse-{shape}-10000"
-    samples, health_failures, stop = [], [], threading.Event()
+    samples, health_failures, checks, stop = [], [], [], threading.Event()
 
     def watch_server():
         # Samples RSS and health while the run executes (an interval, not a synchronization).
+        t0 = time.monotonic()
         while not stop.is_set():
             try:
                 samples.append(env.server.rss_kib())
-                with env.channel() as ch:
-                    status = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(),
-                                                                   timeout=RPC_TIMEOUT).status
-                if status != health_pb2.HealthCheckResponse.SERVING:
-                    health_failures.append(f"status {status}")
-            except (grpc.RpcError, OSError, RuntimeError) as error:
-                health_failures.append(repr(error)[:200])
+            except (OSError, RuntimeError) as error:
+                health_failures.append(f"{time.monotonic() - t0:.0f}s: no RSS: {error!r}")
+            problem = env.health_problem(f"while the {shape} run executes")
+            checks.append(problem)
+            if problem:
+                health_failures.append(f"{time.monotonic() - t0:.0f}s: {problem}")
             stop.wait(0.5)
+
+    def meanwhile():
+        return (f"meanwhile {len(health_failures)} of {len(checks)} health checks failed"
+                f"{f' (first: {health_failures[0]})' if health_failures else ''}; "
+                f"max RSS {max(samples, default=0) // 1024} MiB")
 
     closed = False
     with env.channel() as ch:
         client = api.ws_grpc.WorkflowServiceStub(ch)
-        client.RegisterDefinition(api.ws.RegisterDefinitionRequest(
-            source=steps_definition(name, shape, MAX_STEPS)), timeout=60)
+        # Watched from before the registration: parsing and validating 10,000 steps must not stall others.
         watcher = threading.Thread(target=watch_server, daemon=True)
         watcher.start()
+        # One budget for registering, starting and running (the rest of pytest's 300 s is for cleanup).
+        budget_end = time.monotonic() + LARGE_RUN_TIMEOUT
         try:
-            started = client.StartWorkflow(api.ws.StartWorkflowRequest(definition=name, workflow_id=wid), timeout=60)
-            assert started.workflow_id == wid
+            for what, call in [
+                ("RegisterDefinition", lambda: client.RegisterDefinition(api.ws.RegisterDefinitionRequest(
+                    source=steps_definition(name, shape, MAX_STEPS)), timeout=30)),
+                ("StartWorkflow", lambda: client.StartWorkflow(api.ws.StartWorkflowRequest(
+                    definition=name, workflow_id=wid), timeout=30)),
+            ]:
+                t0 = time.monotonic()
+                try:
+                    call()
+                except grpc.RpcError as error:
+                    pytest.fail(f"{what} of the {MAX_STEPS}-step {shape} definition failed after "
+                                f"{time.monotonic() - t0:.1f}s: {error.code()}: {error.details()}; {meanwhile()}",
+                                pytrace=False)
             t0 = time.monotonic()
             last = None
             try:
                 for last in client.StreamProgress(api.ws.StreamProgressRequest(workflow_id=wid),
-                                                  timeout=LARGE_RUN_TIMEOUT):
+                                                  timeout=max(1.0, budget_end - time.monotonic())):
                     pass
             except grpc.RpcError as error:
                 pytest.fail(f"the {MAX_STEPS}-step {shape} run did not close within {LARGE_RUN_TIMEOUT:.0f}s "
+                            f"of its registration "
                             f"({error.code()}; last progress: "
-                            f"{f'{last.percentage:.1f}% event {last.event_id}' if last else 'none'}; "
-                            f"max RSS {max(samples, default=0) // 1024} MiB)", pytrace=False)
+                            f"{f'{last.percentage:.1f}% event {last.event_id}' if last else 'none'}); "
+                            f"{meanwhile()}", pytrace=False)
             elapsed = time.monotonic() - t0
             workflow = describe(env, client, wid)
             closed = workflow.info.status != api.common.WORKFLOW_STATUS_RUNNING
@@ -875,17 +914,17 @@ def test_large_definition_of_10000_steps_runs(env, shape):
                 f"the {shape} run ended {workflow.info.status}: {workflow.failure}"
             assert len(workflow.steps) == MAX_STEPS
             assert all(s.status == api.common.STEP_STATUS_COMPLETED for s in workflow.steps)
-            print(f"{MAX_STEPS}-step {shape}: closed in {elapsed:.1f}s, max RSS {max(samples) // 1024} MiB")
+            print(f"{MAX_STEPS}-step {shape}: closed in {elapsed:.1f}s; {meanwhile()}")
         finally:
             stop.set()
-            watcher.join(RPC_TIMEOUT + 2)
+            watcher.join(2 * RPC_TIMEOUT + 2)
             if not closed:  # free the server for the cases that follow
                 try:
                     client.TerminateWorkflow(api.ws.TerminateWorkflowRequest(workflow_id=wid, reason="abuse test"),
-                                             timeout=30)
+                                             timeout=RPC_TIMEOUT)
                 except grpc.RpcError:
                     pass
-    assert not health_failures, f"health checks failed while the {shape} run executed: {health_failures[:5]}"
+    assert not health_failures, f"the server was not healthy while the {shape} run executed: {meanwhile()}"
     assert samples and max(samples) < RSS_CEILING_KIB, \
         f"server RSS reached {max(samples) // 1024} MiB running {MAX_STEPS} {shape} steps (ceiling 1024 MiB)"
     read = lambda c: (describe(env, c, wid).info.status, len(describe(env, c, wid).steps))  # noqa: E731
@@ -895,9 +934,9 @@ def test_large_definition_of_10000_steps_runs(env, shape):
 # ================================================================ the restart (last)
 
 def test_restart_keeps_every_run_and_value(env):
-    first = env.server
-    code = first.terminate()
+    code = env.server.terminate()
     assert code == 0, f"server exited {code} after SIGTERM, expected 0; stderr:\n{env.stderr_tail()}"
+    env.server = None
     env.server = Server(["--enable-test-service"], data_dir=env.data_dir)
     env.assert_healthy("after the restart")
     with env.channel() as ch:
