@@ -10,22 +10,32 @@ extension WorkflowMachine {
             return
         }
         guard !state.cancelRequested else { return }
-        var progressed = true
-        while progressed {
-            progressed = false
-            for step in definition.steps where state.step(step.name).status == .pending {
+        if remainingSteps == nil {
+            remainingSteps = definition.steps.count { !state.step($0.name).status.isDone }
+        }
+        // Only steps whose dependency finished can have become ready (every step, the first time),
+        // taken in definition order, round after round while steps finish at once (skips, signals).
+        var round: [StepDefinition]
+        if scansAllSteps {
+            scansAllSteps = false
+            readyCandidates = []
+            round = definition.steps
+        } else {
+            round = candidateRound()
+        }
+        while !round.isEmpty {
+            for step in round where state.step(step.name).status == .pending {
                 guard step.dependsOn.allSatisfy({ state.step($0).status.isDone }) else { continue }
                 if let condition = step.when, !condition.evaluate(in: state).isTruthy {
                     emit(.stepSkipped(step: step.name))
-                    progressed = true
                     continue
                 }
                 startStep(step)
-                if state.step(step.name).status.isDone { progressed = true }
                 if state.status != .running || state.saga != nil { return }
             }
+            round = candidateRound()
         }
-        if definition.steps.allSatisfy({ state.step($0.name).status.isDone }) {
+        if remainingSteps == 0 {
             let output = definition.output?.evaluate(in: state) ?? .null
             // A computed value must fit the same limits as one from outside: it is stored and served.
             if let violation = output.limitViolation(field: "output") {
@@ -35,6 +45,14 @@ extension WorkflowMachine {
             }
             emit(.workflowCompleted(output: output))
         }
+    }
+
+    /// The steps in `readyCandidates`, once each, in definition order; empties the list.
+    private mutating func candidateRound() -> [StepDefinition] {
+        guard !readyCandidates.isEmpty else { return [] }
+        let indexes = Set(readyCandidates.compactMap { definition.stepIndex[$0] }).sorted()
+        readyCandidates = []
+        return indexes.map { definition.steps[$0] }
     }
 
     private mutating func startStep(_ step: StepDefinition) {

@@ -30,6 +30,19 @@ public struct WorkflowMachine: Sendable {
     var pending: [WorkflowEvent] = []
     var now = Instant.epoch
 
+    // Bookkeeping that keeps a decision's cost proportional to what it changes, not to the run's
+    // size (never stored; rebuilt from the state when a machine is made).
+    /// Steps the events of the decision in progress touched, with their state before it.
+    var touched: [String: StepState] = [:]
+    /// Timers armed by the decision in progress.
+    var armedTimers: [String] = []
+    /// Steps that may have become ready (a dependency finished) since the last `advance()`.
+    var readyCandidates: [String] = []
+    /// Whether the next `advance()` must look at every step (the first one after the machine was made).
+    var scansAllSteps = true
+    /// Steps not yet done, once counted.
+    var remainingSteps: Int?
+
     /// Rebuilds a machine around a stored snapshot (or an empty state to fold history into).
     public init(
         definition: WorkflowDefinition, state: WorkflowState,
@@ -153,12 +166,17 @@ public struct WorkflowMachine: Sendable {
         return stepState.attempt == attempt && stepState.status.isInFlight && definition.step(step)?.activity != nil
     }
 
-    /// Runs `body`, advances the DAG, and derives commands from the state change.
+    /// Runs `body`, advances the DAG, and derives commands from the state change. Only the steps and
+    /// timers the decision's events touched are compared (the whole run only when it closes or its
+    /// saga starts), so a decision costs what it changes, not the size of the run.
     private mutating func run(now: Instant, reported: AttemptRef?, _ body: (inout WorkflowMachine) -> Void) -> Decision {
         self.now = now
         pending = []
+        touched = [:]
+        armedTimers = []
         let timersBefore = state.timers
-        let inFlightBefore = Set(state.inFlightAttempts(definition: definition))
+        let wholeBefore = state.saga != nil || state.status != .running
+        let inFlightBefore: Set<AttemptRef>? = wholeBefore ? Set(state.inFlightAttempts(definition: definition)) : nil
         let wasRunning = state.status == .running
         body(&self)
         advance()
@@ -171,36 +189,88 @@ public struct WorkflowMachine: Sendable {
             decision.durationSamples.append(ActivityDurationSample(
                 activity: activity, milliseconds: max(0, event.time.millisecondsSinceEpoch - started.millisecondsSinceEpoch)))
         }
-        for id in timersBefore.keys.sorted() where state.timers[id] == nil {
-            decision.commands.append(.cancelTimer(workflowID: state.workflowID, timer: id))
-        }
-        for id in state.timers.keys.sorted() where timersBefore[id] != state.timers[id] {
-            decision.commands.append(.startTimer(DurableTimer(workflowID: state.workflowID, timer: id, fireAt: state.timers[id]!.fireAt)))
-        }
-        let inFlightAfter = state.inFlightAttempts(definition: definition)
-        for ref in inFlightBefore.sorted(by: { ($0.step, $0.attempt) < ($1.step, $1.attempt) }) where !inFlightAfter.contains(ref) {
-            if !isStartedOnDispatch(ref.step) { decision.releasedTasks.append(ref) }
-            if ref != reported {
-                decision.commands.append(.cancelActivity(workflowID: state.workflowID, step: ref.step, attempt: ref.attempt))
-            }
-        }
-        for ref in inFlightAfter where !inFlightBefore.contains(ref) {
-            guard let task = task(for: ref) else { continue }
-            decision.commands.append(.dispatch(task))
-            if !isStartedOnDispatch(ref.step) { decision.queuedTasks.append(task) }
-        }
+        appendTimerCommands(to: &decision, before: timersBefore)
+        appendAttemptCommands(to: &decision, reported: reported, inFlightBefore: inFlightBefore)
         if wasRunning || decision.events.first.map({ if case .workflowStarted = $0.kind { true } else { false } }) == true,
             state.status.isClosed
         {
             decision.commands.append(.workflowClosed(workflowID: state.workflowID, status: state.status))
         }
+        touched = [:]
+        armedTimers = []
         return decision
+    }
+
+    /// Cancels for timers that went away, starts for timers armed (or re-armed) by the decision.
+    private func appendTimerCommands(to decision: inout Decision, before: [String: WorkflowState.ArmedTimer]) {
+        let armed = Set(armedTimers)
+        let added = armed.filter { before[$0] == nil && state.timers[$0] != nil }.count
+        // Additions are known exactly, so the count tells whether any timer went away.
+        if before.count + added != state.timers.count {
+            for id in before.keys.sorted() where state.timers[id] == nil {
+                decision.commands.append(.cancelTimer(workflowID: state.workflowID, timer: id))
+            }
+        }
+        for id in armed.sorted() {
+            guard let timer = state.timers[id], before[id] != timer else { continue }
+            decision.commands.append(.startTimer(DurableTimer(workflowID: state.workflowID, timer: id, fireAt: timer.fireAt)))
+        }
+    }
+
+    /// Cancels and released tasks for attempts no longer in flight, dispatches for new ones.
+    private func appendAttemptCommands(to decision: inout Decision, reported: AttemptRef?, inFlightBefore: Set<AttemptRef>?) {
+        let before: Set<AttemptRef>
+        let after: Set<AttemptRef>
+        if state.saga == nil, state.status == .running, inFlightBefore == nil {
+            // Untouched steps kept their status: only the touched ones can differ.
+            var was: Set<AttemptRef> = []
+            var now: Set<AttemptRef> = []
+            for (name, prior) in touched where definition.step(name)?.activity != nil {
+                if prior.status.isInFlight { was.insert(AttemptRef(step: name, attempt: prior.attempt)) }
+                let current = state.step(name)
+                if current.status.isInFlight { now.insert(AttemptRef(step: name, attempt: current.attempt)) }
+            }
+            (before, after) = (was, now)
+        } else {
+            after = Set(state.inFlightAttempts(definition: definition))
+            if let inFlightBefore {
+                before = inFlightBefore
+            } else {
+                // The saga started or the run closed in this decision: rebuild what was in flight.
+                var was: Set<AttemptRef> = []
+                for step in definition.steps where step.activity != nil {
+                    let prior = touched[step.name] ?? state.step(step.name)
+                    if prior.status.isInFlight { was.insert(AttemptRef(step: step.name, attempt: prior.attempt)) }
+                }
+                before = was
+            }
+        }
+        for ref in before.subtracting(after).sorted(by: { ($0.step, $0.attempt) < ($1.step, $1.attempt) }) {
+            if !isStartedOnDispatch(ref.step) { decision.releasedTasks.append(ref) }
+            if ref != reported {
+                decision.commands.append(.cancelActivity(workflowID: state.workflowID, step: ref.step, attempt: ref.attempt))
+            }
+        }
+        let order = { (ref: AttemptRef) in (definition.stepIndex[ref.step] ?? Int.max, ref.step, ref.attempt) }
+        for ref in after.subtracting(before).sorted(by: { order($0) < order($1) }) {
+            guard let task = task(for: ref) else { continue }
+            decision.commands.append(.dispatch(task))
+            if !isStartedOnDispatch(ref.step) { decision.queuedTasks.append(task) }
+        }
     }
 
     mutating func emit(_ kind: EventKind) {
         let event = WorkflowEvent(id: state.lastEventID + 1, time: now, kind: kind)
+        let step = kind.step
+        let prior = step.map { state.step($0) }
+        if let step, let prior, touched[step] == nil { touched[step] = prior }
         state.apply(event, definition: definition)
         pending.append(event)
+        if case .timerStarted(let id, _, _, _, _) = kind { armedTimers.append(id) }
+        if let step, let prior, !prior.status.isDone, state.step(step).status.isDone {
+            if remainingSteps != nil, definition.step(step) != nil { remainingSteps? -= 1 }
+            readyCandidates.append(contentsOf: definition.dependents[step] ?? [])
+        }
     }
 
     mutating func arm(_ step: String, attempt: Int, purpose: TimerPurpose, fireAt: Instant) {
