@@ -15,6 +15,8 @@ actor Shard {
     private var waiters: [String: [CheckedContinuation<WorkflowState, Never>]] = [:]
     /// Side effects to restore for open workflows reloaded after an eviction (a failed commit).
     private var restored: [String: [EngineCommand]] = [:]
+    /// Events committed since each open workflow's last full snapshot (absent: write one next).
+    private var eventsSinceSnapshot: [String: Int] = [:]
 
     init(
         store: any WorkflowStore, clock: any WorkflowClock, registry: DefinitionRegistry,
@@ -72,7 +74,7 @@ actor Shard {
             workflowID: workflowID, definition: definition, version: version, input: input, now: clock.now(),
             startsOnDispatch: startsOnDispatch, breakers: breakers)
         machines[workflowID] = machine
-        let commands = try await commit(workflowID, machine.state, decision, isNew: true, archive: archive)
+        let commands = try await commit(workflowID, decision, isNew: true, archive: archive)
         return (commands, true, nil)
     }
 
@@ -104,11 +106,10 @@ actor Shard {
         }
         // Decide in place: copying the machine out of the dictionary would make every decision
         // copy the state's collections (copy-on-write).
-        guard let decision = machines[workflowID]?.decide(input, now: clock.now()), let state = machines[workflowID]?.state
-        else { return ([], false) }
+        guard let decision = machines[workflowID]?.decide(input, now: clock.now()) else { return ([], false) }
         let restoredCommands = takeRestored(workflowID)
         guard !decision.events.isEmpty else { return (restoredCommands, false) }
-        let commands = try await commit(workflowID, state, decision, isNew: false, archive: nil)
+        let commands = try await commit(workflowID, decision, isNew: false, archive: nil)
         return (restoredCommands + commands, true)
     }
 
@@ -175,23 +176,43 @@ actor Shard {
         return true
     }
 
+    /// Commits the decision just made on `workflowID`'s machine. The change is built from the machine's
+    /// state before suspending and holds no reference to it while it commits (only a summary, unless it
+    /// carries the full snapshot): later decisions on the same machine never copy the whole state.
     private func commit(
-        _ workflowID: String, _ state: WorkflowState, _ decision: Decision, isNew: Bool, archive: String?
+        _ workflowID: String, _ decision: Decision, isNew: Bool, archive: String?
     ) async throws(BatonError) -> [EngineCommand] {
-        var change = WorkflowChange(state: state, decision: decision, isNew: isNew)
-        change.archiveClosedRunAs = archive
+        guard let (change, closedState) = makeChange(workflowID, decision, isNew: isNew, archive: archive) else {
+            throw BatonError(.internal, "workflow '\(workflowID)' left memory before its decision was committed")
+        }
         do {
             try await store.commit(change, isolation: self)
         } catch {
             machines[workflowID] = nil
+            eventsSinceSnapshot[workflowID] = nil
             throw error
         }
         estimates.record(decision.durationSamples)
         hub.committed(workflowID)
         if decision.closedStatus != nil {
             machines[workflowID] = nil
-            for waiter in waiters.removeValue(forKey: workflowID) ?? [] { waiter.resume(returning: state) }
+            if let closedState {
+                for waiter in waiters.removeValue(forKey: workflowID) ?? [] { waiter.resume(returning: closedState) }
+            }
         }
         return decision.commands
+    }
+
+    /// The change of the decision just made (full snapshot at start, at close, and once the events
+    /// since the last one are as many as the run has steps, at least 64), and the final state when it closes.
+    private func makeChange(_ workflowID: String, _ decision: Decision, isNew: Bool, archive: String?)
+        -> (WorkflowChange, WorkflowState?)? {
+        guard let state = machines[workflowID]?.state else { return nil }
+        let since = (eventsSinceSnapshot[workflowID] ?? .max / 2) + decision.events.count
+        let full = !store.foldsHistoryTails || isNew || state.status.isClosed || since >= max(64, state.steps.count)
+        eventsSinceSnapshot[workflowID] = state.status.isClosed ? nil : (full ? 0 : since)
+        var change = WorkflowChange(state: state, decision: decision, isNew: isNew, includesSnapshot: full)
+        change.archiveClosedRunAs = archive
+        return (change, state.status.isClosed ? state : nil)
     }
 }

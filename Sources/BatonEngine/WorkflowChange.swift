@@ -6,8 +6,12 @@ public struct WorkflowChange: Sendable {
     public var workflowID: String
     /// True for the decision that starts the workflow (inserts its row).
     public var isNew: Bool
-    /// The state after the decision (the snapshot).
+    /// The state after the decision: the full snapshot when ``includesSnapshot``, otherwise only its
+    /// summary fields (status, times, last event id) — a store that folds history tails keeps its
+    /// older snapshot and reads the events after it.
     public var state: WorkflowState
+    /// Whether ``state`` is the full snapshot to store.
+    public var includesSnapshot = true
     /// New events.
     public var events: [WorkflowEvent]
     /// Timers to insert or replace.
@@ -24,11 +28,13 @@ public struct WorkflowChange: Sendable {
     /// dedupe) is moved to, in the same transaction, before the new run is inserted.
     public var archiveClosedRunAs: String?
 
-    /// Builds the change of one decision.
-    public init(state: WorkflowState, decision: Decision, isNew: Bool) {
+    /// Builds the change of one decision; with `includesSnapshot` false only the state's summary is kept
+    /// (so the caller's state is not held while the change commits, and never copied on its next change).
+    public init(state: WorkflowState, decision: Decision, isNew: Bool, includesSnapshot: Bool = true) {
         workflowID = state.workflowID
         self.isNew = isNew
-        self.state = state
+        self.includesSnapshot = includesSnapshot || isNew
+        self.state = self.includesSnapshot ? state : state.summary
         events = decision.events
         timersToStore = decision.timersToStore
         timersToDelete = decision.timersToDelete

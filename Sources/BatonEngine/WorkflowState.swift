@@ -75,6 +75,19 @@ public struct WorkflowState: Hashable, Sendable, Codable {
         self.workflowID = workflowID
     }
 
+    /// The fields a run's listing row holds (id, definition, status, times, last event), without its
+    /// steps, timers or values: what a change carries when it does not rewrite the snapshot.
+    public var summary: WorkflowState {
+        var summary = WorkflowState(workflowID: workflowID)
+        summary.definitionName = definitionName
+        summary.definitionVersion = definitionVersion
+        summary.status = status
+        summary.startedAt = startedAt
+        summary.closedAt = closedAt
+        summary.lastEventID = lastEventID
+        return summary
+    }
+
     /// The state of `name`, pending when not reached yet.
     public func step(_ name: String) -> StepState {
         steps[name] ?? StepState()

@@ -11,6 +11,9 @@ public protocol WorkflowStore: Sendable {
     func commit(_ change: WorkflowChange, isolation: isolated (any Actor)?) async throws(BatonError)
     /// Loads a workflow's definition reference and snapshot.
     func loadWorkflow(_ workflowID: String) async throws(BatonError) -> StoredWorkflow?
+    /// Whether the store reads a state as its last stored snapshot plus the events after it, so a
+    /// change may leave the snapshot out (``WorkflowChange/includesSnapshot``).
+    var foldsHistoryTails: Bool { get }
     /// Loads every workflow that is not closed (recovery).
     func loadOpenWorkflows() async throws(BatonError) -> [StoredWorkflow]
     /// Loads every workflow that is not closed; a run whose rows cannot be decoded is reported in
@@ -27,6 +30,9 @@ public protocol WorkflowStore: Sendable {
 }
 
 extension WorkflowStore {
+    /// Stores keep every change's full snapshot unless they say otherwise.
+    public var foldsHistoryTails: Bool { false }
+
     /// Stores whose records always decode report every open run as readable.
     public func scanOpenWorkflows() async throws(BatonError) -> OpenWorkflowScan {
         OpenWorkflowScan(workflows: try await loadOpenWorkflows())

@@ -22,6 +22,7 @@ struct EncodedChange: Sendable {
     let lastEventID: Int64
     let expectedLastEventID: Int64
     let state: WorkflowState
+    let includesSnapshot: Bool
     let events: [EventRow]
     let timersToStore: [DurableTimer]
     let timersToDelete: [String]
@@ -43,6 +44,7 @@ struct EncodedChange: Sendable {
         lastEventID = state.lastEventID
         expectedLastEventID = (change.events.first?.id ?? state.lastEventID + 1) - 1
         self.state = state
+        includesSnapshot = change.includesSnapshot || change.isNew || state.status.isClosed
         var events: [EventRow] = []
         var signals: [(String, Int64)] = []
         events.reserveCapacity(change.events.count)
@@ -79,14 +81,6 @@ struct EncodedChange: Sendable {
         try connection.run("DELETE FROM activity_tasks WHERE workflow_id = ?", [.text(workflowID)])
     }
 
-    /// Whether this change rewrites the snapshot: always when the run closes (a closed run is read
-    /// without a tail) or nothing is known about it (after a restart), otherwise once the events
-    /// since the last snapshot weigh as much as the snapshot (at least 16 KiB).
-    private func shouldWriteSnapshot(context: GroupCommitWriter.JobContext) -> Bool {
-        guard closedAt == nil, let entry = context.ledger.entries[workflowID] else { return true }
-        return entry.eventBytesSince >= max(16 * 1024, entry.snapshotBytes)
-    }
-
     func write(to connection: SQLiteConnection, context: GroupCommitWriter.JobContext) throws(BatonError) {
         let closed: SQLiteConnection.Value = closedAt.map { .integer($0) } ?? .null
         if let previous = context.batch.lastWrittenEventIDs[workflowID], previous != expectedLastEventID {
@@ -94,9 +88,6 @@ struct EncodedChange: Sendable {
         }
         context.batch.lastWrittenEventIDs[workflowID] = lastEventID
         let rowEventID = context.batch.rowEventIDs[workflowID] ?? expectedLastEventID
-        if !isNew {
-            context.ledger.entries[workflowID]?.eventBytesSince += events.reduce(0) { $0 + $1.payload.count + 32 }
-        }
         if !isNew, !context.isLastForKey {
             // Superseded by a later change of this workflow in this transaction; that change
             // writes the snapshot and checks the row still holds `rowEventID`.
@@ -120,14 +111,10 @@ struct EncodedChange: Sendable {
                 throw error
             }
             context.batch.rowEventIDs[workflowID] = lastEventID
-            if closedAt == nil {
-                context.ledger.entries[workflowID] = .init(snapshotBytes: snapshot.count, eventBytesSince: 0)
-            }
         } else {
             let changed: Int
-            if shouldWriteSnapshot(context: context) {
+            if includesSnapshot {
                 let snapshot = try SnapshotCodec.encode(state)
-                context.ledger.entries[workflowID] = .init(snapshotBytes: snapshot.count, eventBytesSince: 0)
                 changed = try connection.run(
                     """
                     UPDATE workflows SET status = ?, closed_at = ?, last_event_id = ?, snapshot = ?, snapshot_event_id = ?
@@ -141,7 +128,6 @@ struct EncodedChange: Sendable {
                     "UPDATE workflows SET status = ?, closed_at = ?, last_event_id = ? WHERE id = ? AND last_event_id = ?",
                     [.text(status), closed, .integer(lastEventID), .text(workflowID), .integer(rowEventID)])
             }
-            if closedAt != nil { context.ledger.entries[workflowID] = nil }
             guard changed == 1 else {
                 throw BatonError(.internal, "workflow '\(workflowID)' is not at event \(rowEventID); change rejected")
             }

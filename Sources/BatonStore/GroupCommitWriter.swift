@@ -16,20 +16,6 @@ final class GroupCommitWriter: @unchecked Sendable {
         var isLastForKey: Bool
         /// State shared by the jobs of one transaction.
         var batch: BatchState
-        /// State kept across transactions (a heuristic only: never the truth for reads).
-        var ledger: SnapshotLedger
-    }
-
-    /// When each open workflow's snapshot was last written, and how many bytes of events followed it:
-    /// a snapshot is rewritten only once its tail of events has grown as large as the snapshot
-    /// itself, so the bytes written stay linear in the events (a run's reads fold that tail).
-    final class SnapshotLedger {
-        struct Entry {
-            var snapshotBytes: Int
-            var eventBytesSince: Int
-        }
-
-        var entries: [String: Entry] = [:]
     }
 
     /// Per-transaction scratch state (e.g. the `last_event_id` each touched workflow row holds).
@@ -47,7 +33,6 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let connection: SQLiteConnection
     private let condition = NSCondition()
     private var queue: [Pending] = []
-    private let ledger = SnapshotLedger()
     private var stopping = false
     private var finished = false
     private let maxBatch: Int
@@ -128,7 +113,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 let state = BatchState()
                 for (index, pending) in batch.enumerated() {
                     let isLast = pending.key.map { lastIndex[$0] == index } ?? true
-                    try pending.job(connection, JobContext(isLastForKey: isLast, batch: state, ledger: ledger))
+                    try pending.job(connection, JobContext(isLastForKey: isLast, batch: state))
                 }
             }
             record(batches: 1, jobs: batch.count)
@@ -141,7 +126,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             for pending in batch {
                 do {
                     try connection.transaction { connection throws(BatonError) in
-                        try pending.job(connection, JobContext(isLastForKey: true, batch: BatchState(), ledger: ledger))
+                        try pending.job(connection, JobContext(isLastForKey: true, batch: BatchState()))
                     }
                     record(batches: 1, jobs: 1)
                     pending.continuation.resume()

@@ -65,6 +65,9 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
+    /// Reads fold the events after a run's stored snapshot, so changes may leave the snapshot out.
+    public var foldsHistoryTails: Bool { true }
+
     /// Loads a workflow's current state: its stored snapshot with the events after it folded in.
     public func loadWorkflow(_ workflowID: String) async throws(BatonError) -> StoredWorkflow? {
         let rows = try read { connection throws(BatonError) in
