@@ -23,6 +23,10 @@ extension NGHTTP2Session {
             session.pendingHeaders.append(header)
             return 0
         }
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks) { _, header, userData in
+            guard let header else { return 0 }
+            return NGHTTP2Session.from(userData).beginFrame(header.pointee)
+        }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
             NGHTTP2Session.from(userData).frameReceived(frame!.pointee)
         }
@@ -58,6 +62,19 @@ extension NGHTTP2Session {
             return stream.readOutbound(into: buffer!, capacity: length, flags: flags!)
         }
         return provider
+    }
+
+    /// RFC 9113 §5.1.1: a client's new stream must have a higher id than every stream it opened
+    /// before. nghttp2 1.52 silently drops HEADERS on a lower, unknown id; Baton ends the connection
+    /// with PROTOCOL_ERROR instead, as the RFC requires.
+    private func beginFrame(_ header: nghttp2_frame_hd) -> Int32 {
+        guard role == .server, UInt32(header.type) == NGHTTP2_HEADERS.rawValue, header.stream_id % 2 == 1 else { return 0 }
+        if header.stream_id > highestPeerStreamID {
+            highestPeerStreamID = header.stream_id
+        } else if nghttp2_session_find_stream(raw, header.stream_id) == nil {
+            nghttp2_session_terminate_session(raw, NGHTTP2_PROTOCOL_ERROR.rawValue)
+        }
+        return 0
     }
 
     private func beginHeaders(_ frame: nghttp2_frame) -> Int32 {

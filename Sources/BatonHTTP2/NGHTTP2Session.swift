@@ -32,6 +32,8 @@ final class NGHTTP2Session {
     var pendingHeaders: [HTTP2Header] = []
     /// Set while nghttp2 is processing input; output produced then is flushed by the reader.
     var isReceiving = false
+    /// The highest stream id the peer has opened (client-initiated streams are odd).
+    var highestPeerStreamID: Int32 = 0
     private(set) var isClosed = false
 
     /// Creates the session and queues the initial SETTINGS frame.

@@ -1,6 +1,3 @@
-# WORK IN PROGRESS (issue 18): the abuse suite, not yet green, so not collected by scripts/test
-# (pytest collects test_*.py only). Run by hand: python3 -m pytest -q Tests/e2e/abuse_wip.py
-
 """Hostile clients cannot take Baton down.
 
 One server of its own (test service enabled, its own data dir) takes raw TCP junk, HTTP/1.1 junk,
