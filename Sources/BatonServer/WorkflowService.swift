@@ -48,7 +48,12 @@ struct WorkflowService: Sendable {
             throw RPCError(code: .invalidArgument, message: "definition: give either source (YAML/JSON text) or structured")
         }
         let before = runtime.clock.now()
-        let ref = try await mappingErrors { try await runtime.register(source: source) }
+        // Parsing and validating a large definition is CPU work: it runs on the global executor, never
+        // on the connection's event loop (which would stall every other call on that loop).
+        let runtime = self.runtime
+        let ref = try await mappingErrors {
+            try await withTaskExecutorPreference(globalConcurrentExecutor) { try await runtime.register(source: source) }
+        }
         // Identical content returns the version registered earlier: created only if stored by this call.
         let records = try await mappingErrors { try await runtime.registry.records(ref.name) }
         let created = records.first { $0.version == ref.version }.map { $0.createdAt >= before } ?? true
