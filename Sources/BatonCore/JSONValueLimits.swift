@@ -10,36 +10,26 @@ public enum JSONValueLimits {
 }
 
 extension JSONValue {
-    /// Nesting depth: arrays and objects count one level each; scalars are 0. Stops counting a
+    /// Nesting depth: arrays and objects count one level each; scalars are 0. Stops descending a
     /// little past `limit`, so a hostile value costs no more than needed to refuse it.
     public func depth(limit: Int = JSONValueLimits.maximumDepth) -> Int {
-        var deepest = 0
-        var stack: [(JSONValue, Int)] = [(self, 0)]
-        while let (value, level) = stack.popLast() {
-            switch value {
-            case .array(let items):
-                deepest = max(deepest, level + 1)
-                if level + 1 <= limit { stack.append(contentsOf: items.map { ($0, level + 1) }) }
-            case .object(let members):
-                deepest = max(deepest, level + 1)
-                if level + 1 <= limit { stack.append(contentsOf: members.values.map { ($0, level + 1) }) }
-            default:
-                deepest = max(deepest, level)
-            }
-        }
-        return deepest
+        var measure = LimitMeasure(depthLimit: limit, byteLimit: .max)
+        measure.walk(self, level: 0)
+        return measure.deepest
     }
 
     /// The first limit this value breaks, described with `field` and the limit; nil when it fits.
+    /// One pass, no text built: it runs on every activity completion.
     public func limitViolation(field: String) -> String? {
-        let depth = depth()
-        if depth > JSONValueLimits.maximumDepth {
+        var measure = LimitMeasure(depthLimit: JSONValueLimits.maximumDepth, byteLimit: JSONValueLimits.maximumBytes)
+        measure.walk(self, level: 0)
+        if measure.deepest > JSONValueLimits.maximumDepth {
             return "\(field): the value nests more than \(JSONValueLimits.maximumDepth) levels of arrays and objects "
                 + "(the limit is \(JSONValueLimits.maximumDepth))"
         }
-        let bytes = canonicalText.utf8.count
-        if bytes > JSONValueLimits.maximumBytes {
-            return "\(field): the value is \(bytes) bytes of JSON, over the limit of \(JSONValueLimits.maximumBytes) bytes"
+        if measure.bytes > JSONValueLimits.maximumBytes {
+            let size = measure.stopped ? "more than \(JSONValueLimits.maximumBytes)" : "\(measure.bytes)"
+            return "\(field): the value is \(size) bytes of JSON, over the limit of \(JSONValueLimits.maximumBytes) bytes"
         }
         return nil
     }
@@ -47,5 +37,53 @@ extension JSONValue {
     /// Throws INVALID_ARGUMENT naming `field` and the limit when this value breaks one.
     public func checkLimits(field: String) throws(BatonError) {
         if let violation = limitViolation(field: field) { throw BatonError(.invalidArgument, violation) }
+    }
+}
+
+/// Measures depth and the length of ``JSONValue/canonicalText`` in one walk, stopping at the limits.
+private struct LimitMeasure {
+    let depthLimit: Int
+    let byteLimit: Int
+    var deepest = 0
+    var bytes = 0
+    /// Whether the walk stopped early (a limit was already broken).
+    var stopped = false
+
+    mutating func walk(_ value: JSONValue, level: Int) {
+        guard !stopped else { return }
+        deepest = max(deepest, level)
+        if deepest > depthLimit || bytes > byteLimit {
+            stopped = true
+            return
+        }
+        switch value {
+        case .null: bytes += 4
+        case .bool(let flag): bytes += flag ? 4 : 5
+        case .number(let number): bytes += JSONValue.format(number).utf8.count
+        case .string(let text): bytes += Self.quotedLength(text)
+        case .array(let items):
+            deepest = max(deepest, level + 1)
+            bytes += 2 + max(0, items.count - 1)
+            for item in items { walk(item, level: level + 1) }
+        case .object(let members):
+            deepest = max(deepest, level + 1)
+            bytes += 2 + max(0, members.count - 1)
+            for (key, member) in members {
+                bytes += Self.quotedLength(key) + 1
+                walk(member, level: level + 1)
+            }
+        }
+    }
+
+    /// The length of `text` as ``JSONValue/writeString(_:into:)`` writes it.
+    static func quotedLength(_ text: String) -> Int {
+        var length = 2
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"", "\\", "\n", "\r", "\t": length += 2
+            default: length += scalar.value < 0x20 ? 6 : UTF8.width(scalar)
+            }
+        }
+        return length
     }
 }

@@ -11,7 +11,7 @@ public struct WorkflowChange: Sendable {
     /// older snapshot and reads the events after it.
     public var state: WorkflowState
     /// Whether ``state`` is the full snapshot to store.
-    public var includesSnapshot = true
+    public private(set) var includesSnapshot = true
     /// New events.
     public var events: [WorkflowEvent]
     /// Timers to insert or replace.
@@ -33,7 +33,8 @@ public struct WorkflowChange: Sendable {
     public init(state: WorkflowState, decision: Decision, isNew: Bool, includesSnapshot: Bool = true) {
         workflowID = state.workflowID
         self.isNew = isNew
-        self.includesSnapshot = includesSnapshot || isNew
+        // A new or closed run is always stored whole: nothing folds a tail onto a closed run's row.
+        self.includesSnapshot = includesSnapshot || isNew || state.status.isClosed
         self.state = self.includesSnapshot ? state : state.summary
         events = decision.events
         timersToStore = decision.timersToStore

@@ -44,7 +44,7 @@ struct EncodedChange: Sendable {
         lastEventID = state.lastEventID
         expectedLastEventID = (change.events.first?.id ?? state.lastEventID + 1) - 1
         self.state = state
-        includesSnapshot = change.includesSnapshot || change.isNew || state.status.isClosed
+        includesSnapshot = change.includesSnapshot
         var events: [EventRow] = []
         var signals: [(String, Int64)] = []
         events.reserveCapacity(change.events.count)

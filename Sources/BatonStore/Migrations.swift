@@ -49,8 +49,8 @@ public enum Migrations {
                 """),
         Migration(
             // The event id the stored snapshot is at (NULL: at last_event_id, as in every row written
-            // before this migration). Reads fold the events after it: a snapshot is rewritten only once
-            // its tail has grown as large as it is, so a long run is not rewritten whole on every event.
+            // before this migration). Reads fold the events after it, so a change may leave the snapshot
+            // out (the engine stores one at start, at close and every max(64, steps) events).
             name: "0003_snapshot_event_id",
             sql: """
                 ALTER TABLE workflows ADD COLUMN snapshot_event_id INTEGER;

@@ -35,6 +35,21 @@ import Testing
         #expect(violation.contains("output") && violation.contains("1048576"))
     }
 
+    @Test func theMeasuredSizeIsTheCanonicalTextsLengthByteForByte() throws {
+        // Escapes, control characters, multi-byte scalars, numbers with and without fractions.
+        let value: JSONValue = [
+            "quote\"back\\slash": "line\nbreak\ttab\u{01}é€😀", "n": [1, -2.5, 1e20, 0, true, false, .null],
+            "nested": ["a": [[], [:]], "b": ""],
+        ]
+        let budget = JSONValueLimits.maximumBytes - value.canonicalText.utf8.count
+        // `{"p":"…","v":…}` adds 13 bytes around the value. Padding it to exactly the limit is accepted; one more byte is refused.
+        let padded: JSONValue = ["v": value, "p": .string(String(repeating: "x", count: budget - 13))]
+        #expect(padded.canonicalText.utf8.count == JSONValueLimits.maximumBytes)
+        #expect(padded.limitViolation(field: "x") == nil)
+        let over: JSONValue = ["v": value, "p": .string(String(repeating: "x", count: budget - 12))]
+        #expect(over.limitViolation(field: "x") != nil)
+    }
+
     @Test func aDefinitionLiteralOverTheDepthLimitIsRejectedWithItsStepAndLocation() throws {
         func literal(_ depth: Int) -> String {
             // `input:` is itself one level.
