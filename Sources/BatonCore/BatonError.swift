@@ -25,12 +25,16 @@ public struct BatonError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// A textual rendering of the underlying error, when there is one.
     public var cause: String?
+    /// The underlying library's numeric error code, when there is one (for the SQLite store: the
+    /// extended result code, e.g. 2067 for SQLITE_CONSTRAINT_UNIQUE). Classify failures by this, never by message text.
+    public var underlyingCode: Int?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil, underlyingCode: Int? = nil) {
         self.code = code
         self.message = message
         self.cause = cause.map { String(describing: $0) }
+        self.underlyingCode = underlyingCode
     }
 
     /// `code: message (cause)`.

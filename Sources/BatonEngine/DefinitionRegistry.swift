@@ -14,6 +14,10 @@ public actor DefinitionRegistry {
     private var compiled: [DefinitionRef: WorkflowDefinition] = [:]
     private var versions: [String: [DefinitionRecord]] = [:]
     private let published = Mutex<Published>(Published())
+    /// Names with a registration in progress, and the callers waiting to register under them:
+    /// registrations of one name run one at a time (the actor is re-entered at every store call).
+    private var registering: Set<String> = []
+    private var registrationWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     /// Compiled definitions readable without an actor hop (the hot path of starting workflows).
     private struct Published {
@@ -29,35 +33,51 @@ public actor DefinitionRegistry {
     /// Parses, validates and stores `source` (YAML or JSON); returns the name and version it is registered as.
     /// Throws ``DefinitionError`` (as a ``BatonError`` with code `.invalidArgument`) for invalid definitions.
     public func register(source: String, now: Instant) async throws(BatonError) -> DefinitionRef {
+        try await registerDefinition(source: source, now: now).ref
+    }
+
+    /// Registers `source` and tells whether this call stored it. Concurrent calls are serialized per
+    /// name: identical content yields one version (`created` for exactly one caller), different content
+    /// consecutive versions.
+    public func registerDefinition(source: String, now: Instant) async throws(BatonError) -> DefinitionRegistration {
         let definition: WorkflowDefinition
         do {
             definition = try DefinitionParser.parse(source)
         } catch {
             throw error.asBatonError
         }
-        let existing = try await records(definition.name)
+        let name = definition.name
+        while registering.contains(name) {
+            await withCheckedContinuation { registrationWaiters[name, default: []].append($0) }
+        }
+        registering.insert(name)
+        defer {
+            registering.remove(name)
+            for waiter in registrationWaiters.removeValue(forKey: name) ?? [] { waiter.resume() }
+        }
+        let existing = try await records(name)
         if let same = existing.first(where: { $0.content == definition.canonicalContent }) {
             if let declared = definition.declaredVersion, declared != same.version {
                 throw BatonError(
-                    .alreadyExists, "\(definition.name): this content is already registered as version \(same.version)")
+                    .alreadyExists, "\(name): this content is already registered as version \(same.version)")
             }
-            return DefinitionRef(name: same.name, version: same.version)
+            return DefinitionRegistration(ref: DefinitionRef(name: same.name, version: same.version), created: false)
         }
         let latest = existing.last?.version ?? 0
         let version = definition.declaredVersion ?? latest + 1
         guard version > latest else {
             throw BatonError(
                 .alreadyExists,
-                "\(definition.name) version \(version) exists with different content; latest is \(latest)")
+                "\(name) version \(version) exists with different content; latest is \(latest)")
         }
         let record = DefinitionRecord(
-            name: definition.name, version: version, content: definition.canonicalContent, source: source, createdAt: now)
+            name: name, version: version, content: definition.canonicalContent, source: source, createdAt: now)
         try await store.saveDefinition(record)
-        versions[definition.name, default: []].append(record)
-        let ref = DefinitionRef(name: definition.name, version: version)
+        versions[name, default: []].append(record)
+        let ref = DefinitionRef(name: name, version: version)
         compiled[ref] = definition
         publish(ref, definition, latest: version)
-        return ref
+        return DefinitionRegistration(ref: ref, created: true)
     }
 
     /// The definition `name` at `version` (latest when `nil`).

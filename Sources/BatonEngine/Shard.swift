@@ -2,6 +2,10 @@ import BatonCore
 
 /// One partition of the open workflows. Decisions for a workflow are made on its shard actor, one
 /// at a time; each decision is committed before its commands are returned for execution.
+///
+/// Decisions pipeline on the machine's working state, but readers only ever see a committed state:
+/// ``committed`` holds, per open workflow, the state as of its last committed change, advanced by
+/// folding each change's events once its transaction has committed.
 actor Shard {
     private let store: any WorkflowStore
     private let clock: any WorkflowClock
@@ -17,6 +21,12 @@ actor Shard {
     private var restored: [String: [EngineCommand]] = [:]
     /// Events committed since each open workflow's last full snapshot (absent: write one next).
     private var eventsSinceSnapshot: [String: Int] = [:]
+    /// The last committed state of each open workflow in memory (absent while its start commits).
+    private var committed: [String: WorkflowState] = [:]
+    /// Events decided but not yet folded into `committed`, in order, per workflow.
+    private var uncommitted: [String: [WorkflowEvent]] = [:]
+    /// Callers waiting for a workflow's start to commit (a second start of the same id).
+    private var startWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     init(
         store: any WorkflowStore, clock: any WorkflowClock, registry: DefinitionRegistry,
@@ -47,9 +57,9 @@ actor Shard {
     ) async throws(BatonError) -> (commands: [EngineCommand], started: Bool, existing: WorkflowState?) {
         var archive: String?
         if checkExisting {
-            if let machine = machines[workflowID] {
+            if machines[workflowID] != nil {
                 try reuse(workflowID, policy: policy)
-                return ([], false, machine.state)
+                return ([], false, try await committedState(workflowID))
             }
             if starting.contains(workflowID) {
                 try reuse(workflowID, policy: policy)
@@ -58,9 +68,9 @@ actor Shard {
             starting.insert(workflowID)
             defer { starting.remove(workflowID) }
             let stored = try await store.loadWorkflow(workflowID)
-            if let machine = machines[workflowID] {
+            if machines[workflowID] != nil {
                 try reuse(workflowID, policy: policy)
-                return ([], false, machine.state)
+                return ([], false, try await committedState(workflowID))
             }
             if let stored {
                 let closed = stored.state.status.isClosed
@@ -134,24 +144,35 @@ actor Shard {
     func recover(_ state: WorkflowState, definition: WorkflowDefinition) -> [EngineCommand] {
         let machine = machine(definition, state)
         machines[state.workflowID] = machine
+        committed[state.workflowID] = state
         return machine.recoveryCommands()
     }
 
-    /// The current state: from memory when open, else from the store.
+    /// The last committed state: from memory when open, else from the store; `nil` for an unknown
+    /// workflow or one whose start has not committed yet. Never a decision still committing.
     func state(of workflowID: String) async throws(BatonError) -> WorkflowState? {
-        if let machine = machines[workflowID] { return machine.state }
+        if let state = committed[workflowID] { return state }
+        if machines[workflowID] != nil { return nil }
         return try await store.loadWorkflow(workflowID)?.state
+    }
+
+    /// The committed state of a workflow whose start may still be committing: waits for that commit.
+    private func committedState(_ workflowID: String) async throws(BatonError) -> WorkflowState? {
+        while machines[workflowID] != nil, committed[workflowID] == nil {
+            await withCheckedContinuation { startWaiters[workflowID, default: []].append($0) }
+        }
+        return try await state(of: workflowID)
     }
 
     /// Suspends until the workflow is closed and returns its final state.
     func awaitClosed(_ workflowID: String) async throws(BatonError) -> WorkflowState {
-        guard try await ensureLoaded(workflowID), let state = machines[workflowID]?.state else {
+        // An open workflow in memory closes only when its closing change commits (then it leaves memory).
+        guard try await ensureLoaded(workflowID), machines[workflowID] != nil else {
             guard let stored = try await store.loadWorkflow(workflowID) else {
                 throw BatonError(.notFound, "no workflow '\(workflowID)'")
             }
             return stored.state
         }
-        if state.status.isClosed { return state }
         return await withCheckedContinuation { continuation in
             waiters[workflowID, default: []].append(continuation)
         }
@@ -172,6 +193,7 @@ actor Shard {
         // failed commit: whatever it had in flight must be restored.
         let machine = machine(definition, stored.state)
         machines[workflowID] = machine
+        committed[workflowID] = stored.state
         restored[workflowID] = machine.recoveryCommands()
         return true
     }
@@ -185,22 +207,63 @@ actor Shard {
         guard let (change, closedState) = makeChange(workflowID, decision, isNew: isNew, archive: archive) else {
             throw BatonError(.internal, "workflow '\(workflowID)' left memory before its decision was committed")
         }
+        if !isNew { uncommitted[workflowID, default: []].append(contentsOf: decision.events) }
         do {
             try await store.commit(change, isolation: self)
         } catch {
-            machines[workflowID] = nil
-            eventsSinceSnapshot[workflowID] = nil
+            evict(workflowID)
             throw error
         }
         estimates.record(decision.durationSamples)
-        hub.committed(workflowID)
+        let newlyCommitted = advanceCommitted(workflowID, change)
         if decision.closedStatus != nil {
             machines[workflowID] = nil
+            committed[workflowID] = nil
+            uncommitted[workflowID] = nil
             if let closedState {
+                hub.committed(workflowID, events: newlyCommitted, state: closedState)
                 for waiter in waiters.removeValue(forKey: workflowID) ?? [] { waiter.resume(returning: closedState) }
             }
+        } else if let state = committed[workflowID] {
+            hub.committed(workflowID, events: newlyCommitted, state: state)
         }
         return decision.commands
+    }
+
+    /// Moves the committed state of `workflowID` up to the end of `change` (whose transaction has just
+    /// committed, and with it every change submitted before it) and returns the events that became
+    /// visible. Commits of one workflow may resume out of order; events already folded are skipped.
+    private func advanceCommitted(_ workflowID: String, _ change: WorkflowChange) -> [WorkflowEvent] {
+        defer {
+            for waiter in startWaiters.removeValue(forKey: workflowID) ?? [] { waiter.resume() }
+        }
+        let end = change.state.lastEventID
+        if change.isNew {
+            committed[workflowID] = change.state
+            return change.events
+        }
+        guard var state = committed[workflowID], state.lastEventID < end else { return [] }
+        var pending = uncommitted.removeValue(forKey: workflowID) ?? []
+        let split = pending.firstIndex { $0.id > end } ?? pending.endIndex
+        let visible = Array(pending[..<split].drop { $0.id <= state.lastEventID })
+        pending.removeFirst(split)
+        if !pending.isEmpty { uncommitted[workflowID] = pending }
+        if change.includesSnapshot {
+            state = change.state
+        } else if let definition = machines[workflowID]?.definition {
+            for event in visible { state.apply(event, definition: definition) }
+        }
+        committed[workflowID] = state
+        return visible
+    }
+
+    /// Forgets an open workflow after a failed commit (it is reloaded from the store when next needed).
+    private func evict(_ workflowID: String) {
+        machines[workflowID] = nil
+        committed[workflowID] = nil
+        uncommitted[workflowID] = nil
+        eventsSinceSnapshot[workflowID] = nil
+        for waiter in startWaiters.removeValue(forKey: workflowID) ?? [] { waiter.resume() }
     }
 
     /// The change of the decision just made (full snapshot at start, at close, and once the events

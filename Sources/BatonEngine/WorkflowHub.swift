@@ -1,11 +1,60 @@
+import BatonCore
 import Synchronization
 
-/// Wakes subscribers of a workflow after each of its commits. A wake-up carries no data (subscribers
-/// read committed events from the store), and at most one is buffered per subscriber, so a slow
-/// subscriber costs constant memory however much happens.
+/// Hands each committed change of a workflow (its events and the committed state after them) to the
+/// workflow's subscribers, in commit order, without touching the store.
+///
+/// Every subscriber has a bounded mailbox: when a slow subscriber falls more than
+/// ``mailboxLimit`` events behind, its mailbox drops the events and keeps only the newest state, and
+/// the subscriber reads the gap from the store. A wake-up carries no data and at most one is buffered,
+/// so a slow subscriber costs bounded memory however much happens.
 final class WorkflowHub: Sendable {
+    /// Most events buffered for one subscriber before it falls back to reading the store.
+    static let mailboxLimit = 1000
+
+    /// What a subscriber has not taken yet.
+    struct Mail {
+        /// Committed events in order (empty after an overflow).
+        var events: [WorkflowEvent] = []
+        /// The committed state after the newest change.
+        var state: WorkflowState?
+        /// Events were dropped: the subscriber must read its gap from the store.
+        var overflowed = false
+    }
+
+    /// One subscriber's mailbox.
+    final class Mailbox: Sendable {
+        let mail = Mutex(Mail())
+        let continuation: AsyncStream<Void>.Continuation
+
+        init(_ continuation: AsyncStream<Void>.Continuation) { self.continuation = continuation }
+
+        /// Takes everything delivered so far.
+        func take() -> Mail {
+            mail.withLock { mail in
+                defer { mail = Mail() }
+                return mail
+            }
+        }
+
+        fileprivate func deliver(_ events: [WorkflowEvent], _ state: WorkflowState) {
+            mail.withLock { mail in
+                if !mail.overflowed {
+                    if mail.events.count + events.count > WorkflowHub.mailboxLimit {
+                        mail.overflowed = true
+                        mail.events = []
+                    } else {
+                        mail.events.append(contentsOf: events)
+                    }
+                }
+                mail.state = state
+            }
+            continuation.yield()
+        }
+    }
+
     private struct Subscribers {
-        var byWorkflow: [String: [Int: AsyncStream<Void>.Continuation]] = [:]
+        var byWorkflow: [String: [Int: Mailbox]] = [:]
         var nextID = 0
     }
 
@@ -14,32 +63,39 @@ final class WorkflowHub: Sendable {
 
     /// Ends a subscription's wake-ups (and unregisters it) when the subscription's iterator is dropped.
     final class Registration: Sendable {
-        let continuation: AsyncStream<Void>.Continuation
+        let mailbox: Mailbox
 
-        init(_ continuation: AsyncStream<Void>.Continuation) { self.continuation = continuation }
+        init(_ mailbox: Mailbox) { self.mailbox = mailbox }
 
-        deinit { continuation.finish() }
+        deinit { mailbox.continuation.finish() }
     }
 
     /// A stream of wake-ups for `workflowID`, registered before it is returned (so no commit after
-    /// this call is missed), and the registration that unregisters it when released.
-    func wakeUps(_ workflowID: String) -> (AsyncStream<Void>, Registration) {
+    /// this call is missed), and the registration holding its mailbox (unregistered when released).
+    func subscribe(_ workflowID: String) -> (AsyncStream<Void>, Registration) {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let mailbox = Mailbox(continuation)
         let id = subscribers.withLock { subscribers -> Int in
             subscribers.nextID += 1
-            subscribers.byWorkflow[workflowID, default: [:]][subscribers.nextID] = continuation
+            subscribers.byWorkflow[workflowID, default: [:]][subscribers.nextID] = mailbox
             return subscribers.nextID
         }
         count.wrappingAdd(1, ordering: .sequentiallyConsistent)
         continuation.onTermination = { [weak self] _ in self?.remove(workflowID, id) }
-        return (stream, Registration(continuation))
+        return (stream, Registration(mailbox))
     }
 
-    /// Wakes the subscribers of `workflowID` (called after each of its commits).
-    func committed(_ workflowID: String) {
+    /// Whether anyone watches `workflowID` (lets the committer skip building what nobody reads).
+    func isWatched(_ workflowID: String) -> Bool {
+        guard count.load(ordering: .sequentiallyConsistent) > 0 else { return false }
+        return subscribers.withLock { $0.byWorkflow[workflowID] != nil }
+    }
+
+    /// Delivers a committed change of `workflowID` (called after each of its commits, in commit order).
+    func committed(_ workflowID: String, events: [WorkflowEvent], state: WorkflowState) {
         guard count.load(ordering: .sequentiallyConsistent) > 0 else { return }
-        let continuations = subscribers.withLock { $0.byWorkflow[workflowID].map { Array($0.values) } ?? [] }
-        for continuation in continuations { continuation.yield() }
+        let mailboxes = subscribers.withLock { $0.byWorkflow[workflowID].map { Array($0.values) } ?? [] }
+        for mailbox in mailboxes { mailbox.deliver(events, state) }
     }
 
     /// Number of live subscriptions.

@@ -134,8 +134,13 @@ public final class WorkflowRuntime: Sendable {
 
     /// Registers a definition (YAML or JSON text) and returns its name and version.
     public func register(source: String) async throws(BatonError) -> DefinitionRef {
+        try await registerDefinition(source: source).ref
+    }
+
+    /// Registers a definition and tells whether this call stored it (false: the content was registered already).
+    public func registerDefinition(source: String) async throws(BatonError) -> DefinitionRegistration {
         try checkOpen()
-        return try await registry.register(source: source, now: clock.now())
+        return try await registry.registerDefinition(source: source, now: clock.now())
     }
 
     /// Starts a workflow of definition `name` (latest version unless `version` is given) once

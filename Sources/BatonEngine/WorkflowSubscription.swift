@@ -3,12 +3,12 @@ import BatonCore
 /// A live view of one workflow: first a ``WorkflowUpdate/Kind/snapshot`` (progress, state and the
 /// events after the resume point), then a ``WorkflowUpdate/Kind/change`` whenever new events are
 /// committed, in event order with no gaps or repeats; it ends once the workflow is closed and every
-/// event was delivered.
+/// event was delivered. Only committed states and events are ever delivered.
 ///
-/// The sequence is pull-based: events are read from the store when the consumer asks for the next
-/// item, and a commit only sets a wake-up flag (at most one buffered). A slow consumer therefore
-/// gets several commits coalesced into one update (events still complete, progress the newest) and
-/// never an unbounded queue.
+/// The snapshot is read from the store; later changes come from memory (the shard hands each
+/// committed change to the subscription's mailbox) and the store is read again only to fill a gap a
+/// slow consumer let its bounded mailbox drop. Several commits that arrive while the consumer is busy
+/// are coalesced into one update (events still complete, progress the newest), never an unbounded queue.
 ///
 /// ```swift
 /// for try await update in runtime.subscribe(id, afterEventID: lastSeen) {
@@ -28,9 +28,9 @@ public struct WorkflowSubscription: AsyncSequence, Sendable {
     /// Most events carried by one update (a long backlog arrives over several updates).
     let pageSize: Int
 
-    /// Creates the iterator (registers for wake-ups before reading anything).
+    /// Creates the iterator (registers for changes before reading anything).
     public func makeAsyncIterator() -> Iterator {
-        let (stream, registration) = runtime.hub.wakeUps(workflowID)
+        let (stream, registration) = runtime.hub.subscribe(workflowID)
         return Iterator(
             runtime: runtime, workflowID: workflowID, cursor: afterEventID, pageSize: pageSize,
             wakeUps: stream.makeAsyncIterator(), registration: registration)
@@ -44,7 +44,8 @@ public struct WorkflowSubscription: AsyncSequence, Sendable {
         let pageSize: Int
         var wakeUps: AsyncStream<Void>.Iterator
         let registration: WorkflowHub.Registration
-        var sentSnapshot = false
+        /// The newest committed state seen, and the run's definition (both set by the snapshot).
+        var latest: (state: WorkflowState, definition: WorkflowDefinition)?
         var finished = false
 
         /// The next update, or `nil` once the workflow is closed and everything was delivered.
@@ -55,30 +56,58 @@ public struct WorkflowSubscription: AsyncSequence, Sendable {
         /// The next update (isolation-aware form).
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(BatonError) -> WorkflowUpdate? {
             if finished { return nil }
-            while true {
-                // Events first, then state: the state is never older than the events delivered with it.
-                let events = try await runtime.store.history(workflowID, afterEventID: cursor, limit: pageSize)
+            guard let known = latest else {
+                // State first, then the events up to it: never an event the state does not include yet.
                 let (state, definition) = try await runtime.stateAndDefinition(workflowID)
-                if let last = events.last { cursor = last.id }
-                let caughtUp = cursor >= state.lastEventID
-                if !sentSnapshot || !events.isEmpty {
-                    let kind: WorkflowUpdate.Kind = sentSnapshot ? .change : .snapshot
-                    sentSnapshot = true
-                    if state.status.isClosed, caughtUp { finished = true }
-                    return WorkflowUpdate(
-                        kind: kind, events: events, progress: runtime.progress(of: state, definition: definition), state: state)
+                latest = (state, definition)
+                let events = try await Self.page(runtime, workflowID, after: cursor, pageSize, [], upTo: state)
+                return update(.snapshot, events: events, state: state, definition: definition)
+            }
+            var state = known.state
+            let definition = known.definition
+            while true {
+                let mail = registration.mailbox.take()
+                if let newer = mail.state, newer.lastEventID >= state.lastEventID {
+                    state = newer
+                    latest = (state, definition)
                 }
-                if state.status.isClosed, caughtUp {
+                var events = mail.overflowed ? [] : mail.events.filter { $0.id > cursor }
+                if let first = events.first, first.id != cursor + 1 { events = [] }
+                if !events.isEmpty || cursor < state.lastEventID {
+                    let page = try await Self.page(runtime, workflowID, after: cursor, pageSize, events, upTo: state)
+                    return update(.change, events: page, state: state, definition: definition)
+                }
+                if state.status.isClosed {
                     finished = true
                     return nil
                 }
-                if caughtUp {
-                    guard await wakeUps.next(isolation: actor) != nil else {
-                        finished = true
-                        return nil
-                    }
+                guard await wakeUps.next(isolation: actor) != nil else {
+                    finished = true
+                    return nil
                 }
             }
+        }
+
+        /// `events` (read from the store after `cursor` when empty), at most a page, never past `state`.
+        private static func page(
+            _ runtime: WorkflowRuntime, _ workflowID: String, after cursor: Int64, _ pageSize: Int, _ events: [WorkflowEvent],
+            upTo state: WorkflowState
+        ) async throws(BatonError) -> [WorkflowEvent] {
+            var events = events
+            if events.isEmpty, cursor < state.lastEventID {
+                events = try await runtime.store.history(workflowID, afterEventID: cursor, limit: pageSize)
+            }
+            return Array(events.prefix { $0.id <= state.lastEventID }.prefix(pageSize))
+        }
+
+        /// The update carrying `events`; moves the cursor past them.
+        private mutating func update(
+            _ kind: WorkflowUpdate.Kind, events: [WorkflowEvent], state: WorkflowState, definition: WorkflowDefinition
+        ) -> WorkflowUpdate {
+            if let last = events.last { cursor = last.id }
+            if state.status.isClosed, cursor >= state.lastEventID { finished = true }
+            return WorkflowUpdate(
+                kind: kind, events: events, progress: runtime.progress(of: state, definition: definition), state: state)
         }
     }
 }

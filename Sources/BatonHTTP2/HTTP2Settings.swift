@@ -10,8 +10,6 @@ public struct HTTP2Settings: Sendable {
     public var maxFrameSize: UInt32 = 64 * 1024
     /// SETTINGS_MAX_HEADER_LIST_SIZE advertised to the peer.
     public var maxHeaderListSize: UInt32 = 64 * 1024
-    /// Bytes of inbound data a stream may hold unconsumed before its window stops being refilled.
-    public var maxBufferedInboundPerStream: Int = 1024 * 1024
     /// A stream's queued outbound bytes above which writers are asked to wait.
     public var outboundHighWatermark: Int = 256 * 1024
     /// Queued outbound bytes below which waiting writers resume.

@@ -47,19 +47,17 @@ struct WorkflowService: Sendable {
         case nil:
             throw RPCError(code: .invalidArgument, message: "definition: give either source (YAML/JSON text) or structured")
         }
-        let before = runtime.clock.now()
         // Parsing and validating a large definition is CPU work: it runs on the global executor, never
         // on the connection's event loop (which would stall every other call on that loop).
         let runtime = self.runtime
-        let ref = try await mappingErrors {
-            try await withTaskExecutorPreference(globalConcurrentExecutor) { try await runtime.register(source: source) }
+        let registration = try await mappingErrors {
+            try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                try await runtime.registerDefinition(source: source)
+            }
         }
-        // Identical content returns the version registered earlier: created only if stored by this call.
-        let records = try await mappingErrors { try await runtime.registry.records(ref.name) }
-        let created = records.first { $0.version == ref.version }.map { $0.createdAt >= before } ?? true
         return .with {
-            $0.definition = .with { $0.name = ref.name; $0.version = Int32(ref.version) }
-            $0.created = created
+            $0.definition = .with { $0.name = registration.ref.name; $0.version = Int32(registration.ref.version) }
+            $0.created = registration.created
         }
     }
 
@@ -154,11 +152,8 @@ struct WorkflowService: Sendable {
             let wait = request.wait
             let deadline = ContinuousClock.now + .seconds(wait.seconds) + .nanoseconds(wait.nanos)
             let limit = context.deadline.map { min($0, deadline) } ?? deadline
-            while events.isEmpty, ContinuousClock.now < limit {
-                try await Task.sleep(for: .milliseconds(50))
-                events = try await mappingErrors {
-                    try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize)
-                }
+            events = try await mappingErrors {
+                try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize, waitingUntil: limit)
             }
         }
         let last = events.last?.id ?? after

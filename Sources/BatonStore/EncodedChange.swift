@@ -105,7 +105,7 @@ struct EncodedChange: Sendable {
                      startedAt.map { .integer($0) } ?? .null, closed, .integer(lastEventID), .blob(snapshot),
                      .integer(lastEventID)])
             } catch {
-                if error.message.contains("UNIQUE") {
+                if SQLiteResultCode.isUniquenessViolation(error) {
                     throw BatonError(.alreadyExists, "workflow '\(workflowID)' already exists")
                 }
                 throw error

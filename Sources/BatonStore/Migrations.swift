@@ -55,6 +55,15 @@ public enum Migrations {
             sql: """
                 ALTER TABLE workflows ADD COLUMN snapshot_event_id INTEGER;
                 """),
+        Migration(
+            // Task leases and heartbeat details live in the engine (history and the dispatcher), never
+            // in the task row: these columns were never written.
+            name: "0004_drop_unused_task_columns",
+            sql: """
+                ALTER TABLE activity_tasks DROP COLUMN lease_owner;
+                ALTER TABLE activity_tasks DROP COLUMN lease_expires_at;
+                ALTER TABLE activity_tasks DROP COLUMN heartbeat_details;
+                """),
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction; returns the names applied.

@@ -41,6 +41,7 @@ public final class SQLiteConnection: @unchecked Sendable {
             throw BatonError(.storage, "cannot open database '\(path)': \(message)")
         }
         handle = db
+        sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, 10_000)
     }
 
@@ -56,7 +57,7 @@ public final class SQLiteConnection: @unchecked Sendable {
         if code != SQLITE_OK {
             let message = error.map { String(cString: $0) } ?? "error \(code)"
             sqlite3_free(error)
-            throw BatonError(.storage, "SQL failed: \(message)")
+            throw BatonError(.storage, "SQL failed: \(message)", underlyingCode: Int(sqlite3_extended_errcode(handle)))
         }
     }
 
@@ -69,7 +70,8 @@ public final class SQLiteConnection: @unchecked Sendable {
         } else {
             var raw: OpaquePointer?
             guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil) == SQLITE_OK, let raw else {
-                throw BatonError(.storage, "cannot prepare '\(sql)': \(lastError)")
+                throw BatonError(
+                    .storage, "cannot prepare '\(sql)': \(lastError)", underlyingCode: Int(sqlite3_extended_errcode(handle)))
             }
             statement = SQLiteStatement(raw, connection: self)
             statements[sql] = statement
@@ -110,6 +112,13 @@ public final class SQLiteConnection: @unchecked Sendable {
             try? execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// Runs `body` in a read transaction: every query in it sees the same committed database state.
+    public func readTransaction<T>(_ body: (SQLiteConnection) throws(BatonError) -> T) throws(BatonError) -> T {
+        try execute("BEGIN DEFERRED")
+        defer { try? execute("COMMIT") }
+        return try body(self)
     }
 
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }

@@ -45,7 +45,7 @@ public final class SQLiteStatement {
         case let code:
             let message = connection.lastError
             sqlite3_reset(raw)
-            throw BatonError(.storage, "statement failed (\(code)): \(message)")
+            throw BatonError(.storage, "statement failed (\(code)): \(message)", underlyingCode: Int(code))
         }
     }
 
@@ -62,6 +62,13 @@ public final class SQLiteStatement {
     public func text(_ index: Int32) -> String {
         guard let pointer = sqlite3_column_text(raw, index) else { return "" }
         return String(cString: pointer)
+    }
+
+    /// Runs `body` with blob column `index`'s bytes in place (valid only inside `body`).
+    public func withBlob<T>(_ index: Int32, _ body: (UnsafeRawBufferPointer) throws(BatonError) -> T) throws(BatonError) -> T {
+        let count = Int(sqlite3_column_bytes(raw, index))
+        guard count > 0, let pointer = sqlite3_column_blob(raw, index) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
     /// Blob column `index`.

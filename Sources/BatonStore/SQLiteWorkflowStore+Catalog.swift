@@ -30,12 +30,13 @@ extension SQLiteWorkflowStore: WorkflowCatalog {
         }
         let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         values.append(.integer(Int64(max(0, limit))))
+        let bound = values
         let sql = """
             SELECT id, definition_name, definition_version, status, started_at, closed_at, last_event_id
             FROM workflows \(clause) ORDER BY started_at DESC, id DESC LIMIT ?
             """
-        return try read { connection throws(BatonError) in
-            try connection.query(sql, values) { row throws(BatonError) in
+        return try await readers.read { connection throws(BatonError) in
+            try connection.query(sql, bound) { row throws(BatonError) in
                 guard let status = WorkflowStatus(rawValue: row.text(3)) else {
                     throw BatonError(.storage, "workflow '\(row.text(0))' has an unknown status '\(row.text(3))'")
                 }
@@ -50,7 +51,7 @@ extension SQLiteWorkflowStore: WorkflowCatalog {
 
     /// Every definition name with its latest version.
     public func latestDefinitions() async throws(BatonError) -> [DefinitionRef] {
-        try read { connection throws(BatonError) in
+        try await readers.read { connection throws(BatonError) in
             try connection.query("SELECT name, MAX(version) FROM definitions GROUP BY name ORDER BY name") { row in
                 DefinitionRef(name: row.text(0), version: Int(row.integer(1)))
             }

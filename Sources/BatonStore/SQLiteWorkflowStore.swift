@@ -2,8 +2,9 @@ import BatonCore
 import BatonEngine
 import Synchronization
 
-/// The production ``WorkflowStore``: SQLite in WAL mode, one group-commit writer thread, one reader
-/// connection. Each ``WorkflowChange`` (events + snapshot + timers + tasks) commits atomically.
+/// The production ``WorkflowStore``: SQLite in WAL mode, one group-commit writer thread and a small
+/// pool of reader threads (``SQLiteReaderPool``), so no read runs on a caller's thread or waits for the
+/// writer. Each ``WorkflowChange`` (events + snapshot + timers + tasks) commits atomically.
 ///
 /// ```swift
 /// let store = try SQLiteWorkflowStore(path: "/var/lib/baton/baton.sqlite", durability: .full)
@@ -18,11 +19,14 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     /// The configured durability.
     public let durability: Durability
     private let writer: GroupCommitWriter
-    private let reader: Mutex<SQLiteConnection>
+    let readers: SQLiteReaderPool
+    /// A connection for synchronous inspection (``read(_:)``: tools and tests).
+    private let inspector: Mutex<SQLiteConnection>
     private let definitions = Mutex<[String: WorkflowDefinition]>([:])
 
     /// Opens (creating and migrating if needed) the database at `path`.
-    public init(path: String, durability: Durability = .full, now: Instant = .epoch) throws(BatonError) {
+    /// - Parameter readers: reader connections (threads) serving reads.
+    public init(path: String, durability: Durability = .full, now: Instant = .epoch, readers: Int = 2) throws(BatonError) {
         self.path = path
         self.durability = durability
         let writeConnection = try SQLiteConnection(path: path)
@@ -30,8 +34,11 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         try Migrations.apply(to: writeConnection, now: now)
         let readConnection = try SQLiteConnection(path: path)
         try Self.configure(readConnection, durability: durability)
+        self.readers = try SQLiteReaderPool(path: path, count: readers) { connection throws(BatonError) in
+            try Self.configure(connection, durability: durability)
+        }
         writer = GroupCommitWriter(connection: writeConnection)
-        reader = Mutex(readConnection)
+        inspector = Mutex(readConnection)
     }
 
     private static func configure(_ connection: SQLiteConnection, durability: Durability) throws(BatonError) {
@@ -47,14 +54,21 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     /// Commits what is queued and stops the writer. Further commits fail with `.unavailable`.
     public func close() {
         writer.stop()
+        readers.stop()
     }
 
     /// Transactions committed and changes committed by the group-commit writer so far.
     public var writerStatistics: (batches: Int, jobs: Int) { writer.statistics }
 
-    /// Runs `body` with the reader connection (for inspection tools and tests).
+    /// Runs `body` synchronously with the inspection connection (for inspection tools and tests;
+    /// the store's own reads run on its reader threads).
     public func read<T, E: Error>(_ body: (SQLiteConnection) throws(E) -> T) throws(E) -> T {
-        try reader.withLock { (connection: inout SQLiteConnection) throws(E) -> T in try body(connection) }
+        try inspector.withLock { (connection: inout SQLiteConnection) throws(E) -> T in try body(connection) }
+    }
+
+    /// Runs `body` on a reader thread inside one read transaction (a consistent committed snapshot).
+    func pooledRead<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(BatonError) -> T) async throws(BatonError) -> T {
+        try await readers.read { connection throws(BatonError) in try connection.readTransaction(body) }
     }
 
     /// Commits one change through the group-commit writer; returns after its transaction commits.
@@ -70,13 +84,14 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     /// Loads a workflow's current state: its stored snapshot with the events after it folded in.
     public func loadWorkflow(_ workflowID: String) async throws(BatonError) -> StoredWorkflow? {
-        let rows = try read { connection throws(BatonError) in
-            try connection.query(
+        let state = try await pooledRead { [self] connection throws(BatonError) -> WorkflowState? in
+            let rows = try connection.query(
                 "SELECT id, snapshot, snapshot_event_id, last_event_id FROM workflows WHERE id = ?", [.text(workflowID)]
             ) { row in SnapshotRow(row) }
+            guard let row = rows.first else { return nil }
+            return try currentState(row, connection)
         }
-        guard let row = rows.first else { return nil }
-        return StoredWorkflow(state: try currentState(row))
+        return state.map { StoredWorkflow(state: $0) }
     }
 
     /// Loads every open workflow.
@@ -90,29 +105,29 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     /// Loads every open workflow; a run whose snapshot or history does not decode is reported, not thrown.
     public func scanOpenWorkflows() async throws(BatonError) -> OpenWorkflowScan {
-        let rows = try read { connection throws(BatonError) in
-            try connection.query(
+        try await pooledRead { [self] connection throws(BatonError) -> OpenWorkflowScan in
+            let rows = try connection.query(
                 """
                 SELECT id, snapshot, snapshot_event_id, last_event_id, definition_name, definition_version
                 FROM workflows WHERE status = 'RUNNING' ORDER BY id
                 """
             ) { row in (SnapshotRow(row), row.text(4), Int(row.integer(5))) }
-        }
-        var scan = OpenWorkflowScan(workflows: [])
-        for (row, name, version) in rows {
-            do throws(BatonError) {
-                scan.workflows.append(StoredWorkflow(state: try currentState(row)))
-            } catch {
-                scan.unreadable.append(UnreadableWorkflow(
-                    workflowID: row.id, definitionName: name, definitionVersion: version,
-                    error: "\(error.message)\(error.cause.map { " (\($0))" } ?? "")"))
+            var scan = OpenWorkflowScan(workflows: [])
+            for (row, name, version) in rows {
+                do throws(BatonError) {
+                    scan.workflows.append(StoredWorkflow(state: try currentState(row, connection)))
+                } catch {
+                    scan.unreadable.append(UnreadableWorkflow(
+                        workflowID: row.id, definitionName: name, definitionVersion: version,
+                        error: "\(error.message)\(error.cause.map { " (\($0))" } ?? "")"))
+                }
             }
+            return scan
         }
-        return scan
     }
 
     /// The columns a state is read from.
-    struct SnapshotRow {
+    struct SnapshotRow: Sendable {
         var id: String
         var snapshot: [UInt8]
         /// The event the snapshot is at (nil: at `lastEventID`).
@@ -129,7 +144,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     }
 
     /// The snapshot of `row` with the events after it folded in, checked to end at the row's last event.
-    func currentState(_ row: SnapshotRow) throws(BatonError) -> WorkflowState {
+    func currentState(_ row: SnapshotRow, _ connection: SQLiteConnection) throws(BatonError) -> WorkflowState {
         var state: WorkflowState
         do {
             state = try SnapshotCodec.decode(row.snapshot)
@@ -137,13 +152,11 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             throw BatonError(.storage, "its snapshot cannot be decoded: \(error.message)", cause: error)
         }
         guard let at = row.snapshotEventID, at < row.lastEventID else { return state }
-        let definition = try definition(state.definitionName, state.definitionVersion)
-        let tail = try read { connection throws(BatonError) in
-            try connection.query(
-                "SELECT event_id, time, payload FROM events WHERE workflow_id = ? AND event_id > ? ORDER BY event_id",
-                [.text(row.id), .integer(at)]
-            ) { row in (row.integer(0), row.integer(1), row.blob(2)) }
-        }
+        let definition = try definition(state.definitionName, state.definitionVersion, connection)
+        let tail = try connection.query(
+            "SELECT event_id, time, payload FROM events WHERE workflow_id = ? AND event_id > ? ORDER BY event_id",
+            [.text(row.id), .integer(at)]
+        ) { row in (row.integer(0), row.integer(1), row.blob(2)) }
         for (id, time, payload) in tail {
             let kind: EventKind
             do { kind = try EventCodec.decode(payload) } catch {
@@ -158,14 +171,12 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     }
 
     /// A stored definition version, parsed once and cached (folding a snapshot's tail needs it).
-    private func definition(_ name: String, _ version: Int) throws(BatonError) -> WorkflowDefinition {
+    private func definition(_ name: String, _ version: Int, _ connection: SQLiteConnection) throws(BatonError) -> WorkflowDefinition {
         let key = "\(name)@\(version)"
         if let cached = definitions.withLock({ $0[key] }) { return cached }
-        let sources = try read { connection throws(BatonError) in
-            try connection.query(
-                "SELECT source FROM definitions WHERE name = ? AND version = ?", [.text(name), .integer(Int64(version))]
-            ) { $0.text(0) }
-        }
+        let sources = try connection.query(
+            "SELECT source FROM definitions WHERE name = ? AND version = ?", [.text(name), .integer(Int64(version))]
+        ) { $0.text(0) }
         guard let source = sources.first else {
             throw BatonError(.storage, "its definition \(name) v\(version) is not stored")
         }
@@ -179,18 +190,19 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     /// Reads history in event order.
     public func history(_ workflowID: String, afterEventID: Int64, limit: Int) async throws(BatonError) -> [WorkflowEvent] {
-        let rows = try read { connection throws(BatonError) in
-            try connection.query(
+        try await readers.read { connection throws(BatonError) -> [WorkflowEvent] in
+            let statement = try connection.prepare(
                 "SELECT event_id, time, payload FROM events WHERE workflow_id = ? AND event_id > ? ORDER BY event_id LIMIT ?",
-                [.text(workflowID), .integer(afterEventID), .integer(Int64(min(limit, Int(Int64.max))))]
-            ) { row in (row.integer(0), row.integer(1), row.blob(2)) }
+                [.text(workflowID), .integer(afterEventID), .integer(Int64(min(limit, Int(Int64.max))))])
+            defer { statement.reset() }
+            var events: [WorkflowEvent] = []
+            while try statement.step() {
+                let kind = try statement.withBlob(2) { bytes throws(BatonError) in try EventCodec.decode(bytes) }
+                events.append(WorkflowEvent(
+                    id: statement.integer(0), time: Instant(millisecondsSinceEpoch: statement.integer(1)), kind: kind))
+            }
+            return events
         }
-        var events: [WorkflowEvent] = []
-        events.reserveCapacity(rows.count)
-        for (id, time, payload) in rows {
-            events.append(WorkflowEvent(id: id, time: Instant(millisecondsSinceEpoch: time), kind: try EventCodec.decode(payload)))
-        }
-        return events
     }
 
     /// Stores a definition version.
@@ -202,7 +214,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
                     [.text(record.name), .integer(Int64(record.version)), .text(record.content), .text(record.source),
                      .integer(record.createdAt.millisecondsSinceEpoch)])
             } catch {
-                if error.message.contains("UNIQUE") {
+                if SQLiteResultCode.isUniquenessViolation(error) {
                     throw BatonError(.alreadyExists, "definition \(record.name) v\(record.version) already exists")
                 }
                 throw error
@@ -212,7 +224,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     /// Lists the stored versions of a definition.
     public func definitionVersions(_ name: String) async throws(BatonError) -> [DefinitionRecord] {
-        try read { connection throws(BatonError) in
+        try await readers.read { connection throws(BatonError) in
             try connection.query(
                 "SELECT name, version, content, source, created_at FROM definitions WHERE name = ? ORDER BY version",
                 [.text(name)]
@@ -226,7 +238,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     /// The learned per-activity duration estimates (the activity_durations table).
     public func activityDurations() async throws(BatonError) -> [String: ActivityDurationEstimate] {
-        let rows = try read { connection throws(BatonError) in
+        let rows = try await readers.read { connection throws(BatonError) in
             try connection.query("SELECT activity, samples, mean_ms FROM activity_durations") { row in
                 (row.text(0), Int(row.integer(1)), row.real(2))
             }

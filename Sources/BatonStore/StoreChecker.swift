@@ -62,7 +62,10 @@ public struct StoreChecker {
         }
         // The state every reader sees: the snapshot with the events after it folded in.
         let state: WorkflowState
-        do { state = try store.currentState(row) } catch {
+        do {
+            let store = self.store
+            state = try await store.pooledRead { connection throws(BatonError) in try store.currentState(row, connection) }
+        } catch {
             return problem("the stored state cannot be read: \(error.message)")
         }
         let definition: WorkflowDefinition
