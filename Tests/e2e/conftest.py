@@ -32,14 +32,15 @@ def baton_bin() -> Path:
 class Server:
     """A `baton server` child process listening on a loopback port."""
 
-    def __init__(self, extra_args=(), startup_timeout=30.0, data_dir=None):
+    def __init__(self, extra_args=(), startup_timeout=30.0, data_dir=None, prefix=()):
         binary = baton_bin()
         if not (binary.is_file() and os.access(binary, os.X_OK)):
             pytest.fail(f"server binary {binary} is missing: build it first (`swift build`), "
                         f"or set BATON_BIN", pytrace=False)
         self.stderr_file = tempfile.TemporaryFile()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="baton-e2e-")
-        self.args = [str(binary), "server", "--listen", "127.0.0.1:0", "--data", self.data_dir, *extra_args]
+        # `prefix` runs the server under another program (e.g. strace for fault injection).
+        self.args = [*prefix, str(binary), "server", "--listen", "127.0.0.1:0", "--data", self.data_dir, *extra_args]
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.stderr_file)
         self.stdout_lines = []
