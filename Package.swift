@@ -5,8 +5,8 @@ import PackageDescription
 /// I/O-free domain, the store and their tests, so engine work does not wait on the transport.
 let engineOnly = Context.environment["BATON_ENGINE_ONLY"] != nil
 let engineTargets: Set<String> = [
-    "CSQLite", "BatonCore", "BatonEngine", "BatonStore", "baton-bench",
-    "BatonCoreTests", "BatonEngineTests", "BatonStoreTests",
+    "CSQLite", "BatonCore", "BatonEngine", "BatonProto", "BatonCodec", "BatonStore", "baton-bench",
+    "BatonCoreTests", "BatonEngineTests", "BatonCodecTests", "BatonStoreTests",
 ]
 
 let package = Package(
@@ -39,7 +39,14 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "BatonStore", dependencies: ["BatonCore", "BatonEngine", "CSQLite"]),
+        // Storage: the protobuf encodings of history and snapshots, and the SQLite store.
+        .target(
+            name: "BatonCodec",
+            dependencies: [
+                "BatonCore", "BatonEngine", "BatonProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(name: "BatonStore", dependencies: ["BatonCore", "BatonEngine", "BatonCodec", "CSQLite"]),
 
         // Transport.
         .target(
@@ -70,7 +77,7 @@ let package = Package(
         .target(
             name: "BatonServer",
             dependencies: [
-                "BatonRPC", "BatonProto", "BatonHTTP2", "BatonCore", "BatonEngine", "BatonStore",
+                "BatonRPC", "BatonProto", "BatonHTTP2", "BatonCore", "BatonEngine", "BatonCodec", "BatonStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -107,8 +114,10 @@ let package = Package(
 
         // Tests mirror Sources.
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
-        .testTarget(name: "BatonEngineTests", dependencies: ["BatonCore", "BatonEngine"]),
-        .testTarget(name: "BatonStoreTests", dependencies: ["BatonCore", "BatonEngine", "BatonStore"]),
+        .testTarget(name: "BatonEngineTests", dependencies: ["BatonCore", "BatonEngine", "BatonCodec"]),
+        .testTarget(name: "BatonCodecTests", dependencies: ["BatonCore", "BatonEngine", "BatonCodec", "BatonProto"]),
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonCore", "BatonEngine", "BatonCodec", "BatonStore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BatonHTTP2Tests",
             dependencies: [

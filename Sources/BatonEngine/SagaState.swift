@@ -35,18 +35,4 @@ public struct SagaState: Hashable, Sendable, Codable {
     }
 
     static let compensationSuffix = ".compensate"
-
-    /// Writes this saga in the exact shape of its synthesized `Codable` encoding.
-    public func write(to writer: inout JSONWriter) {
-        writer.object { w in
-            w.key("remaining"); w.array { w in for name in remaining { w.string(name) } }
-            w.member("current", current) { $0.string($1) }
-            w.key("attempt"); w.integer(attempt)
-            w.key("inFlight"); w.bool(inFlight)
-            w.key("input"); w.value(input)
-            w.key("compensated"); w.array { w in for name in compensated { w.string(name) } }
-            w.key("failed"); w.array { w in for name in failed { w.string(name) } }
-            w.key("cancelled"); w.bool(cancelled)
-        }
-    }
 }

@@ -1,6 +1,8 @@
 import BatonCore
 
 /// Everything known about a workflow run, folded from its history: the snapshot stored next to the events.
+/// (Its `Codable` conformance only reads format-1 snapshots, JSON written before protobuf storage:
+/// do not rename stored properties or nested types' members.)
 ///
 /// `fold(history)` always equals the stored snapshot:
 /// ```swift
@@ -15,6 +17,12 @@ public struct WorkflowState: Hashable, Sendable, Codable {
         public var name: String
         /// Its payload.
         public var payload: JSONValue
+
+        /// Creates a pending signal.
+        public init(name: String, payload: JSONValue) {
+            self.name = name
+            self.payload = payload
+        }
     }
 
     /// An armed durable timer.
@@ -27,6 +35,14 @@ public struct WorkflowState: Hashable, Sendable, Codable {
         public var purpose: TimerPurpose
         /// When it fires.
         public var fireAt: Instant
+
+        /// Creates an armed timer.
+        public init(step: String, attempt: Int, purpose: TimerPurpose, fireAt: Instant) {
+            self.step = step
+            self.attempt = attempt
+            self.purpose = purpose
+            self.fireAt = fireAt
+        }
     }
 
     /// The run's id.

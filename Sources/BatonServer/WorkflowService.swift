@@ -1,3 +1,4 @@
+import BatonCodec
 import BatonCore
 import Foundation
 import BatonEngine

@@ -8,6 +8,15 @@ public enum Migrations {
         public var name: String
         /// The SQL to run.
         public var sql: String
+        /// Row conversions to run after the SQL, in the same transaction.
+        public var transform: (@Sendable (SQLiteConnection) throws(BatonError) -> Void)?
+
+        /// Creates a migration.
+        public init(name: String, sql: String, transform: (@Sendable (SQLiteConnection) throws(BatonError) -> Void)? = nil) {
+            self.name = name
+            self.sql = sql
+            self.transform = transform
+        }
     }
 
     /// All migrations in order.
@@ -64,6 +73,10 @@ public enum Migrations {
                 ALTER TABLE activity_tasks DROP COLUMN lease_expires_at;
                 ALTER TABLE activity_tasks DROP COLUMN heartbeat_details;
                 """),
+        Migration(
+            // History and snapshots become protobuf (format 2, baton.storage.v1): every format-1 (JSON)
+            // event payload and snapshot is decoded and re-encoded in place.
+            name: "0005_protobuf_history", sql: "", transform: FormatMigration.convertToProtobuf),
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction; returns the names applied.
@@ -74,7 +87,8 @@ public enum Migrations {
         var names: [String] = []
         for migration in all where !applied.contains(migration.name) {
             try connection.transaction { connection throws(BatonError) in
-                try connection.execute(migration.sql)
+                if !migration.sql.isEmpty { try connection.execute(migration.sql) }
+                try migration.transform?(connection)
                 try connection.run(
                     "INSERT INTO migrations(name, applied_at) VALUES (?, ?)",
                     [.text(migration.name), .integer(now.millisecondsSinceEpoch)])

@@ -39,9 +39,23 @@ enum Formatting {
         }
     }
 
-    /// `key=value key=value` for an event's attributes, in key order.
+    /// `key=value key=value` for a JSON object's fields, in key order.
     static func attributes(_ attributes: Google_Protobuf_Struct) -> String {
         attributes.fields.keys.sorted().map { "\($0)=\(value(attributes.fields[$0]!))" }.joined(separator: " ")
+    }
+
+    /// `key=value key=value` for a history event's typed attributes (their proto field names, in key
+    /// order; times as RFC 3339, values and failures as compact JSON).
+    static func attributes(of event: Baton_V1_HistoryEvent) -> String {
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        var attributesOnly = Baton_V1_HistoryEvent()
+        attributesOnly.attributes = event.attributes
+        guard let json = try? attributesOnly.jsonString(options: options),
+              let object = try? Google_Protobuf_Struct(jsonString: json),
+              case .structValue(let fields)? = object.fields.values.first?.kind
+        else { return "" }
+        return attributes(fields)
     }
 
     /// `completed`, `compensation_failed`, ...

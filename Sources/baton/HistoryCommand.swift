@@ -62,7 +62,7 @@ struct HistoryCommand: AsyncParsableCommand {
     /// `   7  2026-11-25T08:39:08.123Z  StepCompleted         attempt=1 output={"n":1} step=a`.
     static func line(_ event: Baton_V1_HistoryEvent) -> String {
         let type = event.type.padding(toLength: max(event.type.count, 22), withPad: " ", startingAt: 0)
-        let attributes = Formatting.attributes(event.attributes)
+        let attributes = Formatting.attributes(of: event)
         let text = "\(String(event.eventID).leftPadded(to: 4))  \(Formatting.time(event.hasTime ? event.time : nil))  \(type)"
         return attributes.isEmpty ? text.trimmingTrailingSpaces : text + "  " + attributes
     }

@@ -80,8 +80,10 @@ import Testing
             #expect(events.first?.type == "WorkflowStarted")
             #expect(events.last?.type == "WorkflowCompleted")
             #expect(events.last?.eventID == closed.info.lastEventID)
-            let completedA = events.first { $0.type == "StepCompleted" && $0.attributes.fields["step"]?.stringValue == "a" }
-            #expect(completedA != nil)
+            let completedA = events.first { $0.type == "StepCompleted" && $0.stepCompleted.step == "a" }
+            #expect(completedA?.stepCompleted.attempt == 1)
+            #expect(completedA?.stepCompleted.output.structValue.fields["n"]?.numberValue != nil)
+            #expect(events.first?.workflowStarted.definition == "three")
         }
     }
 

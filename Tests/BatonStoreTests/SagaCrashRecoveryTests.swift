@@ -1,3 +1,4 @@
+import BatonCodec
 import BatonCore
 import BatonEngine
 import BatonStore

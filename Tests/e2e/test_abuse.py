@@ -286,8 +286,9 @@ def history(env, client, workflow_id, max_pages=1000):
 
 
 def event_values(env, client, workflow_id, event_type, attribute):
-    return [env.api.from_value(e.attributes.fields[attribute]) for e in history(env, client, workflow_id)
-            if e.type == event_type]
+    # The typed attributes message set on each event (`step_heartbeat`, …) holds the field.
+    return [env.api.from_value(getattr(getattr(e, e.WhichOneof("attributes")), attribute))
+            for e in history(env, client, workflow_id) if e.type == event_type]
 
 
 # ---------------------------------------------------------------- JSON values at and over the limits

@@ -275,7 +275,11 @@ def test_history_json_one_event_per_line(cli, defs):
     assert r.code == 0, r
     events = [json.loads(line) for line in r.out.splitlines()]
     assert events[0]["type"] == "WorkflowStarted" and events[-1]["type"] == "WorkflowCompleted"
-    assert events[0]["attributes"]["input"] == {"n": 4}
+    assert events[0]["workflowStarted"]["input"] == {"n": 4}
+    assert events[0]["workflowStarted"]["definition"] == "three"
+    completed = [e["stepCompleted"] for e in events if e["type"] == "StepCompleted"]
+    assert {c["step"] for c in completed} == {"a", "b"}
+    assert completed[0]["output"] == {"n": 4}
 
 
 def test_json_output_parses(cli, defs):

@@ -251,51 +251,6 @@ public nonisolated struct Baton_V1_Progress: Sendable {
   fileprivate var _eta: SwiftProtobuf.Google_Protobuf_Duration? = nil
 }
 
-/// One fact in a run's history. `type` names the event (e.g. "StepCompleted"); `attributes`
-/// holds its fields as a JSON object (e.g. {"step": "deploy", "attempt": 1, "output": {...}}).
-public nonisolated struct Baton_V1_HistoryEvent: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  /// Position in the run's history, from 1.
-  public var eventID: Int64 = 0
-
-  /// When the engine recorded it.
-  public var time: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_time ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_time = newValue}
-  }
-  /// Returns true if `time` has been explicitly set.
-  public var hasTime: Bool {self._time != nil}
-  /// Clears the value of `time`. Subsequent reads from it will return its default value.
-  public mutating func clearTime() {self._time = nil}
-
-  /// The event type, a past-tense fact: WorkflowStarted, StepScheduled, StepStarted,
-  /// StepCompleted, StepFailed, StepTimedOut, StepSkipped, TimerStarted, TimerFired,
-  /// SignalReceived, SignalWaitTimedOut, CancelRequested, CompensationStarted,
-  /// CompensationCompleted, CompensationFailed, WorkflowCompleted, WorkflowFailed,
-  /// WorkflowCancelled, WorkflowTerminated, WorkflowCompensated, ...
-  public var type: String = String()
-
-  /// The event's fields.
-  public var attributes: SwiftProtobuf.Google_Protobuf_Struct {
-    get {_attributes ?? SwiftProtobuf.Google_Protobuf_Struct()}
-    set {_attributes = newValue}
-  }
-  /// Returns true if `attributes` has been explicitly set.
-  public var hasAttributes: Bool {self._attributes != nil}
-  /// Clears the value of `attributes`. Subsequent reads from it will return its default value.
-  public mutating func clearAttributes() {self._attributes = nil}
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _time: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _attributes: SwiftProtobuf.Google_Protobuf_Struct? = nil
-}
-
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "baton.v1"
@@ -610,55 +565,6 @@ nonisolated extension Baton_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs._elapsed != rhs._elapsed {return false}
     if lhs._eta != rhs._eta {return false}
     if lhs.eventID != rhs.eventID {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Baton_V1_HistoryEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".HistoryEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{1}time\0\u{1}type\0\u{1}attributes\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.eventID) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._time) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.type) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._attributes) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.eventID != 0 {
-      try visitor.visitSingularInt64Field(value: self.eventID, fieldNumber: 1)
-    }
-    try { if let v = self._time {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if !self.type.isEmpty {
-      try visitor.visitSingularStringField(value: self.type, fieldNumber: 3)
-    }
-    try { if let v = self._attributes {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Baton_V1_HistoryEvent, rhs: Baton_V1_HistoryEvent) -> Bool {
-    if lhs.eventID != rhs.eventID {return false}
-    if lhs._time != rhs._time {return false}
-    if lhs.type != rhs.type {return false}
-    if lhs._attributes != rhs._attributes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
