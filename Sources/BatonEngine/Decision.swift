@@ -14,6 +14,11 @@ public struct Decision: Hashable, Sendable {
     public var releasedTasks: [AttemptRef] = []
     /// How long each activity attempt completed by this decision ran (start to completion).
     public var durationSamples: [ActivityDurationSample] = []
+    /// Circuit-breaker reservations made by this decision: confirmed after its commit, cancelled if
+    /// the commit fails (``CircuitBreakerRegistry/confirm(_:)``).
+    public var breakerReservations: [Int] = []
+    /// Keys of the circuit breakers this decision consulted or fed (their state is persisted with it).
+    public var touchedBreakers: [String] = []
 
     /// An empty decision.
     public init(events: [WorkflowEvent] = [], commands: [EngineCommand] = []) {

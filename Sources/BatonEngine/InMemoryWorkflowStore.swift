@@ -10,6 +10,7 @@ public final class InMemoryWorkflowStore: WorkflowStore {
         var tasks: [String: [AttemptRef: ActivityTask]] = [:]
         var definitions: [String: [DefinitionRecord]] = [:]
         var durations: [String: ActivityDurationEstimate] = [:]
+        var breakers: [String: CircuitBreakerSnapshot] = [:]
         var commits = 0
     }
 
@@ -72,8 +73,19 @@ public final class InMemoryWorkflowStore: WorkflowStore {
                 contents.durations[sample.activity] = (contents.durations[sample.activity]
                     ?? ActivityDurationEstimate(samples: 0, meanMilliseconds: 0)).adding(sample.milliseconds)
             }
+            for breaker in change.circuitBreakers { contents.breakers[breaker.key] = breaker }
             contents.commits += 1
         }
+    }
+
+    /// The persisted circuit breakers.
+    public func circuitBreakers() async throws(BatonError) -> [CircuitBreakerSnapshot] {
+        contents.withLock { $0.breakers.values.sorted { $0.key < $1.key } }
+    }
+
+    /// Persists breaker states changed by a reset.
+    public func saveCircuitBreakers(_ snapshots: [CircuitBreakerSnapshot]) async throws(BatonError) {
+        contents.withLock { contents in for breaker in snapshots { contents.breakers[breaker.key] = breaker } }
     }
 
     /// The learned duration estimates.

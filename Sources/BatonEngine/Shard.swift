@@ -118,7 +118,10 @@ actor Shard {
         // copy the state's collections (copy-on-write).
         guard let decision = machines[workflowID]?.decide(input, now: clock.now()) else { return ([], false) }
         let restoredCommands = takeRestored(workflowID)
-        guard !decision.events.isEmpty else { return (restoredCommands, false) }
+        guard !decision.events.isEmpty else {
+            breakers.cancel(decision.breakerReservations)
+            return (restoredCommands, false)
+        }
         let commands = try await commit(workflowID, decision, isNew: false, archive: nil)
         return (restoredCommands + commands, true)
     }
@@ -205,15 +208,18 @@ actor Shard {
         _ workflowID: String, _ decision: Decision, isNew: Bool, archive: String?
     ) async throws(BatonError) -> [EngineCommand] {
         guard let (change, closedState) = makeChange(workflowID, decision, isNew: isNew, archive: archive) else {
+            breakers.cancel(decision.breakerReservations)
             throw BatonError(.internal, "workflow '\(workflowID)' left memory before its decision was committed")
         }
         if !isNew { uncommitted[workflowID, default: []].append(contentsOf: decision.events) }
         do {
             try await store.commit(change, isolation: self)
         } catch {
+            breakers.cancel(decision.breakerReservations)
             evict(workflowID)
             throw error
         }
+        breakers.confirm(decision.breakerReservations)
         estimates.record(decision.durationSamples)
         let newlyCommitted = advanceCommitted(workflowID, change)
         if decision.closedStatus != nil {
@@ -276,6 +282,7 @@ actor Shard {
         eventsSinceSnapshot[workflowID] = state.status.isClosed ? nil : (full ? 0 : since)
         var change = WorkflowChange(state: state, decision: decision, isNew: isNew, includesSnapshot: full)
         change.archiveClosedRunAs = archive
+        if !decision.touchedBreakers.isEmpty { change.circuitBreakers = breakers.snapshots(decision.touchedBreakers) }
         return (change, state.status.isClosed ? state : nil)
     }
 }

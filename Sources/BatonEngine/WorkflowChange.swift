@@ -24,6 +24,8 @@ public struct WorkflowChange: Sendable {
     public var tasksToDelete: [AttemptRef]
     /// Durations of activity attempts completed by this change (learned for ETAs).
     public var durationSamples: [ActivityDurationSample]
+    /// The state of the circuit breakers this decision touched, as of the decision (written with it).
+    public var circuitBreakers: [CircuitBreakerSnapshot] = []
     /// For a new run that reuses the id of a closed one: the id the closed run (row, history, signal
     /// dedupe) is moved to, in the same transaction, before the new run is inserted.
     public var archiveClosedRunAs: String?

@@ -29,6 +29,9 @@ public struct WorkflowMachine: Sendable {
 
     var pending: [WorkflowEvent] = []
     var now = Instant.epoch
+    /// Circuit-breaker reservations and keys of the decision in progress.
+    var breakerReservations: [Int] = []
+    var touchedBreakers: [String] = []
 
     // Bookkeeping that keeps a decision's cost proportional to what it changes, not to the run's
     // size (never stored; rebuilt from the state when a machine is made).
@@ -182,6 +185,10 @@ public struct WorkflowMachine: Sendable {
         advance()
         var decision = Decision(events: pending)
         pending = []
+        decision.breakerReservations = breakerReservations
+        decision.touchedBreakers = touchedBreakers
+        breakerReservations = []
+        touchedBreakers = []
         for event in decision.events {
             guard case .stepCompleted(let name, _, _) = event.kind, let activity = definition.step(name)?.activity,
                 let started = state.step(name).startedAt

@@ -36,10 +36,12 @@ extension WorkflowRuntime {
         breakers.list()
     }
 
-    /// Closes the circuit breaker `key`; throws `.notFound` for a key never used.
+    /// Closes the circuit breaker `key` and persists it; throws `.notFound` for a key never used.
     @discardableResult
-    public func resetCircuitBreaker(_ key: String) throws(BatonError) -> CircuitBreakerStatus {
-        try breakers.reset(key, now: clock.now())
+    public func resetCircuitBreaker(_ key: String) async throws(BatonError) -> CircuitBreakerStatus {
+        let status = try breakers.reset(key, now: clock.now())
+        try await store.saveCircuitBreakers(breakers.committedSnapshots().filter { $0.key == key })
+        return status
     }
 
     func progress(of state: WorkflowState, definition: WorkflowDefinition) -> WorkflowProgress {

@@ -95,6 +95,7 @@ public final class WorkflowRuntime: Sendable {
     @discardableResult
     public func recover() async throws(BatonError) -> Int {
         durations.load(try await store.activityDurations())
+        breakers.restore(try await store.circuitBreakers())
         let scan = try await store.scanOpenWorkflows()
         var recovered = 0
         var unreadable = scan.unreadable

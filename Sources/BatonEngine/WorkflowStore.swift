@@ -27,6 +27,10 @@ public protocol WorkflowStore: Sendable {
     func definitionVersions(_ name: String) async throws(BatonError) -> [DefinitionRecord]
     /// The learned per-activity duration estimates (each commit folds in its ``WorkflowChange/durationSamples``).
     func activityDurations() async throws(BatonError) -> [String: ActivityDurationEstimate]
+    /// The persisted circuit breakers (each commit writes its ``WorkflowChange/circuitBreakers``).
+    func circuitBreakers() async throws(BatonError) -> [CircuitBreakerSnapshot]
+    /// Persists breaker states changed outside a decision (an operator's reset).
+    func saveCircuitBreakers(_ snapshots: [CircuitBreakerSnapshot]) async throws(BatonError)
 }
 
 extension WorkflowStore {
@@ -40,4 +44,10 @@ extension WorkflowStore {
 
     /// Stores that do not learn durations report none (ETAs then use the default estimate).
     public func activityDurations() async throws(BatonError) -> [String: ActivityDurationEstimate] { [:] }
+
+    /// Stores that do not persist breakers restore none (every breaker starts CLOSED).
+    public func circuitBreakers() async throws(BatonError) -> [CircuitBreakerSnapshot] { [] }
+
+    /// Stores that do not persist breakers ignore resets.
+    public func saveCircuitBreakers(_ snapshots: [CircuitBreakerSnapshot]) async throws(BatonError) {}
 }

@@ -39,7 +39,7 @@ public final class HealthStatusBoard: Sendable {
     }
 
     /// The current status (SERVICE_UNKNOWN when unknown), then every change, until the watch ends.
-    func watch(_ service: String) -> AsyncStream<Status> {
+    public func watch(_ service: String) -> AsyncStream<Status> {
         let (stream, continuation) = AsyncStream<Status>.makeStream(bufferingPolicy: .bufferingNewest(8))
         let id = state.withLockedValue { state -> Int in
             let id = state.nextWatcher

@@ -33,7 +33,7 @@ struct AdminService: Sendable {
     func resetBreaker(_ request: Baton_V1_ResetCircuitBreakerRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_ResetCircuitBreakerResponse {
         try Validate.name(request.key, field: "key")
-        let status = try await mappingErrors { try runtime.resetCircuitBreaker(request.key) }
+        let status = try await mappingErrors { try await runtime.resetCircuitBreaker(request.key) }
         return .with { $0.breaker = status.proto }
     }
 

@@ -32,6 +32,7 @@ struct EncodedChange: Sendable {
     let signalRequests: [(requestID: String, eventID: Int64)]
     let durationSamples: [ActivityDurationSample]
     let archiveClosedRunAs: String?
+    let circuitBreakers: [CircuitBreakerSnapshot]
 
     init(_ change: WorkflowChange) throws(BatonError) {
         let state = change.state
@@ -63,6 +64,7 @@ struct EncodedChange: Sendable {
         tasksToDelete = change.tasksToDelete
         durationSamples = change.durationSamples
         archiveClosedRunAs = change.archiveClosedRunAs
+        circuitBreakers = change.circuitBreakers
     }
 
     /// Moves the closed run stored under `workflowID` (row, history, signal dedupe) to `archive`,
@@ -176,5 +178,6 @@ struct EncodedChange: Sendable {
                 "INSERT OR IGNORE INTO signal_dedupe(workflow_id, request_id, event_id) VALUES (?, ?, ?)",
                 [.text(workflowID), .text(requestID), .integer(eventID)])
         }
+        for breaker in circuitBreakers { try SQLiteWorkflowStore.write(breaker, to: connection) }
     }
 }

@@ -77,6 +77,15 @@ public enum Migrations {
             // History and snapshots become protobuf (format 2, baton.storage.v1): every format-1 (JSON)
             // event payload and snapshot is decoded and re-encoded in place.
             name: "0005_protobuf_history", sql: "", transform: FormatMigration.convertToProtobuf),
+        Migration(
+            // The committed state of every circuit breaker, written with the decisions that change it
+            // and restored at recovery (a restart no longer closes every breaker).
+            name: "0006_circuit_breakers",
+            sql: """
+                CREATE TABLE circuit_breakers(
+                    key TEXT PRIMARY KEY, state TEXT NOT NULL, consecutive_failures INTEGER NOT NULL,
+                    recent TEXT NOT NULL, changed_at INTEGER, opened_at INTEGER, trials INTEGER NOT NULL) WITHOUT ROWID;
+                """),
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction; returns the names applied.

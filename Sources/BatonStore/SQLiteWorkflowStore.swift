@@ -206,6 +206,11 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
+    /// Runs `job` in a writer transaction.
+    func writerSubmit(_ job: @escaping (SQLiteConnection) throws(BatonError) -> Void) async throws(BatonError) {
+        try await writer.submit { connection, _ throws(BatonError) in try job(connection) }
+    }
+
     /// Stores a definition version.
     public func saveDefinition(_ record: DefinitionRecord) async throws(BatonError) {
         try await writer.submit { connection, _ throws(BatonError) in

@@ -78,9 +78,9 @@ let breakerDefinition = """
         let (_, trial) = try await run(runtime)
         #expect(trial.map(\.kind.typeName).filter { $0.hasPrefix("Circuit") } == ["CircuitHalfOpened", "CircuitOpened"])
         #expect(runtime.circuitBreakers().first?.state == .open)
-        let status = try runtime.resetCircuitBreaker("notion")
+        let status = try await runtime.resetCircuitBreaker("notion")
         #expect(status.state == .closed && status.consecutiveFailures == 0)
-        #expect(throws: BatonError.self) { try runtime.resetCircuitBreaker("unknown") }
+        await #expect(throws: BatonError.self) { try await runtime.resetCircuitBreaker("unknown") }
         await runtime.shutdown()
     }
 
@@ -110,15 +110,44 @@ let breakerDefinition = """
         let registry = CircuitBreakerRegistry()
         let policy = CircuitBreakerPolicy(failureThreshold: 100, failureRate: 0.5, window: 4)
         let t = Instant(millisecondsSinceEpoch: 0)
-        for success in [true, false, true] { #expect(registry.record("k", policy: policy, success: success, now: t).isEmpty) }
-        #expect(registry.record("k", policy: policy, success: false, now: t).map(\.to) == [.open])
+        for success in [true, false, true] { #expect(registry.record("k", policy: policy, success: success, now: t).transitions.isEmpty) }
+        #expect(registry.record("k", policy: policy, success: false, now: t).transitions.map(\.to) == [.open])
         #expect(registry.admit("k", policy: policy, now: t).allowed == false)
     }
 
     @Test func serverConfiguredPoliciesApplyToUndeclaredKeys() {
         let registry = CircuitBreakerRegistry(policies: ["crm": CircuitBreakerPolicy(failureThreshold: 1)])
         let t = Instant(millisecondsSinceEpoch: 0)
-        #expect(registry.record("crm", policy: nil, success: false, now: t).map(\.to) == [.open])
-        #expect(registry.record("other", policy: nil, success: false, now: t).isEmpty)
+        #expect(registry.record("crm", policy: nil, success: false, now: t).transitions.map(\.to) == [.open])
+        #expect(registry.record("other", policy: nil, success: false, now: t).transitions.isEmpty)
+    }
+
+    @Test func reservationsChangeTheBreakerOnlyOnceConfirmedAndACancelLeavesItUntouched() {
+        let registry = CircuitBreakerRegistry(policies: ["svc": CircuitBreakerPolicy(failureThreshold: 1)])
+        let seen = Mutex<[CircuitState]>([])
+        registry.observe { transition in seen.withLock { $0.append(transition.to) } }
+        let t = Instant(millisecondsSinceEpoch: 0)
+        _ = registry.admit("svc", policy: nil, now: t)
+        let failure = registry.record("svc", policy: nil, success: false, now: t)
+        #expect(failure.transitions.map(\.to) == [.open])
+        // A later decision already sees the reserved failure...
+        let next = registry.admit("svc", policy: nil, now: t)
+        #expect(next.allowed == false)
+        // ...but nothing is committed, listed or observed until the first decision's commit.
+        #expect(registry.list().isEmpty)
+        #expect(seen.withLock { $0 }.isEmpty)
+        // Its commit failed: the breaker is as if it never happened.
+        registry.cancel([failure.token])
+        registry.cancel([next.token])
+        #expect(registry.admit("svc", policy: nil, now: t).allowed)
+        #expect(registry.snapshots(["svc"]).first?.state == .closed)
+
+        let again = registry.record("svc", policy: nil, success: false, now: t)
+        // Confirmed out of order: the later reservation waits for the earlier ones.
+        registry.confirm([again.token])
+        #expect(registry.list().isEmpty)
+        registry.cancel([1, 2, 3, 4, 5].filter { $0 != again.token })
+        #expect(registry.list().map(\.state) == [.open])
+        #expect(seen.withLock { $0 } == [.open])
     }
 }

@@ -23,7 +23,10 @@ import Testing
         var replies = call.messages(as: Grpc_Testing_StreamingOutputCallResponse.self).makeAsyncIterator()
         #expect(try await replies.next() != nil)
 
+        let health = app.health.watch("")
         let shutdown = Task { await app.shutdown() }
+        // Health turns NOT_SERVING as soon as the shutdown begins, while the call is still draining.
+        for await status in health where status == .notServing { break }
         var rest = 0
         while try await replies.next() != nil { rest += 1 }
         #expect(rest == 2)

@@ -20,12 +20,13 @@ let threeStepSource = """
         #expect(try Migrations.apply(to: connection, now: .epoch) == Migrations.all.map(\.name))
         #expect(try Migrations.apply(to: connection, now: .epoch).isEmpty)
         let tables = try connection.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { $0.text(0) }
-        #expect(tables == ["activity_durations", "activity_tasks", "definitions", "events", "migrations", "signal_dedupe", "timers", "workflows"])
+        #expect(tables == ["activity_durations", "activity_tasks", "circuit_breakers", "definitions", "events", "migrations",
+                           "signal_dedupe", "timers", "workflows"])
         let withoutRowID = try connection.query("SELECT sql FROM sqlite_master WHERE name = 'events'") { $0.text(0) }
         #expect(withoutRowID.first?.contains("WITHOUT ROWID") == true)
         let recorded = try connection.query("SELECT name FROM migrations") { $0.text(0) }
         #expect(recorded == ["0001_initial", "0002_activity_durations", "0003_snapshot_event_id", "0004_drop_unused_task_columns",
-                             "0005_protobuf_history"])
+                             "0005_protobuf_history", "0006_circuit_breakers"])
         let taskColumns = try connection.query("SELECT name FROM pragma_table_info('activity_tasks') ORDER BY cid") { $0.text(0) }
         #expect(taskColumns == ["workflow_id", "step", "attempt", "activity", "task_queue", "idempotency_key", "input", "scheduled_at"])
     }
