@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Engine benchmark: N three-step workflows (A → B, A → C, builtin.echo), in-process, against a
-# temporary SQLite file with synchronous=FULL, release build. Ends with `engine: N workflows/s`.
+# temporary SQLite file with synchronous=FULL, release build; then the storage ceiling: the same rows,
+# batches and durability written by a minimal writer with no engine logic. Ends with
+# `engine: N workflows/s, storage ceiling M workflows/s, ratio R`.
 #
 # Knobs: ENGINE_WORKFLOWS (default 50000), ENGINE_CONCURRENCY (1000), ENGINE_SHARDS (CPU count),
 #        ENGINE_DURABILITY (full|normal, default full).

@@ -42,7 +42,8 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         inspector = Mutex(readConnection)
     }
 
-    private static func configure(_ connection: SQLiteConnection, durability: Durability) throws(BatonError) {
+    /// Applies the store's connection settings (WAL, synchronous per `durability`, caches) to `connection`.
+    public static func configure(_ connection: SQLiteConnection, durability: Durability) throws(BatonError) {
         try connection.execute("PRAGMA journal_mode=WAL")
         try connection.execute("PRAGMA synchronous=\(durability == .full ? "FULL" : "NORMAL")")
         try connection.execute("PRAGMA temp_store=MEMORY")

@@ -55,7 +55,19 @@ struct EngineBenchmark {
             let perWorkflow = Double(events) / Double(workflows + 200)
             let statistics = store.writerStatistics
             let failures = runtime.deliveryFailureCount
+            let template = try store.read { connection throws(BatonError) in
+                try connection.query("SELECT id FROM workflows WHERE status = 'COMPLETED' ORDER BY started_at DESC LIMIT 1") { $0.text(0) }
+            }.first ?? ""
             await runtime.close()
+            // The same rows, batches and durability without the engine: what storage alone allows.
+            let reopened = try SQLiteWorkflowStore(path: databasePath, durability: durability)
+            let ceiling = try StorageCeiling(
+                workflows: workflows,
+                changesPerWorkflow: Int((Double(statistics.jobs) / Double(workflows + 200)).rounded()),
+                changesPerTransaction: Int((Double(statistics.jobs) / Double(max(1, statistics.batches))).rounded()),
+                concurrency: concurrency, durability: durability
+            ).run(template: template, from: reopened, directory: directory)
+            reopened.close()
 
             let sorted = latencies.sorted()
             func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
@@ -69,7 +81,8 @@ struct EngineBenchmark {
             print("commits:        \(statistics.jobs) changes in \(statistics.batches) transactions (\(String(format: "%.1f", Double(statistics.jobs) / Double(max(1, statistics.batches)))) per transaction)")
             print("lost results:   \(failures)")
             print("peak RSS:       \(peakRSSKiB() / 1024) MiB")
-            print("engine: \(Int(rate)) workflows/s")
+            print(String(format: "storage ceiling: %.0f workflows/s (same rows, batches and durability, no engine)", ceiling))
+            print("engine: \(Int(rate)) workflows/s, storage ceiling \(Int(ceiling)) workflows/s, ratio \(String(format: "%.2f", rate / ceiling))")
         } catch {
             complain("benchmark failed: \(error)")
             exit(1)
