@@ -211,6 +211,8 @@ actor Shard {
             breakers.cancel(decision.breakerReservations)
             throw BatonError(.internal, "workflow '\(workflowID)' left memory before its decision was committed")
         }
+        // A new run's first committed state (its change may carry only a summary).
+        let startState = isNew ? machines[workflowID]?.state : nil
         if !isNew { uncommitted[workflowID, default: []].append(contentsOf: decision.events) }
         do {
             try await store.commit(change, isolation: self)
@@ -221,7 +223,7 @@ actor Shard {
         }
         breakers.confirm(decision.breakerReservations)
         estimates.record(decision.durationSamples)
-        let newlyCommitted = advanceCommitted(workflowID, change)
+        let newlyCommitted = advanceCommitted(workflowID, change, startState: startState)
         if decision.closedStatus != nil {
             machines[workflowID] = nil
             committed[workflowID] = nil
@@ -239,27 +241,27 @@ actor Shard {
     /// Moves the committed state of `workflowID` up to the end of `change` (whose transaction has just
     /// committed, and with it every change submitted before it) and returns the events that became
     /// visible. Commits of one workflow may resume out of order; events already folded are skipped.
-    private func advanceCommitted(_ workflowID: String, _ change: WorkflowChange) -> [WorkflowEvent] {
+    private func advanceCommitted(_ workflowID: String, _ change: WorkflowChange, startState: WorkflowState?) -> [WorkflowEvent] {
         defer {
             for waiter in startWaiters.removeValue(forKey: workflowID) ?? [] { waiter.resume() }
         }
         let end = change.state.lastEventID
         if change.isNew {
-            committed[workflowID] = change.state
+            committed[workflowID] = startState ?? change.state
             return change.events
         }
-        guard var state = committed[workflowID], state.lastEventID < end else { return [] }
+        guard let at = committed[workflowID]?.lastEventID, at < end else { return [] }
         var pending = uncommitted.removeValue(forKey: workflowID) ?? []
         let split = pending.firstIndex { $0.id > end } ?? pending.endIndex
-        let visible = Array(pending[..<split].drop { $0.id <= state.lastEventID })
+        let visible = Array(pending[..<split].drop { $0.id <= at })
         pending.removeFirst(split)
         if !pending.isEmpty { uncommitted[workflowID] = pending }
         if change.includesSnapshot {
-            state = change.state
+            committed[workflowID] = change.state
         } else if let definition = machines[workflowID]?.definition {
-            for event in visible { state.apply(event, definition: definition) }
+            // Folded in place (no copy of the state's collections).
+            for event in visible { committed[workflowID]?.apply(event, definition: definition) }
         }
-        committed[workflowID] = state
         return visible
     }
 
@@ -272,13 +274,14 @@ actor Shard {
         for waiter in startWaiters.removeValue(forKey: workflowID) ?? [] { waiter.resume() }
     }
 
-    /// The change of the decision just made (full snapshot at start, at close, and once the events
-    /// since the last one are as many as the run has steps, at least 64), and the final state when it closes.
+    /// The change of the decision just made (with a full snapshot once the events since the last one
+    /// are as many as the run has steps, at least 64; a store that does not fold history tails gets
+    /// one every time), and the final state when it closes.
     private func makeChange(_ workflowID: String, _ decision: Decision, isNew: Bool, archive: String?)
         -> (WorkflowChange, WorkflowState?)? {
         guard let state = machines[workflowID]?.state else { return nil }
-        let since = (eventsSinceSnapshot[workflowID] ?? .max / 2) + decision.events.count
-        let full = !store.foldsHistoryTails || isNew || state.status.isClosed || since >= max(64, state.steps.count)
+        let since = (isNew ? 0 : (eventsSinceSnapshot[workflowID] ?? .max / 2)) + decision.events.count
+        let full = !store.foldsHistoryTails || since >= max(64, state.steps.count)
         eventsSinceSnapshot[workflowID] = state.status.isClosed ? nil : (full ? 0 : since)
         var change = WorkflowChange(state: state, decision: decision, isNew: isNew, includesSnapshot: full)
         change.archiveClosedRunAs = archive

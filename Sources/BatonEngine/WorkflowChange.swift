@@ -10,7 +10,8 @@ public struct WorkflowChange: Sendable {
     /// summary fields (status, times, last event id) — a store that folds history tails keeps its
     /// older snapshot and reads the events after it.
     public var state: WorkflowState
-    /// Whether ``state`` is the full snapshot to store.
+    /// Whether ``state`` is the full snapshot to store (otherwise the store keeps its older snapshot,
+    /// or for a new run the empty state at event 0, and reads fold the events after it).
     public private(set) var includesSnapshot = true
     /// New events.
     public var events: [WorkflowEvent]
@@ -32,12 +33,12 @@ public struct WorkflowChange: Sendable {
 
     /// Builds the change of one decision; with `includesSnapshot` false only the state's summary is kept
     /// (so the caller's state is not held while the change commits, and never copied on its next change).
+    /// A new run without its snapshot is stored with the empty state before its first event.
     public init(state: WorkflowState, decision: Decision, isNew: Bool, includesSnapshot: Bool = true) {
         workflowID = state.workflowID
         self.isNew = isNew
-        // A new or closed run is always stored whole: nothing folds a tail onto a closed run's row.
-        self.includesSnapshot = includesSnapshot || isNew || state.status.isClosed
-        self.state = self.includesSnapshot ? state : state.summary
+        self.includesSnapshot = includesSnapshot
+        self.state = includesSnapshot ? state : state.summary
         events = decision.events
         timersToStore = decision.timersToStore
         timersToDelete = decision.timersToDelete

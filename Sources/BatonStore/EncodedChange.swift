@@ -97,7 +97,9 @@ struct EncodedChange: Sendable {
             context.batch.rowEventIDs[workflowID] = rowEventID
         } else if isNew {
             if let archive = archiveClosedRunAs { try archiveClosedRun(as: archive, connection: connection) }
-            let snapshot = try SnapshotCodec.encode(state)
+            // Without its snapshot, a new run is stored at event 0 (the empty state) and read by folding.
+            let snapshot = try SnapshotCodec.encode(includesSnapshot ? state : WorkflowState(workflowID: workflowID))
+            let snapshotEventID = includesSnapshot ? lastEventID : 0
             do {
                 try connection.run(
                     """
@@ -106,7 +108,7 @@ struct EncodedChange: Sendable {
                     """,
                     [.text(workflowID), .text(definitionName), .integer(definitionVersion), .text(status),
                      startedAt.map { .integer($0) } ?? .null, closed, .integer(lastEventID), .blob(snapshot),
-                     .integer(lastEventID)])
+                     .integer(snapshotEventID)])
             } catch {
                 if SQLiteResultCode.isUniquenessViolation(error) {
                     throw BatonError(.alreadyExists, "workflow '\(workflowID)' already exists")

@@ -88,7 +88,10 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     public func loadWorkflow(_ workflowID: String) async throws(BatonError) -> StoredWorkflow? {
         let state = try await pooledRead { [self] connection throws(BatonError) -> WorkflowState? in
             let rows = try connection.query(
-                "SELECT id, snapshot, snapshot_event_id, last_event_id FROM workflows WHERE id = ?", [.text(workflowID)]
+                """
+                SELECT id, snapshot, snapshot_event_id, last_event_id, definition_name, definition_version
+                FROM workflows WHERE id = ?
+                """, [.text(workflowID)]
             ) { row in SnapshotRow(row) }
             guard let row = rows.first else { return nil }
             return try currentState(row, connection)
@@ -113,9 +116,10 @@ public final class SQLiteWorkflowStore: WorkflowStore {
                 SELECT id, snapshot, snapshot_event_id, last_event_id, definition_name, definition_version
                 FROM workflows WHERE status = 'RUNNING' ORDER BY id
                 """
-            ) { row in (SnapshotRow(row), row.text(4), Int(row.integer(5))) }
+            ) { row in SnapshotRow(row) }
             var scan = OpenWorkflowScan(workflows: [])
-            for (row, name, version) in rows {
+            for row in rows {
+                let (name, version) = (row.definitionName, row.definitionVersion)
                 do throws(BatonError) {
                     scan.workflows.append(StoredWorkflow(state: try currentState(row, connection)))
                 } catch {
@@ -135,13 +139,19 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         /// The event the snapshot is at (nil: at `lastEventID`).
         var snapshotEventID: Int64?
         var lastEventID: Int64
+        /// The pinned definition (folding the tail needs it; a snapshot at event 0 does not name it).
+        var definitionName: String
+        var definitionVersion: Int
 
-        /// Reads `id, snapshot, snapshot_event_id, last_event_id` (the first four columns).
+        /// Reads `id, snapshot, snapshot_event_id, last_event_id, definition_name, definition_version`
+        /// (the first six columns).
         init(_ row: SQLiteStatement) {
             id = row.text(0)
             snapshot = row.blob(1)
             snapshotEventID = row.isNull(2) ? nil : row.integer(2)
             lastEventID = row.integer(3)
+            definitionName = row.text(4)
+            definitionVersion = Int(row.integer(5))
         }
     }
 
@@ -154,7 +164,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             throw BatonError(.storage, "its snapshot cannot be decoded: \(error.message)", cause: error)
         }
         guard let at = row.snapshotEventID, at < row.lastEventID else { return state }
-        let definition = try definition(state.definitionName, state.definitionVersion, connection)
+        let definition = try definition(row.definitionName, row.definitionVersion, connection)
         let tail = try connection.query(
             "SELECT event_id, time, payload FROM events WHERE workflow_id = ? AND event_id > ? ORDER BY event_id",
             [.text(row.id), .integer(at)]

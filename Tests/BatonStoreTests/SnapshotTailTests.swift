@@ -1,3 +1,4 @@
+import BatonCodec
 import BatonCore
 import BatonEngine
 import BatonStore
@@ -70,6 +71,8 @@ import Testing
         let before = try await runtime.describe("old").state
         await runtime.close()
         let connection = try SQLiteConnection(path: temp.path)
+        // That release stored the full state in every row.
+        _ = try connection.run("UPDATE workflows SET snapshot = ?", [.blob(try SnapshotCodec.encode(before))])
         _ = try connection.run("UPDATE workflows SET snapshot_event_id = NULL")
         try connection.execute("ALTER TABLE workflows DROP COLUMN snapshot_event_id")
         _ = try connection.run("DELETE FROM migrations WHERE name = '0003_snapshot_event_id'")

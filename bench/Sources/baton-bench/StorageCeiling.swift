@@ -3,7 +3,7 @@ import BatonStore
 import Foundation
 
 /// The storage ceiling of the engine benchmark: the rows one benchmark workflow writes (its row,
-/// snapshots, events and duration samples, taken from a run the engine completed), written for as
+/// snapshot, events and duration samples, taken from a run the engine completed), written for as
 /// many workflows as the benchmark ran, in as many changes per workflow and as many changes per
 /// transaction as the engine's group commit made, with the same durability — by a minimal writer
 /// with no engine logic (one thread, prepared statements, nothing decoded).
@@ -28,9 +28,12 @@ struct StorageCeiling {
                 "SELECT type, time, payload FROM events WHERE workflow_id = ? ORDER BY event_id", [.text(workflowID)]
             ) { EventRow(type: $0.text(0), time: $0.integer(1), payload: $0.blob(2)) }
             let row = try connection.query(
-                "SELECT snapshot, definition_name FROM workflows WHERE id = ?", [.text(workflowID)]) { ($0.blob(0), $0.text(1)) }
-            return (events, row.first?.0 ?? [], row.first?.1 ?? "")
+                "SELECT snapshot, definition_name, snapshot_event_id = last_event_id FROM workflows WHERE id = ?",
+                [.text(workflowID)]) { ($0.blob(0), $0.text(1), $0.integer(2) != 0) }
+            return (events, row.first?.0 ?? [], row.first.map { ($0.1, $0.2) } ?? ("", false))
         }
+        // Whether the engine's closing change rewrote the snapshot (else only the first change wrote one).
+        let (definitionName, snapshotAtClose) = definition
         let path = directory.appendingPathComponent("ceiling.sqlite").path
         let connection = try SQLiteConnection(path: path)
         try SQLiteWorkflowStore.configure(connection, durability: durability)
@@ -62,9 +65,9 @@ struct StorageCeiling {
                             """
                             INSERT INTO workflows(id, definition_name, definition_version, status, started_at, closed_at,
                                 last_event_id, snapshot, snapshot_event_id) VALUES (?, ?, 1, 'RUNNING', ?, NULL, ?, ?, ?)
-                            """, [.text(id), .text(definition), .integer(rows.first?.time ?? 0), .integer(last), .blob(snapshot),
-                                  .integer(last)])
-                    } else if change == count - 1 {
+                            """, [.text(id), .text(definitionName), .integer(rows.first?.time ?? 0), .integer(last), .blob(snapshot),
+                                  .integer(snapshotAtClose ? last : 0)])
+                    } else if change == count - 1, snapshotAtClose {
                         try connection.run(
                             """
                             UPDATE workflows SET status = 'COMPLETED', closed_at = ?, last_event_id = ?, snapshot = ?,
@@ -72,9 +75,11 @@ struct StorageCeiling {
                             """, [.integer(rows.last?.time ?? 0), .integer(last), .blob(snapshot), .integer(last), .text(id),
                                   .integer(firstEventID[workflow] - 1)])
                     } else {
+                        let closing = change == count - 1
                         try connection.run(
-                            "UPDATE workflows SET status = 'RUNNING', closed_at = NULL, last_event_id = ? WHERE id = ? AND last_event_id = ?",
-                            [.integer(last), .text(id), .integer(firstEventID[workflow] - 1)])
+                            "UPDATE workflows SET status = ?, closed_at = ?, last_event_id = ? WHERE id = ? AND last_event_id = ?",
+                            [.text(closing ? "COMPLETED" : "RUNNING"), closing ? .integer(rows.last?.time ?? 0) : .null,
+                             .integer(last), .text(id), .integer(firstEventID[workflow] - 1)])
                     }
                     var eventID = firstEventID[workflow]
                     for row in rows {
