@@ -70,7 +70,14 @@ final class SQLiteReaderPool: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The thread-dictionary key marking reader threads.
+    private static let marker = "baton.sqlite.reader"
+
+    /// Whether the calling thread is one of a pool's reader threads.
+    static var onReaderThread: Bool { Thread.current.threadDictionary[marker] != nil }
+
     private func run(_ connection: SQLiteConnection) {
+        Thread.current.threadDictionary[Self.marker] = true
         while true {
             condition.lock()
             while head == queue.count && !stopping { condition.wait() }

@@ -1,3 +1,4 @@
+import BatonCodec
 import BatonCore
 import BatonEngine
 import BatonStore
@@ -30,6 +31,16 @@ import Testing
             #expect(history.count == Int(state.lastEventID), "\(id)")
         }
         #expect(types == Self.everyEventType, "missing: \(Self.everyEventType.subtracting(types).sorted())")
+        // The replay property over every event type, circuit breakers included: fold(history) == the state.
+        for (id, state) in states {
+            let history = try await store.history(id, afterEventID: 0, limit: .max)
+            let source = try #require(StoreFixture.definitions.first { $0.contains("name: \(state.definitionName)\n") })
+            let definition = try DefinitionParser.parse(source)
+            var folded = WorkflowState(workflowID: id)
+            for event in history { folded.apply(event, definition: definition) }
+            #expect(folded == state, "\(id)")
+            #expect(try SnapshotCodec.decode(try SnapshotCodec.encode(state)) == state, "\(id)")
+        }
         #expect(states["open"]?.status == .running)
         #expect(states["echo"]?.status == .completed)
         #expect(try await StoreChecker(store: store).run().isHealthy)

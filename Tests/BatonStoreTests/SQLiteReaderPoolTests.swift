@@ -1,0 +1,39 @@
+import BatonCore
+import BatonEngine
+import Foundation
+import Testing
+
+@testable import BatonStore
+
+/// Reads run on the store's reader threads, never on the caller's and never behind the writer.
+@Suite(.timeLimit(.minutes(2))) struct SQLiteReaderPoolTests {
+    @Test func readsRunOnReaderThreadsWhileTheWriterIsInsideATransaction() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let store = try SQLiteWorkflowStore(path: temp.path)
+        defer { store.close() }
+        _ = try await DefinitionRegistry(store: store).register(source: "name: d\nsteps:\n  a: { activity: x }\n", now: .epoch)
+
+        // The writer takes a transaction and holds it until the test lets go.
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let writing = Task {
+            try await store.writerSubmit { _ throws(BatonError) in
+                entered.signal()
+                release.wait()
+            }
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                entered.wait()
+                continuation.resume()
+            }
+        }
+        // While the writer is blocked mid-transaction, reads still answer (WAL readers).
+        #expect(try await store.definitionVersions("d").count == 1)
+        #expect(try await store.pooledRead { _ throws(BatonError) in SQLiteReaderPool.onReaderThread })
+        #expect(!SQLiteReaderPool.onReaderThread)
+        release.signal()
+        try await writing.value
+    }
+}
