@@ -1,5 +1,5 @@
 import BatonCore
-import BatonEngine
+@testable import BatonEngine
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct SubscriptionTests {
@@ -73,6 +73,31 @@ import Testing
         try await runtime.terminate(id)
         #expect(try await updates.next()?.events.last?.kind.typeName == "WorkflowTerminated")
         #expect(try await updates.next() == nil)
+        await runtime.shutdown()
+    }
+
+    @Test func aSubscriberFarBehindReadsItsGapFromTheStoreWithoutLosingOrRepeatingEvents() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        _ = try await runtime.register(source: gatedDefinition)
+        let id = try await runtime.startWorkflow("gated").id
+        var updates = runtime.subscribe(id, pageSize: 200).makeAsyncIterator()
+        let snapshot = try #require(try await updates.next())
+        // More commits than a mailbox holds while the subscriber does not read: it overflows.
+        for index in 0..<(WorkflowHub.mailboxLimit + 300) {
+            try await runtime.signal(id, name: "noise", requestID: "n\(index)")
+        }
+        try await runtime.terminate(id)
+        var delivered = snapshot.events
+        var cursor = snapshot.state.lastEventID
+        while let update = try await updates.next() {
+            #expect(update.events.count <= 200)
+            #expect(update.events.first.map { $0.id == cursor + 1 } ?? true, "a gap or a repeat after event \(cursor)")
+            cursor = update.events.last?.id ?? cursor
+            delivered += update.events
+        }
+        let history = try await runtime.history(id)
+        #expect(delivered.map(\.id) == Array((snapshot.events.first?.id ?? snapshot.state.lastEventID + 1)...Int64(history.count)))
+        #expect(delivered.last?.kind.typeName == "WorkflowTerminated")
         await runtime.shutdown()
     }
 
