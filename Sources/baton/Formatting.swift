@@ -53,8 +53,15 @@ enum Formatting {
         attributesOnly.attributes = event.attributes
         guard let json = try? attributesOnly.jsonString(options: options),
               let object = try? Google_Protobuf_Struct(jsonString: json),
-              case .structValue(let fields)? = object.fields.values.first?.kind
+              case .structValue(var fields)? = object.fields.values.first?.kind
         else { return "" }
+        // Enum values without their type prefix: `purpose=retry_backoff`, `timeout=heartbeat`.
+        for (key, value) in fields.fields {
+            guard case .stringValue(let text) = value.kind else { continue }
+            for prefix in ["TIMER_PURPOSE_", "TIMEOUT_KIND_"] where text.hasPrefix(prefix) {
+                fields.fields[key] = Google_Protobuf_Value(stringValue: text.dropFirst(prefix.count).lowercased())
+            }
+        }
         return attributes(fields)
     }
 
