@@ -275,13 +275,14 @@ actor Shard {
     }
 
     /// The change of the decision just made (with a full snapshot once the events since the last one
-    /// are as many as the run has steps, at least 64; a store that does not fold history tails gets
-    /// one every time), and the final state when it closes.
+    /// are as many as the run has steps, at least 64, and at a close after more than 64; a store that
+    /// does not fold history tails gets one every time), and the final state when it closes.
     private func makeChange(_ workflowID: String, _ decision: Decision, isNew: Bool, archive: String?)
         -> (WorkflowChange, WorkflowState?)? {
         guard let state = machines[workflowID]?.state else { return nil }
         let since = (isNew ? 0 : (eventsSinceSnapshot[workflowID] ?? .max / 2)) + decision.events.count
-        let full = !store.foldsHistoryTails || since >= max(64, state.steps.count)
+        // A closed run is read from the store on every read: it keeps a tail of at most 64 events.
+        let full = !store.foldsHistoryTails || since >= max(64, state.steps.count) || (state.status.isClosed && since > 64)
         eventsSinceSnapshot[workflowID] = state.status.isClosed ? nil : (full ? 0 : since)
         var change = WorkflowChange(state: state, decision: decision, isNew: isNew, includesSnapshot: full)
         change.archiveClosedRunAs = archive

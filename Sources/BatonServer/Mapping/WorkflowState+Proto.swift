@@ -45,7 +45,7 @@ extension WorkflowState {
             let names = definition?.steps.map(\.name) ?? steps.keys.sorted()
             description.steps = names.map { name in
                 let state = step(name)
-                let declared = definition?.steps.first { $0.name == name }
+                let declared = definition?.step(name)
                 return Baton_V1_StepInfo.with {
                     $0.name = name
                     $0.status = state.status.proto
