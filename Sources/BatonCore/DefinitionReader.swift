@@ -19,6 +19,21 @@ final class DefinitionReader {
 
     init(source: String) { self.source = source }
 
+    /// Whether `node`, aliases expanded, has at most `budget` nodes; stops counting as soon as it has more.
+    static func fits(_ node: Node, within budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping where !fits(key, within: &budget) || !fits(value, within: &budget) { return false }
+        case .sequence(let sequence):
+            for item in sequence where !fits(item, within: &budget) { return false }
+        default:
+            break
+        }
+        return true
+    }
+
     func read() -> WorkflowDefinition? {
         let root: Node
         do {
@@ -33,6 +48,13 @@ final class DefinitionReader {
         } catch {
             issue(nil, "", nil, "cannot read the definition: \(error)")
             cause = String(describing: error)
+            return nil
+        }
+        var budget = DefinitionLimits.maximumYAMLNodes
+        guard Self.fits(root, within: &budget) else {
+            issue(nil, "", location(root),
+                  "the definition expands to more than \(DefinitionLimits.maximumYAMLNodes) YAML nodes with its aliases "
+                  + "expanded (limit \(DefinitionLimits.maximumYAMLNodes))")
             return nil
         }
         guard case .mapping(let mapping) = root else {

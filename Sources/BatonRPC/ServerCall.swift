@@ -139,6 +139,11 @@ final class ServerCall: HTTP2StreamDelegate {
 
     private func startHandler() {
         guard let handler, let context else { return }
+        // A deadline that has already passed (e.g. `grpc-timeout: 1n`) is enforced before any work starts.
+        if let deadline = context.deadline, ContinuousClock.now >= deadline {
+            deadlineExceeded()
+            return
+        }
         let source: RequestSource
         if let queue {
             source = .stream(queue)

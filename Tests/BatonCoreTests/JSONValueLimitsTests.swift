@@ -79,4 +79,29 @@ import Testing
             #expect("\(error)".contains("steps") && "\(error)".contains("10000"), "\(error)")
         }
     }
+
+    @Test func anAliasBombIsRejectedBeforeItIsExpanded() throws {
+        // Nine anchors, each a list of nine aliases of the previous one: 9^9 ≈ 387 million nodes expanded.
+        var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 {
+            yaml += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]\n"
+        }
+        yaml += "name: bomb\nsteps:\n  s: { activity: builtin.echo, input: { v: *a9 } }\n"
+        do {
+            _ = try DefinitionParser.parse(yaml)
+            Issue.record("an alias bomb was accepted")
+        } catch {
+            #expect("\(error)".contains("1000000") && "\(error)".contains("aliases"), "\(error)")
+        }
+    }
+
+    @Test func aSmallAliasStillWorks() throws {
+        let yaml = """
+            name: anchored
+            defaults: &d { retry: { maximum_attempts: 2 } }
+            steps:
+              s: { activity: builtin.echo, input: { n: 1 } }
+            """
+        #expect(try DefinitionParser.parse(yaml).name == "anchored")
+    }
 }

@@ -139,6 +139,20 @@ def test_server_enforces_grpc_timeout(pb, server):
         h.close()
 
 
+def test_an_already_expired_deadline_is_enforced_before_the_handler_runs(pb, server):
+    """grpc-timeout: 1n has passed by the time the request is read: DEADLINE_EXCEEDED, no response message."""
+    h = RawH2(server.host, server.port)
+    try:
+        req = pb.messages.SimpleRequest(response_size=5).SerializeToString()
+        sid = h.grpc_request(f"{TS}/UnaryCall", req, extra=[("grpc-timeout", "1n")])
+        r = h.response(sid, timeout=8)
+        assert r.reset is None, f"stream reset (code {r.reset}) instead of a DEADLINE_EXCEEDED status"
+        assert r.grpc_status == grpc.StatusCode.DEADLINE_EXCEEDED.value[0], (r.headers, r.trailers)
+        assert not grpc_messages(bytes(r.data)), "the handler ran and answered although the deadline had passed"
+    finally:
+        h.close()
+
+
 def test_unsupported_grpc_encoding(server):
     h = RawH2(server.host, server.port)
     try:
