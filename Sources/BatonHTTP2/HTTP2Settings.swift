@@ -14,6 +14,10 @@ public struct HTTP2Settings: Sendable {
     public var outboundHighWatermark: Int = 256 * 1024
     /// Queued outbound bytes below which waiting writers resume.
     public var outboundLowWatermark: Int = 64 * 1024
+    /// Streams a client may reset in a burst before it is told ENHANCE_YOUR_CALM (Rapid Reset defence).
+    public var maxResetBurst: Int = 200
+    /// Resets per second a client earns back, up to ``maxResetBurst``.
+    public var resetsPerSecond: Int = 50
     /// A connection with no open stream for this long is closed with GOAWAY (nil: never).
     public var idleTimeout: Duration? = .seconds(300)
 

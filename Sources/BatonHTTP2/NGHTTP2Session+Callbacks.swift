@@ -105,6 +105,11 @@ extension NGHTTP2Session {
         case NGHTTP2_GOAWAY.rawValue:
             host.sessionDidReceiveGoAway(self, lastStreamID: frame.goaway.last_stream_id,
                                          errorCode: frame.goaway.error_code)
+        case NGHTTP2_RST_STREAM.rawValue where role == .server:
+            // Rapid Reset: a client that resets streams faster than it earns them back is cut off.
+            if !resetLimiter.admit(now: .now()) {
+                nghttp2_session_terminate_session(raw, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+            }
         default:
             break
         }

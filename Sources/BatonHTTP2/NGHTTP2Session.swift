@@ -35,12 +35,15 @@ final class NGHTTP2Session {
     /// The highest stream id the peer has opened (client-initiated streams are odd).
     var highestPeerStreamID: Int32 = 0
     private(set) var isClosed = false
+    /// Server role: how many more streams the client may reset (Rapid Reset defence).
+    var resetLimiter: ResetRateLimiter
 
     /// Creates the session and queues the initial SETTINGS frame.
     init(role: Role, settings: HTTP2Settings, host: any NGHTTP2SessionHost) throws(HTTP2Error) {
         self.role = role
         self.settings = settings
         self.host = host
+        resetLimiter = ResetRateLimiter(burst: settings.maxResetBurst, refillPerSecond: settings.resetsPerSecond)
 
         var callbacks: OpaquePointer?
         nghttp2_session_callbacks_new(&callbacks)

@@ -37,7 +37,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from conftest import REPO, RPC_TIMEOUT, Server
 from rawh2 import (CONTINUATION, DATA, FLAG_ACK, FLAG_END_HEADERS, FLAG_END_STREAM, FLOW_CONTROL_ERROR,
                    FRAME_SIZE_ERROR, GOAWAY, HEADERS, MAX_WINDOW, PING, PREFACE, PROTOCOL_ERROR, RST_STREAM,
-                   SETTINGS, WINDOW_UPDATE, CANCEL, FrameConn, RawH2, frame, grpc_frame, settings_payload)
+                   SETTINGS, WINDOW_UPDATE, CANCEL, ENHANCE_YOUR_CALM, FrameConn, RawH2, frame, grpc_frame,
+                   settings_payload)
 
 sys.path.insert(0, str(REPO / "clients" / "python"))
 import generate  # noqa: E402  (clients/python/generate.py)
@@ -566,6 +567,28 @@ def test_h2_rst_stream_flood(env):
                 "after 1,000 HEADERS+RST_STREAM pairs a new call on the same connection got no answer"
     finally:
         c.close()
+
+
+def test_h2_rapid_reset_is_answered_with_enhance_your_calm(env):
+    """Rapid Reset (CVE-2023-44487): calls opened and reset at once, far faster than any client
+    cancels; the server ends that connection with GOAWAY ENHANCE_YOUR_CALM and serves everyone else."""
+    c = h2conn(env)
+    try:
+        out = bytearray()
+        for i in range(2000):
+            sid = 1 + 2 * i
+            out += frame(HEADERS, FLAG_END_HEADERS, sid, c.header_block(f"{TS}/UnaryCall"))
+            out += frame(DATA, FLAG_END_STREAM, sid, grpc_frame(b""))
+            out += frame(RST_STREAM, 0, sid, struct.pack(">I", CANCEL))
+        try:
+            c.send(bytes(out))
+        except OSError:
+            pass  # the server may close before it read everything
+        connection_error(c, "2,000 HEADERS+DATA+RST_STREAM triples", {ENHANCE_YOUR_CALM})
+        assert c.goaway is not None, "the connection was closed without a GOAWAY naming ENHANCE_YOUR_CALM"
+    finally:
+        c.close()
+    unary_call(env)
 
 
 def test_h2_settings_flood(env):
