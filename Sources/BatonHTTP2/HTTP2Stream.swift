@@ -13,6 +13,8 @@ public final class HTTP2Stream {
     public var delegate: (any HTTP2StreamDelegate)?
     /// The peer's address, for logs and call contexts.
     public internal(set) var remoteAddressDescription = "unknown"
+    /// Identifies the connection the stream belongs to (equal for every stream of one connection).
+    public var connectionIdentifier: ObjectIdentifier { ObjectIdentifier(session) }
 
     private unowned let session: NGHTTP2Session
     private var outbound = CircularBuffer<ByteBuffer>()

@@ -31,10 +31,13 @@ public final class RPCServer: Sendable {
             executors[ObjectIdentifier(loop)] = EventLoopTaskExecutor(eventLoop: loop)
         }
         let loopExecutors = executors
+        let budget = CallBudget(maxTotal: configuration.maxCallsInProgress,
+                                maxPerConnection: configuration.maxCallsInProgressPerConnection)
         let server = try await HTTP2Server.bind(host: host, port: port, group: group,
                                                 settings: configuration.http2, http1: http1) { stream, loop in
             let executor = loopExecutors[ObjectIdentifier(loop)] ?? EventLoopTaskExecutor(eventLoop: loop)
-            return ServerCall(stream: stream, eventLoop: loop, executor: executor, configuration: configuration)
+            return ServerCall(stream: stream, eventLoop: loop, executor: executor, configuration: configuration,
+                              budget: budget)
         }
         return RPCServer(http2: server)
     }

@@ -8,6 +8,10 @@ public struct RPCServerConfiguration: Sendable {
     public var maxReceiveMessageSize = 4 * 1024 * 1024
     /// Request bytes a call may hold unread before the client's window stops being refilled.
     public var maxBufferedRequestBytes = 1024 * 1024
+    /// Calls whose handlers may run at once, server-wide (more: `RESOURCE_EXHAUSTED`).
+    public var maxCallsInProgress = 16_384
+    /// Calls whose handlers may run at once on one connection (more: `RESOURCE_EXHAUSTED`).
+    public var maxCallsInProgressPerConnection = 256
     /// HTTP/2 settings.
     public var http2 = HTTP2Settings()
 

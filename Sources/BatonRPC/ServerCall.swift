@@ -31,8 +31,11 @@ final class ServerCall: HTTP2StreamDelegate {
     private var headersSent = false
     private var drainWaiters: [CheckedContinuation<Void, any Error>] = []
 
+    private let budget: CallBudget
+
     init(stream: HTTP2Stream, eventLoop: any EventLoop, executor: EventLoopTaskExecutor,
-         configuration: RPCServerConfiguration) {
+         configuration: RPCServerConfiguration, budget: CallBudget) {
+        self.budget = budget
         self.stream = stream
         self.eventLoop = eventLoop
         self.executor = executor
@@ -144,6 +147,12 @@ final class ServerCall: HTTP2StreamDelegate {
             deadlineExceeded()
             return
         }
+        let connection = stream.connectionIdentifier
+        if let exhausted = budget.acquire(connection) {
+            finish(status: exhausted)
+            return
+        }
+        let budget = self.budget
         let source: RequestSource
         if let queue {
             source = .stream(queue)
@@ -175,6 +184,7 @@ final class ServerCall: HTTP2StreamDelegate {
             } catch {
                 outcome = (nil, RPCError(code: .unknown, message: "\(error)", cause: error))
             }
+            budget.release(connection)
             let finalOutcome = outcome
             let complete: @Sendable () -> Void = {
                 let call = loopBound.value

@@ -72,9 +72,12 @@ public final class ServerApplication: Sendable {
         health.set("", .serving)
 
         let server: RPCServer
+        var rpc = RPCServerConfiguration(router: router)
+        rpc.maxCallsInProgress = configuration.maxCallsInProgress
+        rpc.maxCallsInProgressPerConnection = configuration.maxCallsInProgressPerConnection
         do {
             server = try await RPCServer.start(host: configuration.listen.host, port: configuration.listen.port,
-                                               configuration: RPCServerConfiguration(router: router), group: group)
+                                               configuration: rpc, group: group)
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             await runtime.close()
             throw ServerError(.bindFailed, "cannot listen on \(configuration.listen): the address is already in use "

@@ -14,6 +14,10 @@ public struct ServerConfiguration: Sendable {
     /// `full` (default: an acknowledged call survives power loss) or `normal` (faster; a power loss
     /// may lose the last acknowledged calls, a process crash loses nothing).
     public var durability: Durability = .full
+    /// Calls in progress at once, server-wide and per connection; more are answered RESOURCE_EXHAUSTED.
+    public var maxCallsInProgress = 16_384
+    /// Calls in progress at once on one connection.
+    public var maxCallsInProgressPerConnection = 256
 
     /// The defaults.
     public init() {}
