@@ -17,6 +17,8 @@ public struct BatonError: Error, Hashable, Sendable, CustomStringConvertible {
         case unavailable
         /// An invariant was broken (gRPC INTERNAL).
         case `internal`
+        /// The caller went away (its call was cancelled) before the work was done (gRPC CANCELLED).
+        case cancelled
     }
 
     /// What kind of failure this is.

@@ -1,5 +1,6 @@
 import BatonCore
 import Foundation
+import Synchronization
 
 /// Reader connections (WAL readers) on threads of their own: every store read runs here, never on
 /// the caller's thread (a NIO event loop) and never behind the writer. A WAL reader sees the last
@@ -38,28 +39,45 @@ final class SQLiteReaderPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` on a reader thread with its connection and returns its result.
+    /// Runs `body` on a reader thread with its connection and returns its result. A caller whose task
+    /// is cancelled while its read waits for a reader gets `.cancelled` and the read never runs.
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(BatonError) -> T) async throws(BatonError) -> T {
-        let result: Result<T, BatonError> = await withCheckedContinuation { continuation in
-            let job: (SQLiteConnection) -> Void = { connection in
-                do throws(BatonError) {
-                    continuation.resume(returning: .success(try body(connection)))
-                } catch {
-                    continuation.resume(returning: .failure(error))
+        let cancelled = CancellationFlag()
+        let result: Result<T, BatonError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let job: (SQLiteConnection) -> Void = { connection in
+                    if cancelled.isSet {
+                        continuation.resume(returning: .failure(Self.cancelledError))
+                        return
+                    }
+                    do throws(BatonError) {
+                        continuation.resume(returning: .success(try body(connection)))
+                    } catch {
+                        continuation.resume(returning: .failure(error))
+                    }
                 }
-            }
-            condition.lock()
-            if stopping {
+                condition.lock()
+                if stopping {
+                    condition.unlock()
+                    continuation.resume(returning: .failure(BatonError(.unavailable, "the store is closed")))
+                    return
+                }
+                if cancelled.isSet {
+                    condition.unlock()
+                    continuation.resume(returning: .failure(Self.cancelledError))
+                    return
+                }
+                queue.append(Pending(job: job))
+                condition.signal()
                 condition.unlock()
-                continuation.resume(returning: .failure(BatonError(.unavailable, "the store is closed")))
-                return
             }
-            queue.append(Pending(job: job))
-            condition.signal()
-            condition.unlock()
+        } onCancel: {
+            cancelled.set()
         }
         return try result.get()
     }
+
+    private static let cancelledError = BatonError(.cancelled, "the read was cancelled before it ran")
 
     /// Runs what is queued, then stops the threads (further reads fail with `.unavailable`).
     func stop() {
@@ -97,4 +115,13 @@ final class SQLiteReaderPool: @unchecked Sendable {
             pending.job(connection)
         }
     }
+}
+
+/// Set once a reader's caller is cancelled.
+private final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+
+    func set() { flag.store(true, ordering: .releasing) }
 }

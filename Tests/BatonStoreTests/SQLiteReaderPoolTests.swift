@@ -1,6 +1,7 @@
 import BatonCore
 import BatonEngine
 import Foundation
+import Synchronization
 import Testing
 
 @testable import BatonStore
@@ -35,5 +36,39 @@ import Testing
         #expect(!SQLiteReaderPool.onReaderThread)
         release.signal()
         try await writing.value
+    }
+
+    @Test func aCancelledCallerWaitingForAReaderGetsCancelledAndItsReadNeverRuns() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let store = try SQLiteWorkflowStore(path: temp.path, readers: 1)
+        defer { store.close() }
+        // The only reader is busy until the test lets go.
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let busy = Task {
+            try await store.pooledRead { _ throws(BatonError) in
+                entered.signal()
+                release.wait()
+            }
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                entered.wait()
+                continuation.resume()
+            }
+        }
+        let ran = Mutex(false)
+        let waiting = Task { try await store.pooledRead { _ throws(BatonError) in ran.withLock { $0 = true } } }
+        waiting.cancel()
+        release.signal()
+        try await busy.value
+        do {
+            try await waiting.value
+            Issue.record("the cancelled read completed")
+        } catch let error as BatonError {
+            #expect(error.code == .cancelled)
+        }
+        #expect(!ran.withLock { $0 })
     }
 }

@@ -13,6 +13,7 @@ extension BatonError {
         case .storage: status = .internal
         case .unavailable: status = .unavailable
         case .internal: status = .internal
+        case .cancelled: status = .cancelled
         }
         return RPCError(code: status, message: message, cause: self)
     }
