@@ -19,6 +19,8 @@ public struct BatonError: Error, Hashable, Sendable, CustomStringConvertible {
         case `internal`
         /// The caller went away (its call was cancelled) before the work was done (gRPC CANCELLED).
         case cancelled
+        /// A resource ran out, e.g. the disk is full (gRPC RESOURCE_EXHAUSTED); retry once it is back.
+        case resourceExhausted = "resource_exhausted"
     }
 
     /// What kind of failure this is.
@@ -42,5 +44,13 @@ public struct BatonError: Error, Hashable, Sendable, CustomStringConvertible {
     /// `code: message (cause)`.
     public var description: String {
         "\(code.rawValue): \(message)" + (cause.map { " (cause: \($0))" } ?? "")
+    }
+}
+
+extension BatonError.Code {
+    /// Whether a commit failed in the store (disk full, I/O error, a broken write) rather than
+    /// being refused for what it asked (the run was restored from the store after such a failure).
+    public var isStoreFailure: Bool {
+        self == .storage || self == .resourceExhausted || self == .unavailable || self == .internal
     }
 }

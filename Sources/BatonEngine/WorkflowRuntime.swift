@@ -47,6 +47,8 @@ public final class WorkflowRuntime: Sendable {
     private let counter = Atomic<Int>(0)
     private let closed = Atomic<Bool>(false)
     private let deliveryFailures = Atomic<Int>(0)
+    /// Runs to restore after a failed commit (``recoverAfterFailedCommit(_:)``).
+    let recovery = Mutex(RecoveryState())
 
     /// Activity results that could not be recorded (store failure or shutdown). Such an attempt
     /// stays in flight in the store and is re-dispatched, same idempotency key, at the next recovery.
@@ -261,7 +263,7 @@ public final class WorkflowRuntime: Sendable {
         return shards[Int(hash % UInt64(shards.count))]
     }
 
-    private func perform(_ commands: [EngineCommand]) async {
+    func perform(_ commands: [EngineCommand]) async {
         for command in commands {
             switch command {
             case .dispatch(let task):
@@ -269,8 +271,10 @@ public final class WorkflowRuntime: Sendable {
                     guard let self, !self.closed.load(ordering: .relaxed) else { return }
                     do {
                         try await self.deliver(task.workflowID, input)
+                        self.commitSucceeded(task.workflowID)
                     } catch {
                         self.deliveryFailures.wrappingAdd(1, ordering: .relaxed)
+                        if (error as? BatonError)?.code.isStoreFailure == true { self.recoverAfterFailedCommit(task.workflowID) }
                     }
                 }
                 dispatcher.dispatch(task, reporter: reporter)
@@ -293,7 +297,11 @@ private final class Relay: Sendable {
 
     func fire(_ timer: DurableTimer) async {
         guard let target = runtime.withLock({ $0?.value }) else { return }
-        try? await target.deliver(timer.workflowID, .timerFired(timer: timer.timer))
+        do {
+            try await target.deliver(timer.workflowID, .timerFired(timer: timer.timer))
+        } catch where error.code.isStoreFailure {
+            target.recoverAfterFailedCommit(timer.workflowID)
+        } catch {}
     }
 }
 

@@ -76,8 +76,12 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     /// Commits one change through the group-commit writer; returns after its transaction commits.
     public func commit(_ change: WorkflowChange, isolation: isolated (any Actor)? = #isolation) async throws(BatonError) {
         let rows = try EncodedChange(change)
-        try await writer.submit(isolation: isolation, key: change.workflowID) { connection, context throws(BatonError) in
-            try rows.write(to: connection, context: context)
+        do {
+            try await writer.submit(isolation: isolation, key: change.workflowID) { connection, context throws(BatonError) in
+                try rows.write(to: connection, context: context)
+            }
+        } catch {
+            throw SQLiteResultCode.classifyCommitFailure(error)
         }
     }
 
@@ -214,6 +218,14 @@ public final class SQLiteWorkflowStore: WorkflowStore {
                     id: statement.integer(0), time: Instant(millisecondsSinceEpoch: statement.integer(1)), kind: kind))
             }
             return events
+        }
+    }
+
+    /// Caps the database at `pages` pages (`PRAGMA max_page_count` on the writer): a size quota; a
+    /// commit that needs more space fails like a full disk (RESOURCE_EXHAUSTED, nothing stored).
+    public func limitSize(toPages pages: Int64) async throws(BatonError) {
+        try await writerSubmit { connection throws(BatonError) in
+            _ = try connection.query("PRAGMA max_page_count = \(max(1, pages))") { $0.integer(0) }
         }
     }
 

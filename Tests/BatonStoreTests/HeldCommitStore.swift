@@ -5,12 +5,13 @@ import Synchronization
 
 /// A real SQLite store whose commits the test can hold open: while held, a commit waits before it
 /// reaches SQLite (and the test is told), so every read path can be checked against a decision that
-/// is made but not committed.
+/// is made but not committed. It can also fail the next commits (a full disk) without touching SQLite.
 final class HeldCommitStore: WorkflowStore {
     let inner: SQLiteWorkflowStore
     private struct Gate {
         var holding = false
         var held: [CheckedContinuation<Void, Never>] = []
+        var failures: [BatonError] = []
     }
     private let gate = Mutex(Gate())
     /// Yields once per commit that starts waiting at the gate.
@@ -20,6 +21,11 @@ final class HeldCommitStore: WorkflowStore {
     init(_ inner: SQLiteWorkflowStore) {
         self.inner = inner
         (heldCommits, heldContinuation) = AsyncStream<Void>.makeStream()
+    }
+
+    /// Makes the next `count` commits fail with `error` (e.g. the disk is full) without reaching SQLite.
+    func failNextCommits(_ count: Int, with error: BatonError) {
+        gate.withLock { $0.failures += Array(repeating: error, count: count) }
     }
 
     /// Makes later commits wait until ``release()``.
@@ -36,6 +42,8 @@ final class HeldCommitStore: WorkflowStore {
     }
 
     func commit(_ change: WorkflowChange, isolation: isolated (any Actor)?) async throws(BatonError) {
+        // Whether this commit fails is decided when it arrives, before it waits at the gate.
+        let failure = gate.withLock { $0.failures.isEmpty ? nil : $0.failures.removeFirst() }
         await withCheckedContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, Never>) in
             let wait = gate.withLock { gate in
                 if gate.holding { gate.held.append(continuation) }
@@ -43,6 +51,7 @@ final class HeldCommitStore: WorkflowStore {
             }
             if wait { heldContinuation.yield() } else { continuation.resume() }
         }
+        if let failure { throw failure }
         try await inner.commit(change, isolation: isolation)
     }
 

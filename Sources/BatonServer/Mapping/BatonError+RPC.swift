@@ -14,6 +14,7 @@ extension BatonError {
         case .unavailable: status = .unavailable
         case .internal: status = .internal
         case .cancelled: status = .cancelled
+        case .resourceExhausted: status = .resourceExhausted
         }
         return RPCError(code: status, message: message, cause: self)
     }
