@@ -35,8 +35,13 @@ extension WorkflowService {
         guard eventID >= 0 else {
             throw RPCError(code: .invalidArgument, message: "after_event_id: must be 0 or a positive event id")
         }
+        // Following a run (progress of a large run is computed per update) runs on the global executor,
+        // never on the connection's event loop, so it cannot stall other calls on that loop.
+        let runtime = self.runtime
         try await mappingErrors {
-            for try await update in runtime.subscribe(workflowID, afterEventID: eventID) { try await body(update) }
+            try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                for try await update in runtime.subscribe(workflowID, afterEventID: eventID) { try await body(update) }
+            }
         }
     }
 }

@@ -131,10 +131,14 @@ struct WorkflowService: Sendable {
     func describeWorkflow(_ request: Baton_V1_DescribeWorkflowRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_DescribeWorkflowResponse {
         try Validate.workflowID(request.workflowID)
-        let description = try await mappingErrors { try await runtime.describe(request.workflowID) }
-        let definition = try? await runtime.registry.definition(
-            named: description.definition.name, version: description.definition.version).0
-        return .with { $0.workflow = description.state.protoDescription(definition: definition) }
+        // A large run's description is built on the global executor, never on the connection's event loop.
+        let runtime = self.runtime
+        return try await withTaskExecutorPreference(globalConcurrentExecutor) {
+            let description = try await mappingErrors { try await runtime.describe(request.workflowID) }
+            let definition = try? await runtime.registry.definition(
+                named: description.definition.name, version: description.definition.version).0
+            return .with { $0.workflow = description.state.protoDescription(definition: definition) }
+        }
     }
 
     func getHistory(_ request: Baton_V1_GetHistoryRequest, _ context: ServerCallContext) async throws
