@@ -161,14 +161,28 @@ struct WorkflowService: Sendable {
                 try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize, waitingUntil: limit)
             }
         }
-        let last = events.last?.id ?? after
+        // A page also ends before it would pass `maxHistoryPageBytes` (at least one event), so every
+        // page fits a client's default 4 MiB message limit whatever the run's values are.
+        var page: [Baton_V1_HistoryEvent] = []
+        var bytes = 0
+        for event in events {
+            let message = event.proto
+            let size = ((try? message.serializedBytes()) as [UInt8]?)?.count ?? 0
+            if !page.isEmpty, bytes + size > Self.maxHistoryPageBytes { break }
+            page.append(message)
+            bytes += size
+        }
+        let last = page.last?.eventID ?? after
         let closed = try await mappingErrors { try await runtime.describe(request.workflowID) }
         let finished = closed.status.isClosed && last >= closed.state.lastEventID
         return .with {
-            $0.events = events.map(\.proto)
+            $0.events = page
             $0.nextPageToken = finished ? "" : PageToken.encode(eventID: last, workflowID: request.workflowID)
         }
     }
+
+    /// The most bytes of events one GetHistory page carries (a page has at least one event).
+    static let maxHistoryPageBytes = 2 * 1024 * 1024
 
     func cancelWorkflow(_ request: Baton_V1_CancelWorkflowRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_CancelWorkflowResponse {

@@ -240,3 +240,33 @@ def test_signal_query_and_stream_progress_to_completion(api, baton):
         watched = [e.event_id for e in client.WatchHistory(
             api.ws.WatchHistoryRequest(workflow_id="py-progress", after_event_id=2), timeout=10)]
         assert watched and watched[0] == 3 and watched == list(range(3, 3 + len(watched)))
+
+
+def test_history_pages_fit_the_message_limit_whatever_the_values(api, baton):
+    """Six signals of ~900 KB each: one page of 1,000 events would be ~5.4 MB, over a stock client's
+    4 MiB limit; the server ends each page before 2 MiB, so paging reads every event."""
+    channel, client = stub(api, baton)
+    with channel:
+        client.RegisterDefinition(api.ws.RegisterDefinitionRequest(source=APPROVAL), timeout=5)
+        client.StartWorkflow(api.ws.StartWorkflowRequest(
+            definition="approval", workflow_id="py-big-values", input=api.worker.to_value({"item": "x"})), timeout=5)
+        big = "v" * 900_000
+        for index in range(6):
+            reply = client.Signal(api.ws.SignalRequest(workflow_id="py-big-values", name="noise", request_id=f"n{index}",
+                                                       payload=api.worker.to_value({"blob": big})), timeout=10)
+            assert reply.accepted
+        events, token, pages = [], "", 0
+        while True:
+            page = client.GetHistory(api.ws.GetHistoryRequest(workflow_id="py-big-values", page_size=1000,
+                                                              page_token=token), timeout=10)
+            pages += 1
+            assert page.ByteSize() <= 4 * 1024 * 1024, f"a history page of {page.ByteSize()} bytes"
+            events += page.events
+            token = page.next_page_token
+            if not page.events or pages > 20:
+                break
+        assert [e.event_id for e in events] == list(range(1, len(events) + 1))
+        signals = [e for e in events if e.type == "SignalReceived"]
+        assert len(signals) == 6 and pages >= 3, f"{len(signals)} signals over {pages} pages"
+        assert api.worker.from_value(signals[0].signal_received.payload) == {"blob": big}
+        client.TerminateWorkflow(api.ws.TerminateWorkflowRequest(workflow_id="py-big-values"), timeout=5)
