@@ -34,6 +34,13 @@ extension JSONValue {
         return nil
     }
 
+    /// The length of this value's compact JSON (``canonicalText``), measured without building it.
+    public var compactSize: Int {
+        var measure = LimitMeasure(depthLimit: .max, byteLimit: .max)
+        measure.walk(self, level: 0)
+        return measure.bytes
+    }
+
     /// Throws INVALID_ARGUMENT naming `field` and the limit when this value breaks one.
     public func checkLimits(field: String) throws(BatonError) {
         if let violation = limitViolation(field: field) { throw BatonError(.invalidArgument, violation) }

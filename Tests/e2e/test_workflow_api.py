@@ -270,3 +270,38 @@ def test_history_pages_fit_the_message_limit_whatever_the_values(api, baton):
         assert len(signals) == 6 and pages >= 3, f"{len(signals)} signals over {pages} pages"
         assert api.worker.from_value(signals[0].signal_received.payload) == {"blob": big}
         client.TerminateWorkflow(api.ws.TerminateWorkflowRequest(workflow_id="py-big-values"), timeout=5)
+
+
+FANOUT = """
+name: big_outputs
+steps:
+""" + "".join(f'  s{i}: {{ activity: builtin.echo, input: "${{input}}" }}\n' for i in range(5))
+
+
+def test_a_description_fits_the_message_limit_whatever_the_step_outputs(api, baton):
+    """Five steps echo a ~900 KB input: their outputs add up to ~4.5 MB, over a stock client's 4 MiB
+    limit; the description keeps the outputs that fit 3 MiB and marks the rest output_omitted."""
+    channel, client = stub(api, baton)
+    with channel:
+        client.RegisterDefinition(api.ws.RegisterDefinitionRequest(source=FANOUT), timeout=5)
+        big = {"blob": "w" * 900_000}
+        client.StartWorkflow(api.ws.StartWorkflowRequest(
+            definition="big_outputs", workflow_id="py-big-outputs", input=api.worker.to_value(big)), timeout=10)
+        workflow = wait_closed(api, client, "py-big-outputs")
+        assert workflow.info.status == api.common.WORKFLOW_STATUS_COMPLETED
+        assert workflow.ByteSize() <= 4 * 1024 * 1024, f"a description of {workflow.ByteSize()} bytes"
+        kept = [s for s in workflow.steps if s.HasField("output")]
+        omitted = [s for s in workflow.steps if s.output_omitted]
+        assert kept and omitted and len(kept) + len(omitted) == 5, (len(kept), len(omitted))
+        assert api.worker.from_value(kept[0].output) == big
+        # The omitted outputs are in the history.
+        events, token = [], ""
+        while True:
+            page = client.GetHistory(api.ws.GetHistoryRequest(workflow_id="py-big-outputs", page_token=token),
+                                     timeout=10)
+            events += page.events
+            token = page.next_page_token
+            if not token:
+                break
+        completed = {e.step_completed.step: e for e in events if e.type == "StepCompleted"}
+        assert api.worker.from_value(completed[omitted[0].name].step_completed.output) == big

@@ -120,6 +120,10 @@ public nonisolated struct Baton_V1_StepInfo: Sendable {
   /// The activity type, for activity steps.
   public var activity: String = String()
 
+  /// True when `output` was left out so that the description stays under 3 MiB (a run's values may
+  /// add up to more than a message can carry); the output is in the step's StepCompleted event.
+  public var outputOmitted: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -316,7 +320,7 @@ nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StepInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}status\0\u{1}attempts\0\u{1}output\0\u{3}last_failure\0\u{1}phase\0\u{1}kind\0\u{1}activity\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}status\0\u{1}attempts\0\u{1}output\0\u{3}last_failure\0\u{1}phase\0\u{1}kind\0\u{1}activity\0\u{3}output_omitted\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -332,6 +336,7 @@ nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       case 6: try { try decoder.decodeSingularStringField(value: &self.phase) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.activity) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.outputOmitted) }()
       default: break
       }
     }
@@ -366,6 +371,9 @@ nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.activity.isEmpty {
       try visitor.visitSingularStringField(value: self.activity, fieldNumber: 8)
     }
+    if self.outputOmitted != false {
+      try visitor.visitSingularBoolField(value: self.outputOmitted, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -378,6 +386,7 @@ nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.phase != rhs.phase {return false}
     if lhs.kind != rhs.kind {return false}
     if lhs.activity != rhs.activity {return false}
+    if lhs.outputOmitted != rhs.outputOmitted {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -35,6 +35,10 @@ extension WorkflowState {
         }
     }
 
+    /// The most bytes of values (input, output, the run's failure and step outputs, as compact JSON) a
+    /// description carries; step outputs past it are left out (`output_omitted`), so it fits a 4 MiB message.
+    static let descriptionValueBudget = 3 * 1024 * 1024
+
     /// The run's full description; `definition` orders the steps and supplies their kinds.
     func protoDescription(definition: WorkflowDefinition?) -> Baton_V1_WorkflowDescription {
         Baton_V1_WorkflowDescription.with { description in
@@ -42,6 +46,8 @@ extension WorkflowState {
             description.input = input.proto
             if output != .null { description.output = output.proto }
             if let failure { description.failure = failure.proto(step: failedStep) }
+            var budget = Self.descriptionValueBudget - input.compactSize - output.compactSize
+                - (failure?.details.compactSize ?? 0)
             let names = definition?.steps.map(\.name) ?? steps.keys.sorted()
             description.steps = names.map { name in
                 let state = step(name)
@@ -50,7 +56,15 @@ extension WorkflowState {
                     $0.name = name
                     $0.status = state.status.proto
                     $0.attempts = Int32(state.attempt)
-                    if state.output != .null { $0.output = state.output.proto }
+                    if state.output != .null {
+                        let size = state.output.compactSize
+                        if size <= budget {
+                            $0.output = state.output.proto
+                            budget -= size
+                        } else {
+                            $0.outputOmitted = true
+                        }
+                    }
                     if let failure = state.lastFailure { $0.lastFailure = failure.proto(step: name) }
                     if let declared {
                         $0.phase = declared.phase ?? ""
