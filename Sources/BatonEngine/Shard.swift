@@ -1,4 +1,5 @@
 import BatonCore
+import Synchronization
 
 /// One partition of the open workflows. Decisions for a workflow are made on its shard actor, one
 /// at a time; each decision is committed before its commands are returned for execution.
@@ -21,8 +22,15 @@ actor Shard {
     private var restored: [String: [EngineCommand]] = [:]
     /// Events committed since each open workflow's last full snapshot (absent: write one next).
     private var eventsSinceSnapshot: [String: Int] = [:]
-    /// The last committed state of each open workflow in memory (absent while its start commits).
-    private var committed: [String: WorkflowState] = [:]
+    /// The last committed state of each open workflow in memory, and the runs whose start is still
+    /// committing — readable without entering the actor, so a read never queues behind decisions.
+    private let readable = Mutex(Readable())
+
+    /// What readers see of a shard's open runs.
+    struct Readable {
+        var states: [String: WorkflowState] = [:]
+        var starting: Set<String> = []
+    }
     /// Events decided but not yet folded into `committed`, in order, per workflow.
     private var uncommitted: [String: [WorkflowEvent]] = [:]
     /// Callers waiting for a workflow's start to commit (a second start of the same id).
@@ -84,6 +92,7 @@ actor Shard {
             workflowID: workflowID, definition: definition, version: version, input: input, now: clock.now(),
             startsOnDispatch: startsOnDispatch, breakers: breakers)
         machines[workflowID] = machine
+        readable.withLock { _ = $0.starting.insert(workflowID) }
         let commands = try await commit(workflowID, decision, isNew: true, archive: archive)
         return (commands, true, nil)
     }
@@ -147,21 +156,22 @@ actor Shard {
     func recover(_ state: WorkflowState, definition: WorkflowDefinition) -> [EngineCommand] {
         let machine = machine(definition, state)
         machines[state.workflowID] = machine
-        committed[state.workflowID] = state
+        readable.withLock { $0.states[state.workflowID] = state }
         return machine.recoveryCommands()
     }
 
     /// The last committed state: from memory when open, else from the store; `nil` for an unknown
     /// workflow or one whose start has not committed yet. Never a decision still committing.
-    func state(of workflowID: String) async throws(BatonError) -> WorkflowState? {
-        if let state = committed[workflowID] { return state }
-        if machines[workflowID] != nil { return nil }
+    nonisolated func state(of workflowID: String) async throws(BatonError) -> WorkflowState? {
+        let (state, starting) = readable.withLock { ($0.states[workflowID], $0.starting.contains(workflowID)) }
+        if let state { return state }
+        if starting { return nil }
         return try await store.loadWorkflow(workflowID)?.state
     }
 
     /// The committed state of a workflow whose start may still be committing: waits for that commit.
     private func committedState(_ workflowID: String) async throws(BatonError) -> WorkflowState? {
-        while machines[workflowID] != nil, committed[workflowID] == nil {
+        while machines[workflowID] != nil, readable.withLock({ $0.starting.contains(workflowID) }) {
             await withCheckedContinuation { startWaiters[workflowID, default: []].append($0) }
         }
         return try await state(of: workflowID)
@@ -196,7 +206,7 @@ actor Shard {
         // failed commit: whatever it had in flight must be restored.
         let machine = machine(definition, stored.state)
         machines[workflowID] = machine
-        committed[workflowID] = stored.state
+        readable.withLock { $0.states[workflowID] = stored.state }
         restored[workflowID] = machine.recoveryCommands()
         return true
     }
@@ -209,6 +219,7 @@ actor Shard {
     ) async throws(BatonError) -> [EngineCommand] {
         guard let (change, closedState) = makeChange(workflowID, decision, isNew: isNew, archive: archive) else {
             breakers.cancel(decision.breakerReservations)
+            evict(workflowID)
             throw BatonError(.internal, "workflow '\(workflowID)' left memory before its decision was committed")
         }
         // A new run's first committed state (its change may carry only a summary).
@@ -226,13 +237,13 @@ actor Shard {
         let newlyCommitted = advanceCommitted(workflowID, change, startState: startState)
         if decision.closedStatus != nil {
             machines[workflowID] = nil
-            committed[workflowID] = nil
+            readable.withLock { $0.states[workflowID] = nil }
             uncommitted[workflowID] = nil
             if let closedState {
                 hub.committed(workflowID, events: newlyCommitted, state: closedState)
                 for waiter in waiters.removeValue(forKey: workflowID) ?? [] { waiter.resume(returning: closedState) }
             }
-        } else if let state = committed[workflowID] {
+        } else if hub.isWatched(workflowID), let state = readable.withLock({ $0.states[workflowID] }) {
             hub.committed(workflowID, events: newlyCommitted, state: state)
         }
         return decision.commands
@@ -247,20 +258,29 @@ actor Shard {
         }
         let end = change.state.lastEventID
         if change.isNew {
-            committed[workflowID] = startState ?? change.state
+            let state = startState ?? change.state
+            readable.withLock { readable in
+                readable.states[workflowID] = state
+                readable.starting.remove(workflowID)
+            }
             return change.events
         }
-        guard let at = committed[workflowID]?.lastEventID, at < end else { return [] }
+        guard let at = readable.withLock({ $0.states[workflowID]?.lastEventID }), at < end else { return [] }
         var pending = uncommitted.removeValue(forKey: workflowID) ?? []
         let split = pending.firstIndex { $0.id > end } ?? pending.endIndex
         let visible = Array(pending[..<split].drop { $0.id <= at })
         pending.removeFirst(split)
         if !pending.isEmpty { uncommitted[workflowID] = pending }
         if change.includesSnapshot {
-            committed[workflowID] = change.state
+            readable.withLock { $0.states[workflowID] = change.state }
         } else if let definition = machines[workflowID]?.definition {
-            // Folded in place (no copy of the state's collections).
-            for event in visible { committed[workflowID]?.apply(event, definition: definition) }
+            readable.withLock { readable in
+                // Taken out while folding, so the fold is in place (no copy of the state's collections)
+                // unless a reader still holds this state.
+                guard var state = readable.states.removeValue(forKey: workflowID) else { return }
+                for event in visible { state.apply(event, definition: definition) }
+                readable.states[workflowID] = state
+            }
         }
         return visible
     }
@@ -268,7 +288,10 @@ actor Shard {
     /// Forgets an open workflow after a failed commit (it is reloaded from the store when next needed).
     private func evict(_ workflowID: String) {
         machines[workflowID] = nil
-        committed[workflowID] = nil
+        readable.withLock { readable in
+            readable.states[workflowID] = nil
+            readable.starting.remove(workflowID)
+        }
         uncommitted[workflowID] = nil
         eventsSinceSnapshot[workflowID] = nil
         for waiter in startWaiters.removeValue(forKey: workflowID) ?? [] { waiter.resume() }

@@ -258,7 +258,7 @@ def test_history_pages_fit_the_message_limit_whatever_the_values(api, baton):
         events, token, pages = [], "", 0
         while True:
             page = client.GetHistory(api.ws.GetHistoryRequest(workflow_id="py-big-values", page_size=1000,
-                                                              page_token=token), timeout=10)
+                                                              page_token=token), timeout=60)
             pages += 1
             assert page.ByteSize() <= 4 * 1024 * 1024, f"a history page of {page.ByteSize()} bytes"
             events += page.events
@@ -297,8 +297,9 @@ def test_a_description_fits_the_message_limit_whatever_the_step_outputs(api, bat
         # The omitted outputs are in the history.
         events, token = [], ""
         while True:
+            # Large values take a while to encode in a debug build on a busy machine: a generous deadline.
             page = client.GetHistory(api.ws.GetHistoryRequest(workflow_id="py-big-outputs", page_token=token),
-                                     timeout=10)
+                                     timeout=60)
             events += page.events
             token = page.next_page_token
             if not token:
