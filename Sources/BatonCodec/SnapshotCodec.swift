@@ -1,8 +1,6 @@
 import BatonCore
 import BatonEngine
 import BatonProto
-import Foundation
-import SwiftProtobuf
 
 /// The single place where workflow snapshots become bytes for the store and back.
 ///
@@ -11,41 +9,19 @@ import SwiftProtobuf
 /// of ``WorkflowState``'s synthesized `Codable` shape.
 public enum SnapshotCodec {
     /// The format written by ``encode(_:)``.
-    public static let currentVersion: UInt8 = 2
+    public static let currentVersion = VersionedPayload.protobuf
     /// The JSON format of releases before protobuf snapshots.
-    public static let legacyJSONVersion: UInt8 = 1
+    public static let legacyJSONVersion = VersionedPayload.legacyJSON
 
     /// Encodes a snapshot.
     public static func encode(_ state: WorkflowState) throws(BatonError) -> [UInt8] {
-        do {
-            var bytes: [UInt8] = [currentVersion]
-            bytes.append(contentsOf: try state.storageMessage.serializedBytes() as [UInt8])
-            return bytes
-        } catch {
-            throw BatonError(.internal, "a snapshot could not be encoded", cause: error)
-        }
+        try VersionedPayload.encode(state.storageMessage, what: "a snapshot")
     }
 
     /// Decodes bytes written by ``encode(_:)`` (or by a format-1 release).
     public static func decode(_ bytes: some Collection<UInt8>) throws(BatonError) -> WorkflowState {
-        guard let version = bytes.first else { throw BatonError(.storage, "empty snapshot") }
-        switch version {
-        case currentVersion:
-            let message: Baton_Storage_V1_Snapshot
-            do {
-                message = try Baton_Storage_V1_Snapshot(serializedBytes: Array(bytes.dropFirst()))
-            } catch {
-                throw BatonError(.storage, "corrupt snapshot", cause: error)
-            }
-            return try WorkflowState(storage: message)
-        case legacyJSONVersion:
-            do {
-                return try JSONDecoder().decode(WorkflowState.self, from: Data(bytes.dropFirst()))
-            } catch {
-                throw BatonError(.storage, "corrupt format-1 snapshot", cause: error)
-            }
-        default:
-            throw BatonError(.storage, "unknown snapshot format version \(version)")
-        }
+        try VersionedPayload.decode(
+            bytes, as: Baton_Storage_V1_Snapshot.self, legacy: WorkflowState.self, what: "snapshot"
+        ) { (message: Baton_Storage_V1_Snapshot) throws(BatonError) in try WorkflowState(storage: message) }
     }
 }

@@ -149,11 +149,11 @@ struct WorkflowService: Sendable {
         }
         let pageSize = request.pageSize == 0 ? 100 : Int(request.pageSize)
         let after = try PageToken.decodeEventID(request.pageToken, workflowID: request.workflowID)
-        let description = try await mappingErrors { try await runtime.describe(request.workflowID) }
         var events = try await mappingErrors {
             try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize)
         }
-        if events.isEmpty, !description.status.isClosed, request.hasWait {
+        if events.isEmpty, request.hasWait,
+           try await !mappingErrors({ try await runtime.describe(request.workflowID) }).status.isClosed {
             let wait = request.wait
             let deadline = ContinuousClock.now + .seconds(wait.seconds) + .nanoseconds(wait.nanos)
             let limit = context.deadline.map { min($0, deadline) } ?? deadline

@@ -16,13 +16,19 @@ import Testing
         """
     static let diskFull = BatonError(.resourceExhausted, "the disk is full (injected)")
 
-    @Test func aStartThatCannotBeStoredIsRefusedAndLeavesNothing() async throws {
-        let temp = try TempDatabase()
-        defer { temp.cleanup() }
+    /// A runtime over a fault-injecting SQLite store in `temp`, with `chain` registered.
+    static func runtime(_ temp: TempDatabase) async throws -> (HeldCommitStore, WorkflowRuntime) {
         let store = HeldCommitStore(try SQLiteWorkflowStore(path: temp.path))
         let runtime = WorkflowRuntime(store: store, clock: ManualClock(start: .epoch))
         try await runtime.recover()
-        _ = try await runtime.register(source: Self.chain)
+        _ = try await runtime.register(source: chain)
+        return (store, runtime)
+    }
+
+    @Test func aStartThatCannotBeStoredIsRefusedAndLeavesNothing() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let (store, runtime) = try await Self.runtime(temp)
         store.failNextCommits(1, with: Self.diskFull)
         do {
             _ = try await runtime.startWorkflow("chain", workflowID: "refused", input: ["n": 1])
@@ -41,10 +47,7 @@ import Testing
     @Test func aRunWhoseResultsCouldNotBeStoredContinuesWithoutARestart() async throws {
         let temp = try TempDatabase()
         defer { temp.cleanup() }
-        let store = HeldCommitStore(try SQLiteWorkflowStore(path: temp.path))
-        let runtime = WorkflowRuntime(store: store, clock: ManualClock(start: .epoch))
-        try await runtime.recover()
-        _ = try await runtime.register(source: Self.chain)
+        let (store, runtime) = try await Self.runtime(temp)
         // The next three commits fail: the start is stored, then results cannot be, three times over.
         store.hold()
         var held = store.heldCommits.makeAsyncIterator()

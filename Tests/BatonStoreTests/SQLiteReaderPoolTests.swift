@@ -8,18 +8,15 @@ import Testing
 
 /// Reads run on the store's reader threads, never on the caller's and never behind the writer.
 @Suite(.timeLimit(.minutes(2))) struct SQLiteReaderPoolTests {
-    @Test func readsRunOnReaderThreadsWhileTheWriterIsInsideATransaction() async throws {
-        let temp = try TempDatabase()
-        defer { temp.cleanup() }
-        let store = try SQLiteWorkflowStore(path: temp.path)
-        defer { store.close() }
-        _ = try await DefinitionRegistry(store: store).register(source: "name: d\nsteps:\n  a: { activity: x }\n", now: .epoch)
-
-        // The writer takes a transaction and holds it until the test lets go.
+    /// Starts `run` with a job that blocks its thread until `release` is signalled; returns once the
+    /// job is running (so the thread it occupies is known to be busy).
+    static func blocked(
+        _ release: DispatchSemaphore,
+        _ run: @escaping @Sendable (@escaping @Sendable (SQLiteConnection) throws(BatonError) -> Void) async throws -> Void
+    ) async -> Task<Void, any Error> {
         let entered = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        let writing = Task {
-            try await store.writerSubmit { _ throws(BatonError) in
+        let task = Task {
+            try await run { _ throws(BatonError) in
                 entered.signal()
                 release.wait()
             }
@@ -30,6 +27,19 @@ import Testing
                 continuation.resume()
             }
         }
+        return task
+    }
+
+    @Test func readsRunOnReaderThreadsWhileTheWriterIsInsideATransaction() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        let store = try SQLiteWorkflowStore(path: temp.path)
+        defer { store.close() }
+        _ = try await DefinitionRegistry(store: store).register(source: "name: d\nsteps:\n  a: { activity: x }\n", now: .epoch)
+
+        // The writer takes a transaction and holds it until the test lets go.
+        let release = DispatchSemaphore(value: 0)
+        let writing = await Self.blocked(release) { job in try await store.writerSubmit(job) }
         // While the writer is blocked mid-transaction, reads still answer (WAL readers).
         #expect(try await store.definitionVersions("d").count == 1)
         #expect(try await store.pooledRead { _ throws(BatonError) in SQLiteReaderPool.onReaderThread })
@@ -44,20 +54,8 @@ import Testing
         let store = try SQLiteWorkflowStore(path: temp.path, readers: 1)
         defer { store.close() }
         // The only reader is busy until the test lets go.
-        let entered = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
-        let busy = Task {
-            try await store.pooledRead { _ throws(BatonError) in
-                entered.signal()
-                release.wait()
-            }
-        }
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                entered.wait()
-                continuation.resume()
-            }
-        }
+        let busy = await Self.blocked(release) { job in try await store.pooledRead(job) }
         let ran = Mutex(false)
         let waiting = Task { try await store.pooledRead { _ throws(BatonError) in ran.withLock { $0 = true } } }
         waiting.cancel()
