@@ -28,6 +28,7 @@ let package = Package(
         // System libraries (Debian: libnghttp2-dev, libsqlite3-dev).
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMalloc"),
 
         // Domain: no I/O.
         .target(name: "BatonCore", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -78,6 +79,7 @@ let package = Package(
             name: "BatonServer",
             dependencies: [
                 "BatonRPC", "BatonProto", "BatonHTTP2", "BatonCore", "BatonEngine", "BatonCodec", "BatonStore",
+                "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -13,6 +13,17 @@ extension ActivityFailure {
         }
     }
 
+    /// The failure as a read carries it within `budget`: whole when its message and details fit, else
+    /// with the details left out (`details_omitted`) and the message cut to ``ActivityFailure/omittedMessagePrefix`` bytes.
+    public func proto(step: String? = nil, within budget: inout ValueBudget) -> Baton_V1_Failure {
+        if budget.admit(size: message.utf8.count + details.compactSize) { return proto(step: step) }
+        var failure = proto(step: step)
+        failure.clearDetails()
+        failure.message = Self.cut(message)
+        failure.detailsOmitted = true
+        return failure
+    }
+
     /// The failure of an API or stored failure message (its `step` is not part of the failure).
     public init(proto failure: Baton_V1_Failure) {
         self.init(

@@ -20,4 +20,21 @@ public struct ActivityFailure: Error, Hashable, Sendable, Codable, CustomStringC
 
     /// `type: message`.
     public var description: String { "\(type): \(message)" }
+
+    /// The longest failure message a worker may report, in bytes of UTF-8 (details carry large data).
+    public static let maximumMessageBytes = 32 * 1024
+
+    /// How much of a failure's message a read keeps when the failure does not fit its budget.
+    public static let omittedMessagePrefix = 256
+
+    /// The first ``omittedMessagePrefix`` bytes of `message` (on a character boundary).
+    public static func cut(_ message: String) -> String {
+        guard message.utf8.count > omittedMessagePrefix else { return message }
+        var kept = ""
+        for character in message {
+            if kept.utf8.count + character.utf8.count > omittedMessagePrefix { break }
+            kept.append(character)
+        }
+        return kept
+    }
 }

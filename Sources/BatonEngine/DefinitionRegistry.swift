@@ -11,6 +11,7 @@ import Synchronization
 /// ```
 public actor DefinitionRegistry {
     private let store: any WorkflowStore
+    private let health: StoreHealth
     private var compiled: [DefinitionRef: WorkflowDefinition] = [:]
     private var versions: [String: [DefinitionRecord]] = [:]
     private let published = Mutex<Published>(Published())
@@ -26,7 +27,8 @@ public actor DefinitionRegistry {
     }
 
     /// Creates a registry over `store`.
-    public init(store: any WorkflowStore) {
+    public init(store: any WorkflowStore, health: StoreHealth = StoreHealth()) {
+        self.health = health
         self.store = store
     }
 
@@ -72,7 +74,13 @@ public actor DefinitionRegistry {
         }
         let record = DefinitionRecord(
             name: name, version: version, content: definition.canonicalContent, source: source, createdAt: now)
-        try await store.saveDefinition(record)
+        do {
+            try await store.saveDefinition(record)
+        } catch {
+            health.failed(error, workflowID: nil)
+            throw error
+        }
+        health.succeeded()
         versions[name, default: []].append(record)
         let ref = DefinitionRef(name: name, version: version)
         compiled[ref] = definition

@@ -9,6 +9,7 @@ import Synchronization
 /// folding each change's events once its transaction has committed.
 actor Shard {
     private let store: any WorkflowStore
+    private let health: StoreHealth
     private let clock: any WorkflowClock
     private let registry: DefinitionRegistry
     private let startsOnDispatch: @Sendable (String) -> Bool
@@ -39,8 +40,9 @@ actor Shard {
     init(
         store: any WorkflowStore, clock: any WorkflowClock, registry: DefinitionRegistry,
         startsOnDispatch: @escaping @Sendable (String) -> Bool, breakers: CircuitBreakerRegistry, hub: WorkflowHub,
-        estimates: ActivityDurationEstimates
+        estimates: ActivityDurationEstimates, health: StoreHealth
     ) {
+        self.health = health
         self.store = store
         self.clock = clock
         self.registry = registry
@@ -230,8 +232,10 @@ actor Shard {
         } catch {
             breakers.cancel(decision.breakerReservations)
             evict(workflowID)
+            health.failed(error, workflowID: workflowID)
             throw error
         }
+        health.succeeded()
         breakers.confirm(decision.breakerReservations)
         estimates.record(decision.durationSamples)
         let newlyCommitted = advanceCommitted(workflowID, change, startState: startState)

@@ -13,15 +13,26 @@ extension WorkflowRuntime {
         let (state, definition) = try await stateAndDefinition(workflowID)
         switch name {
         case "progress": return progress(of: state, definition: definition).json
-        case "state": return Self.stateJSON(state, definition: definition)
-        case "steps": return Self.stepsJSON(state, definition: definition)
+        case "state":
+            var budget = ValueBudget()
+            return Self.stateJSON(state, definition: definition, within: &budget)
+        case "steps":
+            var budget = ValueBudget()
+            return Self.stepsJSON(state, definition: definition, within: &budget)
         case "output": return state.output
         default:
             guard let template = definition.queries[name] else {
                 let known = (Self.builtinQueries + definition.queries.keys.sorted()).joined(separator: ", ")
                 throw BatonError(.invalidArgument, "unknown query '\(name)' for workflow '\(workflowID)'; known: \(known)")
             }
-            return template.evaluate(in: state)
+            let answer = template.evaluate(in: state)
+            let size = answer.compactSize
+            guard size <= ValueBudget.readLimit else {
+                throw BatonError(.resourceExhausted, "query '\(name)' of workflow '\(workflowID)' answers \(size) bytes of "
+                                 + "JSON, over the limit of \(ValueBudget.readLimit) bytes for a query answer; "
+                                 + "read the values from the history")
+            }
+            return answer
         }
     }
 
@@ -63,7 +74,20 @@ extension WorkflowRuntime {
         return (state, definition)
     }
 
-    static func stateJSON(_ state: WorkflowState, definition: WorkflowDefinition) -> JSONValue {
+    /// The `state` query's answer. Its values add up to at most `budget`: step outputs and pending
+    /// signal payloads past it are `null` with `output_omitted` / `payload_omitted`, failures lose
+    /// their details (`details_omitted`); the history has everything.
+    static func stateJSON(_ state: WorkflowState, definition: WorkflowDefinition,
+                          within budget: inout ValueBudget) -> JSONValue {
+        budget.charge(state.input)
+        budget.charge(state.output)
+        let failure = state.failure.map { $0.json(within: &budget) }
+        let steps = stepsJSON(state, definition: definition, within: &budget)
+        let signals: [JSONValue] = state.pendingSignals.map { signal in
+            var entry: [String: JSONValue] = ["name": .string(signal.name), "payload": .null]
+            if budget.admit(signal.payload) { entry["payload"] = signal.payload } else { entry["payload_omitted"] = true }
+            return .object(entry)
+        }
         var object: [String: JSONValue] = [
             "workflow_id": .string(state.workflowID),
             "definition": .string(state.definitionName),
@@ -73,10 +97,10 @@ extension WorkflowRuntime {
             "output": state.output,
             "last_event_id": .number(Double(state.lastEventID)),
             "cancel_requested": .bool(state.cancelRequested),
-            "steps": stepsJSON(state, definition: definition),
-            "pending_signals": .array(state.pendingSignals.map { ["name": .string($0.name), "payload": $0.payload] }),
+            "steps": steps,
+            "pending_signals": .array(signals),
         ]
-        if let failure = state.failure { object["failure"] = failure.json }
+        if let failure { object["failure"] = failure }
         if let step = state.failedStep { object["failed_step"] = .string(step) }
         if let step = state.compensationFailedStep { object["compensation_failed_step"] = .string(step) }
         if let started = state.startedAt { object["started_at_ms"] = .number(Double(started.millisecondsSinceEpoch)) }
@@ -92,17 +116,20 @@ extension WorkflowRuntime {
         return .object(object)
     }
 
-    static func stepsJSON(_ state: WorkflowState, definition: WorkflowDefinition) -> JSONValue {
+    /// The `steps` query's answer (one object per step), its values within `budget` as in ``stateJSON``.
+    static func stepsJSON(_ state: WorkflowState, definition: WorkflowDefinition,
+                          within budget: inout ValueBudget) -> JSONValue {
         .array(definition.steps.map { step in
             let stepState = state.step(step.name)
             var object: [String: JSONValue] = [
                 "name": .string(step.name),
                 "status": .string(stepState.status.rawValue),
                 "attempts": .number(Double(stepState.attempt)),
-                "output": stepState.output,
+                "output": .null,
             ]
+            if budget.admit(stepState.output) { object["output"] = stepState.output } else { object["output_omitted"] = true }
             if let phase = step.phase { object["phase"] = .string(phase) }
-            if let failure = stepState.lastFailure { object["last_failure"] = failure.json }
+            if let failure = stepState.lastFailure { object["last_failure"] = failure.json(within: &budget) }
             if let started = stepState.startedAt { object["started_at_ms"] = .number(Double(started.millisecondsSinceEpoch)) }
             if let finished = stepState.finishedAt { object["finished_at_ms"] = .number(Double(finished.millisecondsSinceEpoch)) }
             return .object(object)
@@ -114,6 +141,14 @@ extension ActivityFailure {
     /// `{type, message, details, non_retryable}`.
     var json: JSONValue {
         ["type": .string(type), "message": .string(message), "details": details, "non_retryable": .bool(nonRetryable)]
+    }
+
+    /// ``json`` within `budget`: when the message and details do not fit, the details are `null` with
+    /// `details_omitted` and the message is cut to its first 256 bytes.
+    func json(within budget: inout ValueBudget) -> JSONValue {
+        if budget.admit(size: message.utf8.count + details.compactSize) { return json }
+        return ["type": .string(type), "message": .string(Self.cut(message)), "details": .null,
+                "details_omitted": true, "non_retryable": .bool(nonRetryable)]
     }
 }
 

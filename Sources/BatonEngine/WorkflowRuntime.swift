@@ -24,6 +24,8 @@ import Synchronization
 public final class WorkflowRuntime: Sendable {
     /// The store holding history, snapshots, timers and tasks.
     public let store: any WorkflowStore
+    /// Whether the store accepts writes; the server observes it to log failures.
+    public let storeHealth: StoreHealth
     /// The injected clock.
     public let clock: any WorkflowClock
     /// Versioned definitions.
@@ -72,7 +74,9 @@ public final class WorkflowRuntime: Sendable {
         self.activities = activities
         let dispatcher = dispatcher ?? activities
         self.dispatcher = dispatcher
-        let registry = DefinitionRegistry(store: store)
+        let health = StoreHealth()
+        self.storeHealth = health
+        let registry = DefinitionRegistry(store: store, health: health)
         self.registry = registry
         let breakers = CircuitBreakerRegistry(policies: breakerPolicies)
         self.breakers = breakers
@@ -82,7 +86,7 @@ public final class WorkflowRuntime: Sendable {
         shards = (0..<max(1, shardCount)).map { _ in
             Shard(
                 store: store, clock: clock, registry: registry, startsOnDispatch: { dispatcher.startsOnDispatch($0) },
-                breakers: breakers, hub: hub, estimates: durations)
+                breakers: breakers, hub: hub, estimates: durations, health: health)
         }
         let relay = Relay()
         self.relay = relay

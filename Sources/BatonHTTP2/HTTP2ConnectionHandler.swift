@@ -33,6 +33,7 @@ public final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChann
 
     private let role: Role
     private let settings: HTTP2Settings
+    private let outboundMemory: OutboundMemory
     private let streamInitializer: StreamInitializer?
     private var session: NGHTTP2Session?
     private var context: ChannelHandlerContext?
@@ -45,11 +46,14 @@ public final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChann
     /// Called when the peer sends GOAWAY (client role: no new calls on this connection).
     public var onGoAway: (() -> Void)?
 
-    /// Creates a handler. `streamInitializer` is required for the server role.
-    public init(role: Role, settings: HTTP2Settings = HTTP2Settings(),
+    /// Creates a handler. `streamInitializer` is required for the server role. `outboundMemory` is the
+    /// account shared by a server's connections (nil: one of this connection's own, at
+    /// `settings.maxBufferedOutbound`).
+    public init(role: Role, settings: HTTP2Settings = HTTP2Settings(), outboundMemory: OutboundMemory? = nil,
                 streamInitializer: StreamInitializer? = nil) {
         self.role = role
         self.settings = settings
+        self.outboundMemory = outboundMemory ?? OutboundMemory(limit: settings.maxBufferedOutbound)
         self.streamInitializer = streamInitializer
     }
 
@@ -59,7 +63,8 @@ public final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChann
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         do {
-            session = try NGHTTP2Session(role: role == .server ? .server : .client, settings: settings, host: self)
+            session = try NGHTTP2Session(role: role == .server ? .server : .client, settings: settings,
+                                    outboundMemory: outboundMemory, host: self)
         } catch {
             context.fireErrorCaught(error)
             context.close(promise: nil)

@@ -38,6 +38,7 @@ public final class HTTP2Server: Sendable {
         streamInitializer: @escaping @Sendable (HTTP2Stream, any EventLoop) -> any HTTP2StreamDelegate
     ) async throws -> HTTP2Server {
         let connections = ConnectionRegistry()
+        let outboundMemory = OutboundMemory(limit: settings.maxBufferedOutbound)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -49,6 +50,7 @@ public final class HTTP2Server: Sendable {
                 let detector = ProtocolDetector(
                     configureHTTP2: { channel in
                         let handler = HTTP2ConnectionHandler(role: .server, settings: settings,
+                                                             outboundMemory: outboundMemory,
                                                              streamInitializer: streamInitializer)
                         try channel.pipeline.syncOperations.addHandler(handler)
                     },

@@ -39,6 +39,24 @@ public final class HTTP2Stream {
     /// Whether queued outbound bytes exceed the high watermark: a writer should wait for the drain.
     public var isOutboundFull: Bool { bufferedOutboundBytes >= session.settings.outboundHighWatermark }
 
+    /// Why `count` more bytes may not be queued now (the limit they would pass, for the caller's
+    /// error), or nil when they may: the connection's own ceiling and the server-wide one.
+    public func outboundRefusal(adding count: Int) -> String? {
+        let connection = session.bufferedOutboundBytes
+        let perConnection = session.settings.maxBufferedOutboundPerConnection
+        if connection + count > perConnection {
+            return "this connection holds \(connection) bytes of responses its client has not read; "
+                + "\(count) more would pass the limit of \(perConnection) per connection"
+        }
+        let memory = session.outboundMemory
+        let total = memory.bytes
+        if total + count > memory.limit {
+            return "the server holds \(total) bytes of responses clients have not read; "
+                + "\(count) more would pass the server-wide limit of \(memory.limit)"
+        }
+        return nil
+    }
+
     // MARK: - Sending
 
     /// Server: sends the response headers. With `endStream`, the stream ends here (Trailers-Only).
@@ -66,6 +84,7 @@ public final class HTTP2Stream {
         guard !isClosed, !outboundEnded else { return }
         if data.readableBytes > 0 {
             bufferedOutboundBytes += data.readableBytes
+            session.chargeOutbound(data.readableBytes)
             outbound.append(data)
         }
         if endStream { outboundEnded = true }
@@ -121,6 +140,7 @@ public final class HTTP2Stream {
             }
         }
         bufferedOutboundBytes -= written
+        session.releaseOutbound(written)
         if outbound.isEmpty && outboundEnded {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
             if let trailers {
@@ -173,6 +193,7 @@ public final class HTTP2Stream {
         guard !isClosed else { return }
         isClosed = true
         outbound.removeAll()
+        session.releaseOutbound(bufferedOutboundBytes)
         bufferedOutboundBytes = 0
         if unconsumedInbound > 0, !session.isClosed {
             nghttp2_session_consume_connection(session.raw, unconsumedInbound)

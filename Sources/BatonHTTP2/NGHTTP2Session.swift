@@ -37,12 +37,18 @@ final class NGHTTP2Session {
     private(set) var isClosed = false
     /// Server role: how many more streams the client may reset (Rapid Reset defence).
     var resetLimiter: ResetRateLimiter
+    /// Bytes queued by this session's streams and not yet taken by nghttp2.
+    private(set) var bufferedOutboundBytes = 0
+    /// The server-wide account of queued outbound bytes.
+    let outboundMemory: OutboundMemory
 
     /// Creates the session and queues the initial SETTINGS frame.
-    init(role: Role, settings: HTTP2Settings, host: any NGHTTP2SessionHost) throws(HTTP2Error) {
+    init(role: Role, settings: HTTP2Settings, outboundMemory: OutboundMemory,
+         host: any NGHTTP2SessionHost) throws(HTTP2Error) {
         self.role = role
         self.settings = settings
         self.host = host
+        self.outboundMemory = outboundMemory
         resetLimiter = ResetRateLimiter(burst: settings.maxResetBurst, refillPerSecond: settings.resetsPerSecond)
 
         var callbacks: OpaquePointer?
@@ -126,6 +132,21 @@ final class NGHTTP2Session {
     /// Asks for output to be flushed: immediately by the reader if inside a receive, else scheduled.
     func requestFlush() {
         if !isReceiving { host.sessionNeedsFlush() }
+    }
+
+    // MARK: - Outbound memory
+
+    /// Counts `count` bytes a stream queued (on this connection and server-wide).
+    func chargeOutbound(_ count: Int) {
+        bufferedOutboundBytes += count
+        outboundMemory.add(count)
+    }
+
+    /// Gives back `count` bytes nghttp2 took or a closing stream dropped.
+    func releaseOutbound(_ count: Int) {
+        guard count > 0 else { return }
+        bufferedOutboundBytes -= count
+        outboundMemory.remove(count)
     }
 
     // MARK: - Connection-level frames

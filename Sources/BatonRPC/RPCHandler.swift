@@ -33,8 +33,12 @@ public struct RPCHandler: Sendable {
         _ body: @escaping @Sendable (Request, ServerCallContext) async throws -> Response
     ) -> RPCHandler {
         RPCHandler(kind: .unary) { source, _, context in
+            // A call reset or timed out before its task ran does no work at all, and one cancelled
+            // while it ran is not encoded.
+            try Task.checkCancellation()
             let request = try GRPCMessageFramer.decode(Request.self, from: source.single)
             let response = try await body(request, context)
+            try Task.checkCancellation()
             var buffer = ByteBuffer()
             try GRPCMessageFramer.frame(response, into: &buffer)
             return buffer
@@ -46,6 +50,7 @@ public struct RPCHandler: Sendable {
         _ body: @escaping @Sendable (Request, RPCResponseWriter<Response>, ServerCallContext) async throws -> Void
     ) -> RPCHandler {
         RPCHandler(kind: .serverStreaming) { source, sink, context in
+            try Task.checkCancellation()
             let request = try GRPCMessageFramer.decode(Request.self, from: source.single)
             try await body(request, RPCResponseWriter(sink: sink), context)
             return nil
@@ -57,7 +62,9 @@ public struct RPCHandler: Sendable {
         _ body: @escaping @Sendable (RPCRequestStream<Request>, ServerCallContext) async throws -> Response
     ) -> RPCHandler {
         RPCHandler(kind: .clientStreaming) { source, _, context in
+            try Task.checkCancellation()
             let response = try await body(RPCRequestStream(queue: source.queue), context)
+            try Task.checkCancellation()
             var buffer = ByteBuffer()
             try GRPCMessageFramer.frame(response, into: &buffer)
             return buffer
@@ -70,6 +77,7 @@ public struct RPCHandler: Sendable {
             async throws -> Void
     ) -> RPCHandler {
         RPCHandler(kind: .bidirectional) { source, sink, context in
+            try Task.checkCancellation()
             try await body(RPCRequestStream(queue: source.queue), RPCResponseWriter(sink: sink), context)
             return nil
         }

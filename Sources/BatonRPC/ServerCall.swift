@@ -147,6 +147,12 @@ final class ServerCall: HTTP2StreamDelegate {
             deadlineExceeded()
             return
         }
+        // A connection (or the server) already holding as many unread response bytes as it may gets
+        // no new work until its client reads.
+        if let refusal = stream.outboundRefusal(adding: 1) {
+            finish(status: RPCError(code: .resourceExhausted, message: refusal))
+            return
+        }
         let connection = stream.connectionIdentifier
         if let exhausted = budget.acquire(connection) {
             finish(status: exhausted)
@@ -188,7 +194,7 @@ final class ServerCall: HTTP2StreamDelegate {
             let finalOutcome = outcome
             let complete: @Sendable () -> Void = {
                 let call = loopBound.value
-                if let response = finalOutcome.response { call.sendFinalMessage(response) }
+                if let response = finalOutcome.response, !call.sendFinalMessage(response) { return }
                 call.finish(status: finalOutcome.error ?? RPCError(code: .ok, message: ""))
             }
             if loop.inEventLoop { complete() } else { loop.execute(complete) }
@@ -198,6 +204,12 @@ final class ServerCall: HTTP2StreamDelegate {
     private func sendMessage(_ framed: ByteBuffer, continuation: CheckedContinuation<Void, any Error>) {
         guard case .open = state else {
             continuation.resume(throwing: RPCError(code: .cancelled, message: "the call is over"))
+            return
+        }
+        if let refusal = stream.outboundRefusal(adding: framed.readableBytes) {
+            let error = RPCError(code: .resourceExhausted, message: refusal)
+            continuation.resume(throwing: error)
+            finish(status: error)
             return
         }
         sendHeadersIfNeeded()
@@ -210,10 +222,17 @@ final class ServerCall: HTTP2StreamDelegate {
         }
     }
 
-    private func sendFinalMessage(_ framed: ByteBuffer) {
-        guard case .open = state else { return }
+    /// Queues the single response; false when the call ended instead (it was over, or the message would
+    /// pass the outbound memory limits and the call failed with RESOURCE_EXHAUSTED, dropping it).
+    private func sendFinalMessage(_ framed: ByteBuffer) -> Bool {
+        guard case .open = state else { return false }
+        if let refusal = stream.outboundRefusal(adding: framed.readableBytes) {
+            finish(status: RPCError(code: .resourceExhausted, message: refusal))
+            return false
+        }
         sendHeadersIfNeeded()
         stream.sendData(framed)
+        return true
     }
 
     private func sendHeadersIfNeeded() {

@@ -41,10 +41,13 @@ public final class ServerApplication: Sendable {
     /// Builds the services and starts listening.
     public static func start(_ configuration: ServerConfiguration, group: any EventLoopGroup,
                              logger: Logger = Logger(label: "baton")) async throws(ServerError) -> ServerApplication {
+        ProcessMemory.returnLargeBuffersToTheSystem()
         let health = HealthStatusBoard()
         let clock = SystemClock(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let taskQueues = TaskQueueDispatcher(inProcess: InProcessActivities(clock: clock))
         let runtime = try await openRuntime(configuration, clock: clock, taskQueues: taskQueues, logger: logger)
+        let storeLog = StoreFailureLog(logger: logger)
+        runtime.storeHealth.observe { storeLog.record($0) }
         var router = RPCRouter()
         WorkflowService(runtime: runtime).register(into: &router)
         health.set(WorkflowService.name, .serving)

@@ -3,7 +3,6 @@ import BatonRPC
 
 /// Checks of request fields; each error names the field and says what a valid value looks like.
 enum Validate {
-    /// A definition, signal or query name: 1–200 characters, no control characters.
     /// A JSON value from a request: refused with INVALID_ARGUMENT naming `field` and the limit when it
     /// nests deeper or is larger than ``JSONValueLimits`` allow.
     static func value(_ value: JSONValue, field: String) throws(RPCError) {
@@ -12,6 +11,7 @@ enum Validate {
         }
     }
 
+    /// A definition, signal or query name: 1–200 characters, no control characters.
     static func name(_ value: String, field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError(code: .invalidArgument, message: "\(field): must not be empty") }
         guard value.count <= 200 else {
@@ -19,6 +19,15 @@ enum Validate {
         }
         guard value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
             throw RPCError(code: .invalidArgument, message: "\(field): must not contain control characters")
+        }
+    }
+
+    /// A failure message from a worker: at most ``ActivityFailure/maximumMessageBytes`` bytes of UTF-8.
+    static func failureMessage(_ value: String, field: String) throws(RPCError) {
+        let size = value.utf8.count
+        guard size <= ActivityFailure.maximumMessageBytes else {
+            throw RPCError(code: .invalidArgument, message: "\(field): \(size) bytes, over the limit of "
+                           + "\(ActivityFailure.maximumMessageBytes) bytes (put large data in failure.details)")
         }
     }
 

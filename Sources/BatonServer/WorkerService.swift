@@ -76,6 +76,8 @@ struct WorkerService: Sendable {
         guard request.hasFailure, !request.failure.type.isEmpty else {
             throw RPCError(code: .invalidArgument, message: "failure.type: name the error type (e.g. \"Timeout\")")
         }
+        try Validate.name(request.failure.type, field: "failure.type")
+        try Validate.failureMessage(request.failure.message, field: "failure.message")
         let failure = ActivityFailure(
             type: request.failure.type, message: request.failure.message,
             details: request.failure.hasDetails ? JSONValue(proto: request.failure.details) : .null,

@@ -92,4 +92,63 @@ import Testing
         }
         await runtime.shutdown()
     }
+
+    static let gated = """
+        name: gated
+        steps:
+          wait: { wait_for_signal: { name: go, timeout: 24h, on_timeout: fail } }
+        output: { got: "${steps.wait.output}" }
+        """
+
+    @Test func aRestartWhileTheDiskIsFullServesReadsAndRunsContinueOnceThereIsRoom() async throws {
+        let temp = try TempDatabase()
+        defer { temp.cleanup() }
+        // First life: a run waiting for a signal, and one whose first result could not be stored
+        // (the disk filled up after its start was acknowledged). Then the process goes.
+        do {
+            let (store, runtime) = try await Self.runtime(temp)
+            _ = try await runtime.register(source: Self.gated)
+            _ = try await runtime.startWorkflow("gated", workflowID: "waiting", input: .null)
+            store.hold()
+            var held = store.heldCommits.makeAsyncIterator()
+            let started = Task { try await runtime.startWorkflow("chain", workflowID: "interrupted", input: ["n": 3]) }
+            _ = await held.next()
+            store.setFull(Self.diskFull)
+            store.release()
+            #expect(try await started.value.started)
+            await runtime.shutdown()
+            store.inner.close()
+        }
+        // Second life, the disk still full: recovery succeeds and every read is served.
+        let store = HeldCommitStore(try SQLiteWorkflowStore(path: temp.path))
+        store.setFull(Self.diskFull)
+        let runtime = WorkflowRuntime(store: store, clock: ManualClock(start: .epoch))
+        let (failures, reported) = AsyncStream<StoreHealth.Report>.makeStream()
+        runtime.storeHealth.observe { reported.yield($0) }
+        #expect(try await runtime.recover() == 2)
+        #expect(try await runtime.describe("waiting").status == .running)
+        #expect(try await runtime.describe("interrupted").status == .running)
+        #expect(try await runtime.history("interrupted").count >= 2)
+        #expect(try await runtime.query("waiting", "progress") != .null)
+        do {
+            _ = try await runtime.signal("waiting", name: "go", payload: ["ok": true])
+            Issue.record("a signal the store could not record was acknowledged")
+        } catch {
+            #expect(error.code == .resourceExhausted, "\(error)")
+        }
+        // The re-dispatched attempt's result cannot be stored either: reported, then space comes back.
+        var reports = failures.makeAsyncIterator()
+        guard case .failed(let error, _) = await reports.next() else {
+            Issue.record("no failed write was reported")
+            return
+        }
+        #expect(error.code == .resourceExhausted)
+        store.setFull(nil)
+        // Without a restart, the interrupted run completes and the waiting one takes its signal.
+        #expect(try await runtime.signal("waiting", name: "go", payload: ["ok": true]))
+        #expect(try await runtime.awaitCompletion("interrupted").state.output == ["n": 3])
+        #expect(try await runtime.awaitCompletion("waiting").state.output == ["got": ["ok": true]])
+        await runtime.shutdown()
+        store.inner.close()
+    }
 }

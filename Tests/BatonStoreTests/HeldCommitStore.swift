@@ -12,6 +12,7 @@ final class HeldCommitStore: WorkflowStore {
         var holding = false
         var held: [CheckedContinuation<Void, Never>] = []
         var failures: [BatonError] = []
+        var full: BatonError?
     }
     private let gate = Mutex(Gate())
     /// Yields once per commit that starts waiting at the gate.
@@ -26,6 +27,11 @@ final class HeldCommitStore: WorkflowStore {
     /// Makes the next `count` commits fail with `error` (e.g. the disk is full) without reaching SQLite.
     func failNextCommits(_ count: Int, with error: BatonError) {
         gate.withLock { $0.failures += Array(repeating: error, count: count) }
+    }
+
+    /// Makes every commit fail with `error` until called with nil (a disk that stays full).
+    func setFull(_ error: BatonError?) {
+        gate.withLock { $0.full = error }
     }
 
     /// Makes later commits wait until ``release()``.
@@ -43,7 +49,7 @@ final class HeldCommitStore: WorkflowStore {
 
     func commit(_ change: WorkflowChange, isolation: isolated (any Actor)?) async throws(BatonError) {
         // Whether this commit fails is decided when it arrives, before it waits at the gate.
-        let failure = gate.withLock { $0.failures.isEmpty ? nil : $0.failures.removeFirst() }
+        let failure = gate.withLock { $0.full ?? ($0.failures.isEmpty ? nil : $0.failures.removeFirst()) }
         await withCheckedContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, Never>) in
             let wait = gate.withLock { gate in
                 if gate.holding { gate.held.append(continuation) }

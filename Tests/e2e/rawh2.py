@@ -65,7 +65,8 @@ class RawH2:
         self.auto_ack = window is None
         if window:
             self.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window})
-            self.conn.increment_flow_control_window(window - 65535)
+            if window > 65535:
+                self.conn.increment_flow_control_window(window - 65535)
         self.flush()
         self.responses = {}
         self.events = []

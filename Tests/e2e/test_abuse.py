@@ -718,6 +718,66 @@ def test_50_half_preface_connections_stall(env):
     assert_fds_return(env, baseline, "after closing 50 stalled connections")
 
 
+BIG_OUTPUTS = """
+name: abuse_big_outputs
+steps:
+""" + "".join(f'  s{i}: {{ activity: builtin.echo, input: "${{input}}" }}\n' for i in range(4))
+
+
+def test_clients_that_never_read_large_responses_cannot_grow_memory(env):
+    """40 connections ask for 8 descriptions each of a run whose description is ~2.4 MB (770 MB in
+    all) and never grant flow-control window: the server queues at most its outbound memory limit
+    (256 MiB) and answers the rest RESOURCE_EXHAUSTED naming the limit, keeps serving others, and its
+    memory returns near the baseline once those clients leave."""
+    api = env.api
+    wid = "abuse-big-outputs"
+    with env.channel() as ch:
+        client = api.ws_grpc.WorkflowServiceStub(ch)
+        client.RegisterDefinition(api.ws.RegisterDefinitionRequest(source=BIG_OUTPUTS), timeout=RPC_TIMEOUT)
+        client.StartWorkflow(api.ws.StartWorkflowRequest(
+            definition="abuse_big_outputs", workflow_id=wid, input=api.to_value({"blob": "b" * 800_000})),
+            timeout=RPC_TIMEOUT)
+        workflow = wait_closed(env, client, wid)
+        size = workflow.ByteSize()
+    assert size > 2_000_000, f"the description is only {size} bytes"
+    request = api.ws.DescribeWorkflowRequest(workflow_id=wid).SerializeToString()
+    baseline = env.server.rss_kib()
+    peak = baseline
+    conns, accepted, refused = [], 0, []
+    try:
+        for _ in range(40):
+            # The default 65,535-byte windows, never increased: the peer takes almost nothing.
+            c = RawH2(env.server.host, env.server.port, window=65535, timeout=IO_TIMEOUT)
+            sids = [c.grpc_request("/baton.v1.WorkflowService/DescribeWorkflow", request) for _ in range(8)]
+            conns.append((c, sids))
+        for c, sids in conns:
+            # Synchronized on the answers' HEADERS (not flow-controlled): a queued response starts with
+            # :status 200, a refused one is Trailers-Only with its grpc-status.
+            c.wait(lambda: all(c.responses[s].headers is not None for s in sids), timeout=180)
+            peak = max(peak, env.server.rss_kib())
+            for s in sids:
+                r = c.responses[s]
+                if r.ended and r.grpc_status is not None:
+                    refused.append((r.grpc_status, r.headers.get("grpc-message", "")))
+                else:
+                    accepted += 1
+        unary_call(env)
+        env.assert_healthy("while 40 clients hold unread descriptions")
+        peak = max(peak, env.server.rss_kib())
+    finally:
+        for c, _ in conns:
+            c.close()
+    assert refused, f"all {accepted} descriptions of {size} bytes were queued for clients that do not read"
+    assert all(code == 8 and "limit" in message for code, message in refused), refused[:3]
+    assert accepted * size <= 256 * 1024 * 1024 + size, f"{accepted} responses of {size} bytes were queued"
+    growth_mib = (peak - baseline) / 1024
+    assert growth_mib < 512, f"server RSS grew {growth_mib:.0f} MiB for clients that never read"
+    returned = wait_until(lambda: env.server.rss_kib() <= baseline + 96 * 1024, 30)
+    assert returned, (f"server RSS is {env.server.rss_kib() // 1024} MiB 30s after the clients left, "
+                      f"{baseline // 1024} MiB before them")
+
+
+
 # ================================================================ 5. values at and over the limits
 
 @pytest.mark.parametrize("kind", ["depth", "size"])

@@ -209,6 +209,10 @@ public nonisolated struct Baton_V1_Failure: Sendable {
   /// The step the failure belongs to, when it belongs to one.
   public var step: String = String()
 
+  /// True when `details` was left out (and `message` cut to its first 256 bytes) so that a description
+  /// or query answer stays under 3 MiB; the full failure is in the step's StepFailed event.
+  public var detailsOmitted: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -290,7 +294,7 @@ nonisolated extension Baton_V1_StepStatus: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Baton_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Failure"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}message\0\u{1}details\0\u{3}non_retryable\0\u{1}step\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}message\0\u{1}details\0\u{3}non_retryable\0\u{1}step\0\u{3}details_omitted\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -303,6 +307,7 @@ nonisolated extension Baton_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 3: try { try decoder.decodeSingularMessageField(value: &self._details) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.nonRetryable) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.step) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.detailsOmitted) }()
       default: break
       }
     }
@@ -328,6 +333,9 @@ nonisolated extension Baton_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.step.isEmpty {
       try visitor.visitSingularStringField(value: self.step, fieldNumber: 5)
     }
+    if self.detailsOmitted != false {
+      try visitor.visitSingularBoolField(value: self.detailsOmitted, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -337,6 +345,7 @@ nonisolated extension Baton_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs._details != rhs._details {return false}
     if lhs.nonRetryable != rhs.nonRetryable {return false}
     if lhs.step != rhs.step {return false}
+    if lhs.detailsOmitted != rhs.detailsOmitted {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -35,19 +35,19 @@ extension WorkflowState {
         }
     }
 
-    /// The most bytes of values (input, output, the run's failure and step outputs, as compact JSON) a
-    /// description carries; step outputs past it are left out (`output_omitted`), so it fits a 4 MiB message.
-    static let descriptionValueBudget = 3 * 1024 * 1024
-
-    /// The run's full description; `definition` orders the steps and supplies their kinds.
+    /// The run's full description; `definition` orders the steps and supplies their kinds. Its values
+    /// (input, output, failures, step outputs) add up to at most ``ValueBudget/readLimit`` bytes: step
+    /// outputs past it are left out (`output_omitted`), step failures lose their details
+    /// (`details_omitted`), so the description fits a 4 MiB message; everything is in the history.
     func protoDescription(definition: WorkflowDefinition?) -> Baton_V1_WorkflowDescription {
         Baton_V1_WorkflowDescription.with { description in
+            var budget = ValueBudget()
             description.info = protoInfo
             description.input = input.proto
+            budget.charge(input)
             if output != .null { description.output = output.proto }
-            if let failure { description.failure = failure.proto(step: failedStep) }
-            var budget = Self.descriptionValueBudget - input.compactSize - output.compactSize
-                - (failure?.details.compactSize ?? 0)
+            budget.charge(output)
+            if let failure { description.failure = failure.proto(step: failedStep, within: &budget) }
             let names = definition?.steps.map(\.name) ?? steps.keys.sorted()
             description.steps = names.map { name in
                 let state = step(name)
@@ -57,15 +57,13 @@ extension WorkflowState {
                     $0.status = state.status.proto
                     $0.attempts = Int32(state.attempt)
                     if state.output != .null {
-                        let size = state.output.compactSize
-                        if size <= budget {
+                        if budget.admit(state.output) {
                             $0.output = state.output.proto
-                            budget -= size
                         } else {
                             $0.outputOmitted = true
                         }
                     }
-                    if let failure = state.lastFailure { $0.lastFailure = failure.proto(step: name) }
+                    if let failure = state.lastFailure { $0.lastFailure = failure.proto(step: name, within: &budget) }
                     if let declared {
                         $0.phase = declared.phase ?? ""
                         $0.kind = declared.kind.apiName
