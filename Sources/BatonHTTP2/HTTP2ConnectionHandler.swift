@@ -36,6 +36,7 @@ public final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChann
     private let outboundMemory: OutboundMemory
     private let streamInitializer: StreamInitializer?
     private var session: NGHTTP2Session?
+    private var outboundAccount: OutboundMemory.Account?
     private var context: ChannelHandlerContext?
     private var flushScheduled = false
     private var isDraining = false
@@ -62,9 +63,14 @@ public final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChann
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        let channel = context.channel
+        let account = outboundMemory.open {
+            channel.pipeline.fireUserInboundEventTriggered(OutboundEviction())
+        }
+        outboundAccount = account
         do {
             session = try NGHTTP2Session(role: role == .server ? .server : .client, settings: settings,
-                                    outboundMemory: outboundMemory, host: self)
+                                         outboundMemory: outboundMemory, outboundAccount: account, host: self)
         } catch {
             context.fireErrorCaught(error)
             context.close(promise: nil)
@@ -94,6 +100,10 @@ public final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChann
     /// Tells every open stream that the connection went away, once.
     private func closeSession() {
         session?.closeAllStreams(errorCode: UInt32(NGHTTP2_CANCEL.rawValue))
+        if let outboundAccount {
+            outboundMemory.close(outboundAccount)
+            self.outboundAccount = nil
+        }
         onClose?()
         onClose = nil
     }
@@ -130,6 +140,14 @@ public final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChann
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is OutboundEviction {
+            // The server needs the unread responses this connection holds: GOAWAY ENHANCE_YOUR_CALM
+            // (the peer may never read it) and close, which drops them.
+            session?.terminate(errorCode: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue))
+            flush(context: context)
+            context.close(promise: nil)
+            return
+        }
         guard let shutdown = event as? ShutdownEvent else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -214,6 +232,9 @@ public final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChann
         }
     }
 }
+
+/// Asks a connection to close because the server needs the unread response bytes it holds.
+struct OutboundEviction: Sendable {}
 
 extension HTTP2ConnectionHandler: NGHTTP2SessionHost {
     func sessionNeedsFlush() {

@@ -17,7 +17,8 @@ public struct HTTP2Settings: Sendable {
     /// The most response bytes one connection may hold for a peer that has not read them; a message
     /// past it is refused (RESOURCE_EXHAUSTED) instead of queued.
     public var maxBufferedOutboundPerConnection: Int = 32 * 1024 * 1024
-    /// The most response bytes all connections of a server together may hold for their peers.
+    /// The most response bytes all connections of a server together may hold for their peers; room is
+    /// made by closing the connections holding the most (see ``OutboundMemory``).
     public var maxBufferedOutbound: Int = 256 * 1024 * 1024
     /// Streams a client may reset in a burst before it is told ENHANCE_YOUR_CALM (Rapid Reset defence).
     public var maxResetBurst: Int = 200

@@ -40,7 +40,8 @@ public final class HTTP2Stream {
     public var isOutboundFull: Bool { bufferedOutboundBytes >= session.settings.outboundHighWatermark }
 
     /// Why `count` more bytes may not be queued now (the limit they would pass, for the caller's
-    /// error), or nil when they may: the connection's own ceiling and the server-wide one.
+    /// error), or nil when they may: the connection's own ceiling and the server-wide one. Making room
+    /// under the server-wide one may close connections that hold more unread bytes than this one.
     public func outboundRefusal(adding count: Int) -> String? {
         let connection = session.bufferedOutboundBytes
         let perConnection = session.settings.maxBufferedOutboundPerConnection
@@ -49,9 +50,8 @@ public final class HTTP2Stream {
                 + "\(count) more would pass the limit of \(perConnection) per connection"
         }
         let memory = session.outboundMemory
-        let total = memory.bytes
-        if total + count > memory.limit {
-            return "the server holds \(total) bytes of responses clients have not read; "
+        if !memory.admit(count, for: session.outboundAccount) {
+            return "the server holds \(memory.bytes) bytes of responses clients have not read; "
                 + "\(count) more would pass the server-wide limit of \(memory.limit)"
         }
         return nil

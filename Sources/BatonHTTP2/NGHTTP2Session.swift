@@ -41,14 +41,17 @@ final class NGHTTP2Session {
     private(set) var bufferedOutboundBytes = 0
     /// The server-wide account of queued outbound bytes.
     let outboundMemory: OutboundMemory
+    /// This connection's share of ``outboundMemory``.
+    let outboundAccount: OutboundMemory.Account
 
     /// Creates the session and queues the initial SETTINGS frame.
     init(role: Role, settings: HTTP2Settings, outboundMemory: OutboundMemory,
-         host: any NGHTTP2SessionHost) throws(HTTP2Error) {
+         outboundAccount: OutboundMemory.Account, host: any NGHTTP2SessionHost) throws(HTTP2Error) {
         self.role = role
         self.settings = settings
         self.host = host
         self.outboundMemory = outboundMemory
+        self.outboundAccount = outboundAccount
         resetLimiter = ResetRateLimiter(burst: settings.maxResetBurst, refillPerSecond: settings.resetsPerSecond)
 
         var callbacks: OpaquePointer?
@@ -139,14 +142,14 @@ final class NGHTTP2Session {
     /// Counts `count` bytes a stream queued (on this connection and server-wide).
     func chargeOutbound(_ count: Int) {
         bufferedOutboundBytes += count
-        outboundMemory.add(count)
+        outboundMemory.add(count, to: outboundAccount)
     }
 
     /// Gives back `count` bytes nghttp2 took or a closing stream dropped.
     func releaseOutbound(_ count: Int) {
         guard count > 0 else { return }
         bufferedOutboundBytes -= count
-        outboundMemory.remove(count)
+        outboundMemory.remove(count, from: outboundAccount)
     }
 
     // MARK: - Connection-level frames
@@ -161,6 +164,12 @@ final class NGHTTP2Session {
     func submitGoAway(errorCode: UInt32 = 0) {
         let last = nghttp2_session_get_last_proc_stream_id(raw)
         nghttp2_submit_goaway(raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, errorCode, nil, 0)
+        requestFlush()
+    }
+
+    /// Ends the session at once with GOAWAY `errorCode` (no stream is processed further).
+    func terminate(errorCode: UInt32) {
+        nghttp2_session_terminate_session(raw, errorCode)
         requestFlush()
     }
 

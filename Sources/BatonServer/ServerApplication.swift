@@ -78,6 +78,8 @@ public final class ServerApplication: Sendable {
         var rpc = RPCServerConfiguration(router: router)
         rpc.maxCallsInProgress = configuration.maxCallsInProgress
         rpc.maxCallsInProgressPerConnection = configuration.maxCallsInProgressPerConnection
+        rpc.http2.maxBufferedOutbound = configuration.maxUnreadResponseBytes
+        rpc.http2.maxBufferedOutboundPerConnection = configuration.maxUnreadResponseBytesPerConnection
         do {
             server = try await RPCServer.start(host: configuration.listen.host, port: configuration.listen.port,
                                                configuration: rpc, group: group)

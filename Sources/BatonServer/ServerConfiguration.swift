@@ -18,6 +18,11 @@ public struct ServerConfiguration: Sendable {
     public var maxCallsInProgress = 16_384
     /// Calls in progress at once on one connection.
     public var maxCallsInProgressPerConnection = 256
+    /// Response bytes all connections together may hold for peers that have not read them; a response
+    /// past it is refused with RESOURCE_EXHAUSTED instead of queued.
+    public var maxUnreadResponseBytes = 256 * 1024 * 1024
+    /// Response bytes one connection may hold for a peer that has not read them.
+    public var maxUnreadResponseBytesPerConnection = 32 * 1024 * 1024
 
     /// The defaults.
     public init() {}

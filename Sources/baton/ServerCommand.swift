@@ -38,6 +38,14 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .long, help: "full (an acknowledged call survives power loss) or normal (faster).")
     var durability: String = "full"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Response MiB all clients together may leave unread before more responses are refused.", valueName: "mib"))
+    var maxUnreadResponseMib: Int = 256
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Response MiB one connection may leave unread before more responses are refused.", valueName: "mib"))
+    var maxUnreadResponseMibPerConnection: Int = 32
+
     /// The validated configuration, with the history in `data`.
     func configuration(data: String) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -50,6 +58,16 @@ struct ServerOptions: ParsableArguments {
         guard let durabilityLevel = Durability(rawValue: durability) else {
             throw ValidationError("--durability must be full or normal, got '\(durability)'")
         }
+        let mebibytes = 1024 * 1024
+        guard (1...1_048_576).contains(maxUnreadResponseMib) else {
+            throw ValidationError("--max-unread-response-mib must be 1 to 1048576, got \(maxUnreadResponseMib)")
+        }
+        guard (1...maxUnreadResponseMib).contains(maxUnreadResponseMibPerConnection) else {
+            throw ValidationError("--max-unread-response-mib-per-connection must be 1 to --max-unread-response-mib "
+                                  + "(\(maxUnreadResponseMib)), got \(maxUnreadResponseMibPerConnection)")
+        }
+        configuration.maxUnreadResponseBytes = maxUnreadResponseMib * mebibytes
+        configuration.maxUnreadResponseBytesPerConnection = maxUnreadResponseMibPerConnection * mebibytes
         guard !data.isEmpty else { throw ValidationError("--data must name a directory") }
         configuration.dataDirectory = data
         configuration.durability = durabilityLevel
