@@ -64,6 +64,7 @@ let package = Package(
             name: "BatonRPC",
             dependencies: [
                 "BatonHTTP2", "BatonProto",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]

@@ -40,7 +40,9 @@ public final class HTTP2Server: Sendable {
         let connections = ConnectionRegistry()
         let outboundMemory = OutboundMemory(limit: settings.maxBufferedOutbound)
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            // A burst of connects (a thousand clients at once) waits in the kernel queue instead of being
+            // dropped into SYN retries that cost each client 1-3 s.
+            .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 128 * 1024))

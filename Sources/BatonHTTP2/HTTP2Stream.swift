@@ -15,6 +15,8 @@ public final class HTTP2Stream {
     public internal(set) var remoteAddressDescription = "unknown"
     /// Identifies the connection the stream belongs to (equal for every stream of one connection).
     public var connectionIdentifier: ObjectIdentifier { ObjectIdentifier(session) }
+    /// The connection's share of the server's unread-response memory (readable from any thread).
+    public var outboundAccount: OutboundMemory.Account { session.outboundAccount }
 
     private unowned let session: NGHTTP2Session
     private var outbound = CircularBuffer<ByteBuffer>()

@@ -64,8 +64,11 @@ final class ServerCall: HTTP2StreamDelegate {
     private func accept(_ head: ServerRequestHead, endStream: Bool) {
         handler = head.handler
         let peer = stream.remoteAddressDescription
+        let account = stream.outboundAccount
         context = ServerCallContext(path: head.path, requestMetadata: head.metadata,
-                                    deadline: head.timeout.map { ContinuousClock.now + $0 }, peer: peer)
+                                    deadline: head.timeout.map { ContinuousClock.now + $0 }, peer: peer,
+                                    connection: stream.connectionIdentifier,
+                                    clientHoldsUnreadResponses: { account.unreadBytes > 0 })
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         let loop = eventLoop
         if head.handler.kind.streamsRequests {

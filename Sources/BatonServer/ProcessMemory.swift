@@ -14,4 +14,22 @@ enum ProcessMemory {
         _ = mallopt(M_TRIM_THRESHOLD, 1024 * 1024)
         #endif
     }
+
+    /// Gives free memory inside the allocator's heaps back to the system (whole free pages, in every
+    /// arena): what many small allocations of a burst leave behind once they are freed.
+    static func trimFreeMemory() {
+        #if canImport(Glibc)
+        _ = malloc_trim(0)
+        #endif
+    }
+
+    /// Trims free memory every `interval` until the returned task is cancelled.
+    static func trimPeriodically(every interval: Duration = .seconds(10)) -> Task<Void, Never> {
+        Task.detached(priority: .background) {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                trimFreeMemory()
+            }
+        }
+    }
 }

@@ -25,6 +25,7 @@ public final class ServerApplication: Sendable {
     /// Task queues of external workers (and the in-process activities).
     public let taskQueues: TaskQueueDispatcher
     private let configuration: ServerConfiguration
+    private let memoryTrimmer: Task<Void, Never>
 
     /// The bound port.
     public var port: Int { server.port }
@@ -36,6 +37,7 @@ public final class ServerApplication: Sendable {
         self.runtime = runtime
         self.taskQueues = taskQueues
         self.configuration = configuration
+        memoryTrimmer = ProcessMemory.trimPeriodically()
     }
 
     /// Builds the services and starts listening.
@@ -134,6 +136,7 @@ public final class ServerApplication: Sendable {
         health.setAllNotServing()
         await server.shutdownGracefully(timeout: configuration.shutdownGracePeriod)
         await runtime.close()
+        memoryTrimmer.cancel()
     }
 
     /// Closes every connection at once (a second shutdown signal).

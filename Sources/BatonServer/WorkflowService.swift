@@ -13,6 +13,16 @@ struct WorkflowService: Sendable {
     static let name = "baton.v1.WorkflowService"
 
     let runtime: WorkflowRuntime
+    /// History pages (read, decode, map, size) run through this gate: a flood of GetHistory calls
+    /// waits its turn fairly instead of materializing every page at once.
+    let costlyReads: FairWorkGate
+
+    /// The service over `runtime`, with history pages bounded to `costlyReads`.
+    init(runtime: WorkflowRuntime,
+         costlyReads: FairWorkGate = FairWorkGate(permits: max(2, ProcessInfo.processInfo.activeProcessorCount))) {
+        self.runtime = runtime
+        self.costlyReads = costlyReads
+    }
 
     /// Registers every method of the service.
     func register(into router: inout RPCRouter) {
@@ -149,18 +159,26 @@ struct WorkflowService: Sendable {
         }
         let pageSize = request.pageSize == 0 ? 100 : Int(request.pageSize)
         let after = try PageToken.decodeEventID(request.pageToken, workflowID: request.workflowID)
-        var events = try await mappingErrors {
-            try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize)
+        let events = try await costlyReads.run(context) {
+            try await mappingErrors { try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize) }
         }
         if events.isEmpty, request.hasWait,
            try await !mappingErrors({ try await runtime.describe(request.workflowID) }).status.isClosed {
+            // Waiting for new events holds no slot of the gate.
             let wait = request.wait
             let deadline = ContinuousClock.now + .seconds(wait.seconds) + .nanoseconds(wait.nanos)
             let limit = context.deadline.map { min($0, deadline) } ?? deadline
-            events = try await mappingErrors {
+            let arrived = try await mappingErrors {
                 try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize, waitingUntil: limit)
             }
+            return try await costlyReads.run(context) { try await historyPage(request, arrived, after: after) }
         }
+        return try await costlyReads.run(context) { try await historyPage(request, events, after: after) }
+    }
+
+    /// The response of one page of `events` (which follow event `after`).
+    private func historyPage(_ request: Baton_V1_GetHistoryRequest, _ events: [WorkflowEvent], after: Int64) async throws
+        -> Baton_V1_GetHistoryResponse {
         // A page also ends before it would pass `maxHistoryPageBytes` (at least one event), so every
         // page fits a client's default 4 MiB message limit whatever the run's values are.
         var page: [Baton_V1_HistoryEvent] = []
