@@ -204,8 +204,9 @@ GOAWAY_CALM = struct.pack(">I", ENHANCE_YOUR_CALM)
 
 def hold(host, port, path, body, connections, streams, seconds, result):
     """Opens `connections` x `streams` calls that never grant flow-control window, holds them for
-    `seconds`, then closes them; reports how many calls got response headers, were refused, or lost
-    their connection."""
+    `seconds`, then closes them; reports how many calls were answered in full (a response that fits
+    the first window), got only their response headers (queued), were refused, or lost their
+    connection."""
     conns, failed = [], 0
     for _ in range(connections):
         try:
@@ -215,7 +216,7 @@ def hold(host, port, path, body, connections, streams, seconds, result):
         except OSError:
             failed += 1
     time.sleep(seconds)
-    queued = refused = closed = 0
+    answered = queued = refused = closed = 0
     for c, sids in conns:
         try:
             c.sock.setblocking(False)
@@ -227,7 +228,9 @@ def hold(host, port, path, body, connections, streams, seconds, result):
             closed += 1
         for sid in sids:
             r = c.responses[sid]
-            if r.ended and r.grpc_status is not None:
+            if r.ended and r.grpc_status == 0:
+                answered += 1
+            elif r.ended and r.grpc_status is not None:
                 refused += 1
             elif r.headers is not None:
                 queued += 1
@@ -236,7 +239,7 @@ def hold(host, port, path, body, connections, streams, seconds, result):
             c.sock.close()
         except OSError:
             pass
-    result.put({"queued": queued, "refused": refused, "closed": closed, "failed": failed})
+    result.put({"answered": answered, "queued": queued, "refused": refused, "closed": closed, "failed": failed})
 
 
 # ---------------------------------------------------------------- phases
@@ -328,8 +331,9 @@ def main():
                                       env_int("ABUSE_BIG_CONNECTIONS", 50) // 2, env_int("ABUSE_BIG_STREAMS", 2),
                                       10.0))] * 2),
         ]
+        chosen = os.environ.get("ABUSE_PHASES", "rapid-reset no-read big-describe").split()
         worst_during = worst_after = peak = 0.0
-        for name, attackers in phases:
+        for name, attackers in [phase for phase in phases if phase[0] in chosen]:
             during, after, phase_peak = run_phase(name, server, probe, sampler, attackers, after_seconds=5)
             worst_during, worst_after, peak = max(worst_during, during), max(worst_after, after), max(peak, phase_peak)
         probe.running = False

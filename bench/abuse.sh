@@ -5,7 +5,7 @@
 #
 #   bench/run abuse
 #
-# Environment: ABUSE_RESET_TRIPLES (54000) ABUSE_RESET_CLIENTS (2) ABUSE_HOLD_CONNECTIONS (1000)
+# Environment: ABUSE_PHASES ("rapid-reset no-read big-describe") ABUSE_RESET_TRIPLES (54000) ABUSE_RESET_CLIENTS (2) ABUSE_HOLD_CONNECTIONS (1000)
 #   ABUSE_HOLD_STREAMS (10) ABUSE_BIG_CONNECTIONS (50) ABUSE_BIG_STREAMS (2)
 # Ends with: abuse: well-behaved p99 X ms during the attacks (worst phase), Y ms after, ...
 set -euo pipefail
