@@ -113,27 +113,27 @@ public final class FairWorkGate: Sendable {
     }
 
     private func grantFreeSlots() {
-        while let waiter = state.withLock({ state -> Waiter? in
-            guard state.running < permits, !state.ring.isEmpty else { return nil }
-            // The first connection in ring order whose client keeps up; if none does, the first.
+        while let waiter = state.withLock({ Self.nextWaiter(&$0, permits: permits) }) {
+            waiter.continuation.resume()
+        }
+    }
+
+    /// Takes a slot for the next waiter, if a slot is free and anyone waits: the first connection in
+    /// ring order whose client keeps up, or the first in ring order when none does.
+    private static func nextWaiter(_ state: inout State, permits: Int) -> Waiter? {
+        while state.running < permits, !state.ring.isEmpty {
             let position = state.ring.firstIndex { state.queues[$0]?.holdsUnread() == false } ?? 0
             let connection = state.ring.remove(at: position)
-            guard var queue = state.queues[connection], !queue.waiters.isEmpty else {
-                state.queues[connection] = nil
-                return nil
-            }
+            guard var queue = state.queues.removeValue(forKey: connection), !queue.waiters.isEmpty else { continue }
             let waiter = queue.waiters.removeFirst()
             state.waiting -= 1
             state.running += 1
-            if queue.waiters.isEmpty {
-                state.queues[connection] = nil
-            } else {
+            if !queue.waiters.isEmpty {
                 state.queues[connection] = queue
                 state.ring.append(connection)
             }
             return waiter
-        }) {
-            waiter.continuation.resume()
         }
+        return nil
     }
 }
