@@ -245,11 +245,13 @@ actor Shard {
             uncommitted[workflowID] = nil
             if let closedState {
                 hub.committed(workflowID, events: newlyCommitted, state: closedState)
+                hub.runs.changed(closedState.listSummary)
                 for waiter in waiters.removeValue(forKey: workflowID) ?? [] { waiter.resume(returning: closedState) }
             }
         } else if hub.isWatched(workflowID), let state = readable.withLock({ $0.states[workflowID] }) {
             hub.committed(workflowID, events: newlyCommitted, state: state)
         }
+        if decision.closedStatus == nil, let startState { hub.runs.changed(startState.listSummary) }
         return decision.commands
     }
 

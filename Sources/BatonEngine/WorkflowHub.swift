@@ -59,6 +59,8 @@ final class WorkflowHub: Sendable {
     }
 
     private let subscribers = Mutex(Subscribers())
+    /// Runs that started or closed, for live lists.
+    let runs = WorkflowRunFeed()
     private let count = Atomic<Int>(0)
 
     /// Ends a subscription's wake-ups (and unregisters it) when the subscription's iterator is dropped.

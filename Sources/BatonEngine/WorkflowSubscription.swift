@@ -113,6 +113,9 @@ public struct WorkflowSubscription: AsyncSequence, Sendable {
 }
 
 extension WorkflowRuntime {
+    /// Runs that start or close from now on, for live lists (see ``WorkflowRunFeed``).
+    public var runFeed: WorkflowRunFeed { hub.runs }
+
     /// Subscribes to `workflowID`: a snapshot (progress, state, and the events after `afterEventID`,
     /// read from the store), then every committed change in order, ending after the workflow closes.
     /// Resuming with the last event id seen yields exactly the missed events. Throws (on iteration)

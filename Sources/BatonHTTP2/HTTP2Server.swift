@@ -5,7 +5,7 @@ import NIOPosix
 
 /// A listening HTTP/2 server: one nghttp2 session per accepted connection, confined to that
 /// connection's event loop. Connections that do not open with the HTTP/2 preface are served as
-/// HTTP/1.1.
+/// HTTP/1.1: by `http1`'s exchange delegates, or with `426 Upgrade Required` when there is none.
 ///
 /// ```swift
 /// let server = try await HTTP2Server.bind(host: "127.0.0.1", port: 0, group: group) { stream, loop in
@@ -15,8 +15,9 @@ import NIOPosix
 /// await server.shutdownGracefully(timeout: .seconds(10))
 /// ```
 public final class HTTP2Server: Sendable {
-    /// Configures the pipeline of an HTTP/1.1 connection (after the server-side HTTP/1 codec).
-    public typealias HTTP1Configurator = @Sendable (Channel) throws -> Void
+    /// Makes the delegate of one request, for HTTP/1.1 requests (and, through
+    /// ``HTTP2ExchangeAdapter``, HTTP/2 streams): called on the connection's event loop.
+    public typealias ExchangeInitializer = @Sendable (any HTTPExchange, any EventLoop) -> any HTTPExchangeDelegate
 
     private let channel: any Channel
     private let connections: ConnectionRegistry
@@ -34,7 +35,7 @@ public final class HTTP2Server: Sendable {
     /// Binds `host:port` (port 0: an ephemeral port) and starts accepting connections.
     public static func bind(
         host: String, port: Int, group: any EventLoopGroup, settings: HTTP2Settings = HTTP2Settings(),
-        http1: HTTP1Configurator? = nil,
+        http1: ExchangeInitializer? = nil,
         streamInitializer: @escaping @Sendable (HTTP2Stream, any EventLoop) -> any HTTP2StreamDelegate
     ) async throws -> HTTP2Server {
         let connections = ConnectionRegistry()
@@ -57,9 +58,15 @@ public final class HTTP2Server: Sendable {
                         try channel.pipeline.syncOperations.addHandler(handler)
                     },
                     configureHTTP1: { channel in
+                        if http1 != nil, let idle = settings.http1IdleTimeout {
+                            try channel.pipeline.syncOperations.addHandler(
+                                IdleStateHandler(readTimeout: .nanoseconds(Int64(idle.components.seconds) * 1_000_000_000
+                                                                           + idle.components.attoseconds / 1_000_000_000)))
+                        }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         if let http1 {
-                            try http1(channel)
+                            try channel.pipeline.syncOperations.addHandler(
+                                HTTP1ServerHandler(settings: settings, memory: outboundMemory, initializer: http1))
                         } else {
                             try channel.pipeline.syncOperations.addHandler(HTTP1FallbackHandler())
                         }

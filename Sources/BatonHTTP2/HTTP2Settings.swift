@@ -26,6 +26,9 @@ public struct HTTP2Settings: Sendable {
     public var resetsPerSecond: Int = 50
     /// A connection with no open stream for this long is closed with GOAWAY (nil: never).
     public var idleTimeout: Duration? = .seconds(300)
+    /// An HTTP/1.1 connection with no request in progress (including one whose request head has not
+    /// arrived whole) is closed after this long without a byte from the client (nil: never).
+    public var http1IdleTimeout: Duration? = .seconds(60)
 
     /// Default settings.
     public init() {}

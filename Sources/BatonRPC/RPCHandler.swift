@@ -25,23 +25,37 @@ public enum RPCKind: Sendable {
 public struct RPCHandler: Sendable {
     /// The method's shape.
     public let kind: RPCKind
-    /// Runs the call; returns the framed single response for unary and client-streaming calls.
+    /// Whether the method only reads (`idempotency_level = NO_SIDE_EFFECTS`): Connect clients may call
+    /// it with GET.
+    public private(set) var isSideEffectFree = false
+    /// Runs the call with the call's codec; returns the encoded single response (unframed) for unary
+    /// and client-streaming calls.
     let run: @Sendable (RequestSource, ResponseSink, ServerCallContext) async throws -> ByteBuffer?
+
+    init(kind: RPCKind, run: @escaping @Sendable (RequestSource, ResponseSink, ServerCallContext) async throws -> ByteBuffer?) {
+        self.kind = kind
+        self.run = run
+    }
+
+    /// The same handler, marked as only reading (so it may be called with GET over Connect).
+    public func sideEffectFree() -> RPCHandler {
+        var copy = self
+        copy.isSideEffectFree = true
+        return copy
+    }
 
     /// One request, one response.
     public static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ body: @escaping @Sendable (Request, ServerCallContext) async throws -> Response
     ) -> RPCHandler {
-        RPCHandler(kind: .unary) { source, _, context in
+        RPCHandler(kind: .unary) { source, sink, context in
             // A call reset or timed out before its task ran does no work at all, and one cancelled
             // while it ran is not encoded.
             try Task.checkCancellation()
-            let request = try GRPCMessageFramer.decode(Request.self, from: source.single)
+            let request = try sink.codec.decode(Request.self, from: source.single)
             let response = try await body(request, context)
             try Task.checkCancellation()
-            var buffer = ByteBuffer()
-            try GRPCMessageFramer.frame(response, into: &buffer)
-            return buffer
+            return try sink.codec.encode(response)
         }
     }
 
@@ -51,7 +65,7 @@ public struct RPCHandler: Sendable {
     ) -> RPCHandler {
         RPCHandler(kind: .serverStreaming) { source, sink, context in
             try Task.checkCancellation()
-            let request = try GRPCMessageFramer.decode(Request.self, from: source.single)
+            let request = try sink.codec.decode(Request.self, from: source.single)
             try await body(request, RPCResponseWriter(sink: sink), context)
             return nil
         }
@@ -61,13 +75,11 @@ public struct RPCHandler: Sendable {
     public static func clientStreaming<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ body: @escaping @Sendable (RPCRequestStream<Request>, ServerCallContext) async throws -> Response
     ) -> RPCHandler {
-        RPCHandler(kind: .clientStreaming) { source, _, context in
+        RPCHandler(kind: .clientStreaming) { source, sink, context in
             try Task.checkCancellation()
-            let response = try await body(RPCRequestStream(queue: source.queue), context)
+            let response = try await body(RPCRequestStream(queue: source.queue, codec: sink.codec), context)
             try Task.checkCancellation()
-            var buffer = ByteBuffer()
-            try GRPCMessageFramer.frame(response, into: &buffer)
-            return buffer
+            return try sink.codec.encode(response)
         }
     }
 
@@ -78,7 +90,8 @@ public struct RPCHandler: Sendable {
     ) -> RPCHandler {
         RPCHandler(kind: .bidirectional) { source, sink, context in
             try Task.checkCancellation()
-            try await body(RPCRequestStream(queue: source.queue), RPCResponseWriter(sink: sink), context)
+            try await body(RPCRequestStream(queue: source.queue, codec: sink.codec), RPCResponseWriter(sink: sink),
+                           context)
             return nil
         }
     }

@@ -9,16 +9,18 @@ import SwiftProtobuf
 public struct RPCRequestStream<Request: SwiftProtobuf.Message>: AsyncSequence, Sendable {
     public typealias Element = Request
     let queue: InboundMessageQueue
+    let codec: MessageCodec
 
     /// Iterates the requests; ends when the client half-closes.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let queue: InboundMessageQueue
+        let codec: MessageCodec
 
         public mutating func next() async throws -> Request? {
             guard let payload = try await queue.next() else { return nil }
-            return try GRPCMessageFramer.decode(Request.self, from: payload)
+            return try codec.decode(Request.self, from: payload)
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: queue) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: queue, codec: codec) }
 }

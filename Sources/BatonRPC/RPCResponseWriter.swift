@@ -10,17 +10,17 @@ public struct RPCResponseWriter<Response: SwiftProtobuf.Message>: Sendable {
 
     /// Sends one message.
     public func write(_ message: Response) async throws {
-        var buffer = ByteBuffer()
-        try GRPCMessageFramer.frame(message, into: &buffer)
-        try await sink.write(buffer)
+        try await sink.write(sink.codec.encode(message))
     }
 }
 
-/// Where a server call's framed response messages go (implemented over the HTTP/2 stream).
+/// Where a server call's encoded response messages go (framed by the call's protocol), and the codec
+/// that encodes them.
 struct ResponseSink: Sendable {
+    let codec: MessageCodec
     let write: @Sendable (ByteBuffer) async throws -> Void
 
-    func write(_ framed: ByteBuffer) async throws {
-        try await write(framed)
+    func write(_ payload: ByteBuffer) async throws {
+        try await write(payload)
     }
 }

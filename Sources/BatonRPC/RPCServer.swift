@@ -23,8 +23,7 @@ public final class RPCServer: Sendable {
 
     /// Binds and starts serving.
     public static func start(host: String, port: Int, configuration: RPCServerConfiguration,
-                             group: any EventLoopGroup,
-                             http1: HTTP2Server.HTTP1Configurator? = nil) async throws -> RPCServer {
+                             group: any EventLoopGroup) async throws -> RPCServer {
         // One task executor per event loop: handlers run on their connection's loop.
         var executors: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
         for loop in group.makeIterator() {
@@ -33,11 +32,15 @@ public final class RPCServer: Sendable {
         let loopExecutors = executors
         let budget = CallBudget(maxTotal: configuration.maxCallsInProgress,
                                 maxPerConnection: configuration.maxCallsInProgressPerConnection)
-        let server = try await HTTP2Server.bind(host: host, port: port, group: group,
-                                                settings: configuration.http2, http1: http1) { stream, loop in
+        let makeRouter: HTTP2Server.ExchangeInitializer = { _, loop in
             let executor = loopExecutors[ObjectIdentifier(loop)] ?? EventLoopTaskExecutor(eventLoop: loop)
-            return ServerCall(stream: stream, eventLoop: loop, executor: executor, configuration: configuration,
-                              budget: budget)
+            return ExchangeRouter(eventLoop: loop, executor: executor, configuration: configuration, budget: budget)
+        }
+        // HTTP/1.1 requests get the same routing as HTTP/2 streams when there is a web handler; without
+        // one the HTTP/1.1 side only says what the port speaks (426).
+        let server = try await HTTP2Server.bind(host: host, port: port, group: group, settings: configuration.http2,
+                                                http1: configuration.web == nil ? nil : makeRouter) { stream, loop in
+            HTTP2ExchangeAdapter(makeRouter(stream, loop))
         }
         return RPCServer(http2: server)
     }

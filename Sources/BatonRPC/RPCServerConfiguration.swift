@@ -14,6 +14,9 @@ public struct RPCServerConfiguration: Sendable {
     public var maxCallsInProgressPerConnection = 256
     /// HTTP/2 settings.
     public var http2 = HTTP2Settings()
+    /// Answers the requests that are not RPCs (pages, event streams, health checks), over either HTTP
+    /// version; nil: such requests get 415 (HTTP/2) or 426 (HTTP/1.1).
+    public var web: WebHandler?
 
     /// Creates a configuration serving `router`.
     public init(router: RPCRouter) {

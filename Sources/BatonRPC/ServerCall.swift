@@ -1,10 +1,11 @@
 import BatonHTTP2
 import NIOCore
 
-/// One gRPC call on the server: validates the request headers, deframes messages, runs the handler in
-/// a task, and writes the response (headers, messages, then `grpc-status` trailers). Confined to the
+/// One RPC on the server, in whichever protocol it arrived (gRPC, gRPC-Web, Connect; over HTTP/2 or
+/// HTTP/1.1): validates the request head, deframes messages, runs the handler in a task, and writes
+/// the response (head, messages, then the status in the protocol's form). Confined to the
 /// connection's event loop; the handler's task reaches it through `NIOLoopBound` hops.
-final class ServerCall: HTTP2StreamDelegate {
+final class ServerCall: HTTPExchangeDelegate {
     private enum State {
         /// Waiting for the request headers.
         case idle
@@ -14,11 +15,12 @@ final class ServerCall: HTTP2StreamDelegate {
         case done
     }
 
-    private let stream: HTTP2Stream
+    private let stream: any HTTPExchange
     private let eventLoop: any EventLoop
     private let configuration: RPCServerConfiguration
     private var state = State.idle
-    private var deframer: GRPCMessageDeframer
+    private var wire: WireProtocol
+    private var body: RequestBody
     private var handler: RPCHandler?
     private var context: ServerCallContext?
     /// The request queue of a streaming-request call.
@@ -33,30 +35,35 @@ final class ServerCall: HTTP2StreamDelegate {
 
     private let budget: CallBudget
 
-    init(stream: HTTP2Stream, eventLoop: any EventLoop, executor: EventLoopTaskExecutor,
+    /// The Connect unary response, sent with the status once the handler returns.
+    private var unaryResponse: ByteBuffer?
+
+    init(exchange: any HTTPExchange, wire: WireProtocol, eventLoop: any EventLoop, executor: EventLoopTaskExecutor,
          configuration: RPCServerConfiguration, budget: CallBudget) {
         self.budget = budget
-        self.stream = stream
+        self.stream = exchange
+        self.wire = wire
         self.eventLoop = eventLoop
         self.executor = executor
         self.configuration = configuration
-        self.deframer = GRPCMessageDeframer(maxMessageSize: configuration.maxReceiveMessageSize)
+        self.body = RequestBody(wire: wire, maxMessageSize: configuration.maxReceiveMessageSize)
     }
 
-    // MARK: - HTTP2StreamDelegate
+    // MARK: - HTTPExchangeDelegate
 
-    func stream(_ stream: HTTP2Stream, didReceiveHeaders headers: [HTTP2Header], endStream: Bool) {
+    func exchange(_ exchange: any HTTPExchange, didReceiveHeaders headers: [HTTP2Header], endStream: Bool) {
         guard case .idle = state else { return }  // trailers from a client carry nothing we use
         state = .open
-        switch ServerRequestHead.validate(headers, router: configuration.router) {
+        switch ServerRequestHead.validate(headers, wire: &wire, router: configuration.router,
+                                          supportsTrailers: stream.supportsTrailers) {
         case .rejectHTTP(let status, let message):
             state = .done
-            stream.sendResponseHeaders([HTTP2Header(":status", String(status)),
-                                        HTTP2Header("content-type", "text/plain"),
-                                        HTTP2Header("x-baton-error", message)], endStream: true)
+            ExchangeRouter.reject(stream, status: status, message: message)
         case .rejectRPC(let error, let extra):
             finish(status: error, extraTrailers: extra)
         case .accept(let head):
+            body = RequestBody(wire: wire, maxMessageSize: configuration.maxReceiveMessageSize)
+            if let message = head.queryMessage { singleRequest = message }
             accept(head, endStream: endStream)
         }
     }
@@ -82,18 +89,18 @@ final class ServerCall: HTTP2StreamDelegate {
             }
         }
         if head.handler.kind.streamsRequests { startHandler() }
-        if endStream { streamDidReceiveEnd(stream) }
+        if endStream { exchangeDidReceiveEnd(stream) }
     }
 
-    func stream(_ stream: HTTP2Stream, didReceiveData data: UnsafeRawBufferPointer) {
+    func exchange(_ exchange: any HTTPExchange, didReceiveData data: UnsafeRawBufferPointer) {
         guard case .open = state else {
             stream.consume(data.count)
             return
         }
         if queue?.admit(receivedBytes: data.count) ?? true { stream.consume(data.count) }
-        deframer.append(data)
         do throws(RPCError) {
-            while let message = try deframer.next() {
+            try body.append(data)
+            while let message = try body.next() {
                 if let queue {
                     queue.append(message)
                 } else if singleRequest == nil {
@@ -107,10 +114,13 @@ final class ServerCall: HTTP2StreamDelegate {
         }
     }
 
-    func streamDidReceiveEnd(_ stream: HTTP2Stream) {
+    func exchangeDidReceiveEnd(_ exchange: any HTTPExchange) {
         guard case .open = state else { return }
-        if deframer.hasPartialMessage {
-            finish(status: RPCError(code: .internal, message: "the request ended inside a message"))
+        do throws(RPCError) {
+            // Connect unary: the whole body is the message (a GET's came in the query instead).
+            if let message = try body.end(), singleRequest == nil, queue == nil { singleRequest = message }
+        } catch {
+            finish(status: error)
             return
         }
         if let queue {
@@ -122,13 +132,13 @@ final class ServerCall: HTTP2StreamDelegate {
         if task == nil { startHandler() }
     }
 
-    func streamDidDrainOutbound(_ stream: HTTP2Stream) {
+    func exchangeDidDrainOutbound(_ exchange: any HTTPExchange) {
         let waiters = drainWaiters
         drainWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
     }
 
-    func stream(_ stream: HTTP2Stream, didCloseWithErrorCode errorCode: UInt32) {
+    func exchange(_ exchange: any HTTPExchange, didCloseWithErrorCode errorCode: UInt32) {
         let wasDone: Bool
         if case .done = state { wasDone = true } else { wasDone = false }
         state = .done
@@ -173,7 +183,7 @@ final class ServerCall: HTTP2StreamDelegate {
         }
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         let loop = eventLoop
-        let sink = ResponseSink { framed in
+        let sink = ResponseSink(codec: wire.codec) { framed in
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 if loop.inEventLoop {
                     loopBound.value.sendMessage(framed, continuation: continuation)
@@ -204,11 +214,12 @@ final class ServerCall: HTTP2StreamDelegate {
         }
     }
 
-    private func sendMessage(_ framed: ByteBuffer, continuation: CheckedContinuation<Void, any Error>) {
+    private func sendMessage(_ payload: ByteBuffer, continuation: CheckedContinuation<Void, any Error>) {
         guard case .open = state else {
             continuation.resume(throwing: RPCError(code: .cancelled, message: "the call is over"))
             return
         }
+        let framed = wire.frame(payload)
         if let refusal = stream.outboundRefusal(adding: framed.readableBytes) {
             let error = RPCError(code: .resourceExhausted, message: refusal)
             continuation.resume(throwing: error)
@@ -216,7 +227,7 @@ final class ServerCall: HTTP2StreamDelegate {
             return
         }
         sendHeadersIfNeeded()
-        stream.sendData(framed)
+        stream.sendData(framed, endStream: false)
         if stream.isOutboundFull {
             drainWaiters.append(continuation)
             stream.notifyWhenDrained()
@@ -227,26 +238,31 @@ final class ServerCall: HTTP2StreamDelegate {
 
     /// Queues the single response; false when the call ended instead (it was over, or the message would
     /// pass the outbound memory limits and the call failed with RESOURCE_EXHAUSTED, dropping it).
-    private func sendFinalMessage(_ framed: ByteBuffer) -> Bool {
+    private func sendFinalMessage(_ payload: ByteBuffer) -> Bool {
         guard case .open = state else { return false }
+        let framed = wire.frame(payload)
         if let refusal = stream.outboundRefusal(adding: framed.readableBytes) {
             finish(status: RPCError(code: .resourceExhausted, message: refusal))
             return false
         }
+        if wire.family == .connectUnary {
+            unaryResponse = framed  // sent with the status: the HTTP status depends on it
+            return true
+        }
         sendHeadersIfNeeded()
-        stream.sendData(framed)
+        stream.sendData(framed, endStream: false)
         return true
     }
 
     private func sendHeadersIfNeeded() {
         guard !headersSent else { return }
         headersSent = true
-        var headers = [HTTP2Header(":status", "200"), HTTP2Header("content-type", "application/grpc")]
+        var headers = [HTTP2Header(":status", "200"), HTTP2Header("content-type", wire.responseContentType)]
         if let context { headers += context.initialMetadata.headers }
         stream.sendResponseHeaders(headers, endStream: false)
     }
 
-    /// Sends the status (trailers, or Trailers-Only when nothing was sent yet) and ends the call.
+    /// Sends the status in the call's protocol and ends the call.
     private func finish(status: RPCError, extraTrailers: [HTTP2Header] = []) {
         guard case .open = state else { return }
         state = .done
@@ -254,21 +270,27 @@ final class ServerCall: HTTP2StreamDelegate {
         queue?.finish(error: status.code == .ok ? nil : status)
         if status.code != .ok { task?.cancel() }
         failDrainWaiters()
-
-        var trailers = [HTTP2Header("grpc-status", String(status.code.rawValue))]
-        if !status.message.isEmpty {
-            trailers.append(HTTP2Header("grpc-message", PercentEncoding.encode(status.message)))
-        }
-        trailers += extraTrailers
-        trailers += status.metadata.headers
-        if let context { trailers += context.trailingMetadata.headers }
-        if headersSent {
-            stream.sendTrailers(trailers)
-        } else {
+        let initial = context?.initialMetadata ?? Metadata()
+        let trailing = context?.trailingMetadata ?? Metadata()
+        switch wire.family {
+        case .grpc:
+            let trailers = WireProtocol.grpcStatusFields(status, extra: extraTrailers, trailing: trailing)
+            if headersSent {
+                stream.sendTrailers(trailers)
+            } else {
+                headersSent = true
+                let head = [HTTP2Header(":status", "200"), HTTP2Header("content-type", wire.responseContentType)]
+                stream.sendResponseHeaders(head + initial.headers + trailers, endStream: true)
+            }
+        case .grpcWeb, .connectStream:
+            sendHeadersIfNeeded()
+            stream.sendData(wire.endOfStream(status, trailing: trailing), endStream: true)
+        case .connectUnary:
             headersSent = true
-            var head = [HTTP2Header(":status", "200"), HTTP2Header("content-type", "application/grpc")]
-            if let context { head += context.initialMetadata.headers }
-            stream.sendResponseHeaders(head + trailers, endStream: true)
+            let (head, body) = wire.unaryEnding(status, response: unaryResponse, initial: initial, trailing: trailing)
+            unaryResponse = nil
+            stream.sendResponseHeaders(head, endStream: false)
+            stream.sendData(body, endStream: true)
         }
     }
 

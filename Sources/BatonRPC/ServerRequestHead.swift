@@ -1,58 +1,63 @@
 import BatonHTTP2
+import NIOCore
 
-/// The validated request headers of a gRPC call.
+/// The validated request head of an RPC, in any of the protocols ``WireProtocol`` speaks.
 struct ServerRequestHead {
-    /// The method path.
+    /// The method path (without a query).
     var path: String
     /// The handler the router found.
     var handler: RPCHandler
     /// Custom metadata.
     var metadata: Metadata
-    /// The `grpc-timeout`, if sent.
+    /// The requested timeout (`grpc-timeout` or `connect-timeout-ms`), if sent.
     var timeout: Duration?
+    /// The request message of a Connect GET (it travels in the query, not the body).
+    var queryMessage: ByteBuffer?
 
-    /// What to do with a request, decided from its headers alone.
+    /// What to do with a request, decided from its head alone.
     enum Verdict {
         /// Serve it.
         case accept(ServerRequestHead)
-        /// Not gRPC: answer with a plain HTTP status.
+        /// Answer with a plain HTTP status (the protocol cannot carry an RPC status).
         case rejectHTTP(status: Int, message: String)
-        /// gRPC, but refused: answer Trailers-Only with this status (and extra trailers).
+        /// Refuse it with this status, in the call's protocol (and extra trailers for gRPC).
         case rejectRPC(RPCError, extraTrailers: [HTTP2Header])
     }
 
-    /// Checks content-type, encoding, timeout and path, in the order gRPC servers do.
-    static func validate(_ headers: [HTTP2Header], router: RPCRouter) -> Verdict {
-        let contentType = headers.first(named: "content-type") ?? ""
-        guard contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
-            || contentType.hasPrefix("application/grpc;")
-        else {
-            return .rejectHTTP(status: 415, message: "content-type must be application/grpc, got '\(contentType)'")
+    /// Checks method, transport, encoding, timeout, path and shape, in the order gRPC servers do.
+    static func validate(_ headers: [HTTP2Header], wire: inout WireProtocol, router: RPCRouter,
+                         supportsTrailers: Bool) -> Verdict {
+        let method = headers.first(named: ":method") ?? "POST"
+        if wire.family == .grpc, !supportsTrailers {
+            return .rejectHTTP(status: 415, message: "gRPC needs HTTP/2; over HTTP/1.1 use gRPC-Web "
+                + "(application/grpc-web+proto) or Connect (application/json, application/connect+json)")
         }
-        if contentType.hasPrefix("application/grpc+"), !contentType.hasPrefix("application/grpc+proto") {
-            return .rejectHTTP(status: 415, message: "unsupported gRPC message format '\(contentType)'")
+        let isGet = method == "GET" && wire.family == .connectUnary
+        if method != "POST", !isGet {
+            return .rejectHTTP(status: 405, message: "RPCs are called with POST (or GET for side-effect-free "
+                + "Connect methods), got \(method)")
         }
-        if let method = headers.first(named: ":method"), method != "POST" {
-            return .rejectHTTP(status: 405, message: "gRPC requires POST, got \(method)")
+        let encodingHeader: String = switch wire.family {
+        case .grpc, .grpcWeb: "grpc-encoding"
+        case .connectUnary: "content-encoding"
+        case .connectStream: "connect-content-encoding"
         }
-        if let encoding = headers.first(named: "grpc-encoding"), encoding != "identity" {
+        if let encoding = headers.first(named: encodingHeader), encoding != "identity" {
             return .rejectRPC(
-                RPCError(code: .unimplemented, message: "grpc-encoding '\(encoding)' is not supported; use identity"),
+                RPCError(code: .unimplemented, message: "\(encodingHeader) '\(encoding)' is not supported; use identity"),
                 extraTrailers: [HTTP2Header("grpc-accept-encoding", "identity")])
         }
-        var timeout: Duration?
-        if let value = headers.first(named: "grpc-timeout") {
-            guard let parsed = GRPCTimeout.parse(value) else {
-                return .rejectRPC(RPCError(code: .invalidArgument, message: "malformed grpc-timeout '\(value)'"),
-                                  extraTrailers: [])
-            }
-            timeout = parsed
+        let timeout: Duration?
+        do {
+            timeout = try wire.timeout(in: headers)
+        } catch {
+            return .rejectRPC(error, extraTrailers: [])
         }
-        let path = headers.first(named: ":path") ?? ""
-        switch router.lookup(path) {
-        case .found(let handler):
-            return .accept(ServerRequestHead(path: path, handler: handler, metadata: Metadata(headers: headers),
-                                             timeout: timeout))
+        let target = URLQuery(headers.first(named: ":path") ?? "")
+        let handler: RPCHandler
+        switch router.lookup(target.path) {
+        case .found(let found):
+            handler = found
         case .unknownMethod(let service, let method):
             return .rejectRPC(RPCError(code: .unimplemented, message: "method '\(method)' of service '\(service)' is not implemented"),
                               extraTrailers: [])
@@ -60,5 +65,55 @@ struct ServerRequestHead {
             return .rejectRPC(RPCError(code: .unimplemented, message: "service '\(service)' is not implemented"),
                               extraTrailers: [])
         }
+        guard wire.accepts(handler.kind) else {
+            let expected = handler.kind == .unary ? "application/json or application/proto"
+                : "application/connect+json or application/connect+proto"
+            return .rejectHTTP(status: 415, message: "\(target.path) is a \(handler.kind == .unary ? "unary" : "streaming") "
+                + "method: over Connect its content-type is \(expected)")
+        }
+        var head = ServerRequestHead(path: target.path, handler: handler, metadata: Metadata(headers: headers),
+                                     timeout: timeout)
+        if isGet {
+            switch queryMessage(target, handler: handler) {
+            case .success(let (codec, message)):
+                wire.codec = codec
+                head.queryMessage = message
+            case .failure(let error):
+                return .rejectRPC(error, extraTrailers: [])
+            }
+        }
+        return .accept(head)
+    }
+
+    /// The request of a Connect GET: `?connect=v1&encoding=json|proto&message=…[&base64=1]`.
+    private static func queryMessage(_ target: URLQuery, handler: RPCHandler)
+        -> Result<(MessageCodec, ByteBuffer), RPCError> {
+        guard handler.isSideEffectFree else {
+            return .failure(RPCError(code: .unimplemented, message: "\(target.path) changes state: call it with POST "
+                + "(GET is for side-effect-free methods)"))
+        }
+        if let version = target["connect"], version != "v1" {
+            return .failure(RPCError(code: .invalidArgument, message: "connect: unsupported protocol version '\(version)'; use v1"))
+        }
+        let codec: MessageCodec
+        switch target["encoding"] {
+        case "json": codec = .json
+        case "proto": codec = .proto
+        case let other:
+            return .failure(RPCError(code: .invalidArgument,
+                                     message: "encoding: \(other.map { "'\($0)' is not supported" } ?? "missing"); "
+                                         + "use json or proto"))
+        }
+        if let compression = target["compression"], compression != "identity" {
+            return .failure(RPCError(code: .unimplemented, message: "compression '\(compression)' is not supported; use identity"))
+        }
+        let text = target["message"] ?? ""
+        if target["base64"] == "1" {
+            guard let bytes = Base64.decode(text) else {
+                return .failure(RPCError(code: .invalidArgument, message: "message: not valid base64 (base64=1)"))
+            }
+            return .success((codec, ByteBuffer(bytes: bytes)))
+        }
+        return .success((codec, ByteBuffer(string: text)))
     }
 }

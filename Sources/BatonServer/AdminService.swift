@@ -20,8 +20,8 @@ struct AdminService: Sendable {
 
     /// Registers the service's methods.
     func register(into router: inout RPCRouter) {
-        router.register("/\(Self.name)/GetServerInfo", .unary(serverInfo))
-        router.register("/\(Self.name)/ListCircuitBreakers", .unary(listBreakers))
+        router.register("/\(Self.name)/GetServerInfo", .unary(serverInfo).sideEffectFree())
+        router.register("/\(Self.name)/ListCircuitBreakers", .unary(listBreakers).sideEffectFree())
         router.register("/\(Self.name)/ResetCircuitBreaker", .unary(resetBreaker))
     }
 

@@ -8,8 +8,8 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// The composition root: builds the router (health, reflection, the test service when enabled),
-/// binds the API port, and shuts down gracefully.
+/// The composition root: builds the router (health, reflection, the test service when enabled) and
+/// the web routes (UI, event streams, health checks), binds the API port, and shuts down gracefully.
 ///
 /// ```swift
 /// let app = try await ServerApplication.start(ServerConfiguration(), group: .singletonMultiThreadedEventLoopGroup)
@@ -26,13 +26,15 @@ public final class ServerApplication: Sendable {
     public let taskQueues: TaskQueueDispatcher
     private let configuration: ServerConfiguration
     private let memoryTrimmer: Task<Void, Never>
+    private let streams: EventStreams
 
     /// The bound port.
     public var port: Int { server.port }
 
     private init(server: RPCServer, health: HealthStatusBoard, runtime: WorkflowRuntime,
-                 taskQueues: TaskQueueDispatcher, configuration: ServerConfiguration) {
+                 taskQueues: TaskQueueDispatcher, streams: EventStreams, configuration: ServerConfiguration) {
         self.server = server
+        self.streams = streams
         self.health = health
         self.runtime = runtime
         self.taskQueues = taskQueues
@@ -51,7 +53,8 @@ public final class ServerApplication: Sendable {
         let storeLog = StoreFailureLog(logger: logger)
         runtime.storeHealth.observe { storeLog.record($0) }
         var router = RPCRouter()
-        WorkflowService(runtime: runtime).register(into: &router)
+        let workflows = WorkflowService(runtime: runtime)
+        workflows.register(into: &router)
         health.set(WorkflowService.name, .serving)
         WorkerService(queues: taskQueues).register(into: &router)
         health.set(WorkerService.name, .serving)
@@ -78,6 +81,8 @@ public final class ServerApplication: Sendable {
 
         let server: RPCServer
         var rpc = RPCServerConfiguration(router: router)
+        let streams = EventStreams(service: workflows)
+        rpc.web = WebRoutes(service: workflows, health: health, streams: streams).handler
         rpc.maxCallsInProgress = configuration.maxCallsInProgress
         rpc.maxCallsInProgressPerConnection = configuration.maxCallsInProgressPerConnection
         rpc.http2.maxBufferedOutbound = configuration.maxUnreadResponseBytes
@@ -95,7 +100,7 @@ public final class ServerApplication: Sendable {
         }
         logger.info("API listening", metadata: ["address": "\(configuration.listen.host):\(server.port)"])
         return ServerApplication(server: server, health: health, runtime: runtime, taskQueues: taskQueues,
-                                 configuration: configuration)
+                                 streams: streams, configuration: configuration)
     }
 
     private static func openRuntime(_ configuration: ServerConfiguration, clock: SystemClock,
@@ -134,6 +139,7 @@ public final class ServerApplication: Sendable {
     /// calls get the grace period, then connections close.
     public func shutdown() async {
         health.setAllNotServing()
+        streams.closeAll()  // event streams never end on their own
         await server.shutdownGracefully(timeout: configuration.shutdownGracePeriod)
         await runtime.close()
         memoryTrimmer.cancel()

@@ -25,6 +25,11 @@ extension WorkflowService {
 
     func listWorkflows(_ request: Baton_V1_ListWorkflowsRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_ListWorkflowsResponse {
+        try await listPage(request)
+    }
+
+    /// A validated page of runs (ListWorkflows, and the first page of the live list stream).
+    func listPage(_ request: Baton_V1_ListWorkflowsRequest) async throws -> Baton_V1_ListWorkflowsResponse {
         guard (0...1000).contains(request.pageSize) else {
             throw RPCError(code: .invalidArgument, message: "page_size: must be between 1 and 1000 (0: default 50)")
         }

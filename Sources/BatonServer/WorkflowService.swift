@@ -28,16 +28,16 @@ struct WorkflowService: Sendable {
     func register(into router: inout RPCRouter) {
         let path = { (method: String) in "/\(Self.name)/\(method)" }
         router.register(path("RegisterDefinition"), .unary(registerDefinition))
-        router.register(path("GetDefinition"), .unary(getDefinition))
-        router.register(path("ListDefinitions"), .unary(listDefinitions))
-        router.register(path("ListWorkflows"), .unary(listWorkflows))
+        router.register(path("GetDefinition"), .unary(getDefinition).sideEffectFree())
+        router.register(path("ListDefinitions"), .unary(listDefinitions).sideEffectFree())
+        router.register(path("ListWorkflows"), .unary(listWorkflows).sideEffectFree())
         router.register(path("StartWorkflow"), .unary(startWorkflow))
         router.register(path("Signal"), .unary(signal))
-        router.register(path("Query"), .unary(query))
+        router.register(path("Query"), .unary(query).sideEffectFree())
         router.register(path("StreamProgress"), .serverStreaming(streamProgress))
         router.register(path("WatchHistory"), .serverStreaming(watchHistory))
-        router.register(path("DescribeWorkflow"), .unary(describeWorkflow))
-        router.register(path("GetHistory"), .unary(getHistory))
+        router.register(path("DescribeWorkflow"), .unary(describeWorkflow).sideEffectFree())
+        router.register(path("GetHistory"), .unary(getHistory).sideEffectFree())
         router.register(path("CancelWorkflow"), .unary(cancelWorkflow))
         router.register(path("TerminateWorkflow"), .unary(terminateWorkflow))
     }

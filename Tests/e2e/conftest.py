@@ -32,7 +32,7 @@ def baton_bin() -> Path:
 class Server:
     """A `baton server` child process listening on a loopback port."""
 
-    def __init__(self, extra_args=(), startup_timeout=30.0, data_dir=None, prefix=()):
+    def __init__(self, extra_args=(), startup_timeout=30.0, data_dir=None, prefix=(), command="server"):
         binary = baton_bin()
         if not (binary.is_file() and os.access(binary, os.X_OK)):
             pytest.fail(f"server binary {binary} is missing: build it first (`swift build`), "
@@ -40,7 +40,7 @@ class Server:
         self.stderr_file = tempfile.TemporaryFile()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="baton-e2e-")
         # `prefix` runs the server under another program (e.g. strace for fault injection).
-        self.args = [*prefix, str(binary), "server", "--listen", "127.0.0.1:0", "--data", self.data_dir, *extra_args]
+        self.args = [*prefix, str(binary), command, "--listen", "127.0.0.1:0", "--data", self.data_dir, *extra_args]
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.stderr_file)
         self.stdout_lines = []
@@ -67,6 +67,7 @@ class Server:
         self.host, self.port = host, int(port)
         assert host == "127.0.0.1", f"server listens on {self.addr}, expected loopback"
         assert self.port > 0, f"server reported port {self.port}"
+        self.url = f"http://{self.host}:{self.port}"
 
     @property
     def pid(self):
@@ -118,6 +119,17 @@ def server(pb):
     code = s.terminate()
     assert alive, f"server died during the session (exit {code}); stderr:\n{s.stderr()}"
     assert code == 0, f"server exited {code} after SIGTERM, expected 0; stderr:\n{s.stderr()}"
+
+
+@pytest.fixture(scope="session")
+def web_server():
+    """`baton dev` (examples registered) for the browser-side tests; must exit 0 on SIGTERM."""
+    s = Server(["--examples", str(REPO / "examples")], command="dev")
+    yield s
+    alive = s.alive()
+    code = s.terminate()
+    assert alive, f"dev server died during the session (exit {code}); stderr:\n{s.stderr()}"
+    assert code == 0, f"dev server exited {code} after SIGTERM, expected 0; stderr:\n{s.stderr()}"
 
 
 def wait_ready(addr, timeout=10.0):

@@ -65,7 +65,7 @@ def test_slow_reader_memory_is_bounded(pb, server):
 def test_non_grpc_content_type_is_415(pb, server):
     h = RawH2(server.host, server.port)
     try:
-        sid = h.request(f"{TS}/EmptyCall", b"{}", content_type="application/json")
+        sid = h.request(f"{TS}/EmptyCall", b"{}", content_type="text/plain")
         r = h.response(sid)
         assert r.status == 415, f"expected HTTP 415, got headers {r.headers}"
         # The connection is still usable for gRPC.
@@ -77,17 +77,21 @@ def test_non_grpc_content_type_is_415(pb, server):
     assert_serving(pb, server, "after a non-gRPC request")
 
 
-def test_http1_request_gets_clear_answer(pb, server):
+def test_http1_unknown_page_gets_clear_answer(pb, server):
     conn = http.client.HTTPConnection(server.host, server.port, timeout=RPC_TIMEOUT)
     try:
-        conn.request("GET", "/", headers={"User-Agent": "baton-e2e"})
+        conn.request("GET", "/no/such/page", headers={"User-Agent": "baton-e2e"})
         resp = conn.getresponse()
         body = resp.read()
+        # Keep-alive: the same connection serves the next request.
+        conn.request("GET", "/healthz")
+        health = conn.getresponse()
+        health_body = health.read()
     finally:
         conn.close()
-    assert not 200 <= resp.status < 300, f"HTTP/1.1 GET / answered {resp.status}"
-    assert 400 <= resp.status < 600, f"HTTP/1.1 GET / answered {resp.status} {resp.reason}"
-    assert body.strip(), "HTTP/1.1 answer has an empty body; expected a clear message"
+    assert resp.status == 404, f"HTTP/1.1 GET /no/such/page answered {resp.status} {resp.reason}"
+    assert b"/no/such/page" in body, f"the 404 does not name the path: {body!r}"
+    assert health.status == 200 and health_body.strip() == b"ok", (health.status, health_body)
     assert_serving(pb, server, "after an HTTP/1.1 request")
 
 

@@ -77,59 +77,97 @@ public nonisolated struct Baton_V1_WorkflowInfo: Sendable {
 }
 
 /// One step of a run.
-public nonisolated struct Baton_V1_StepInfo: Sendable {
+public nonisolated struct Baton_V1_StepInfo: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The step's name in the definition.
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
   /// Its state.
-  public var status: Baton_V1_StepStatus = .unspecified
+  public var status: Baton_V1_StepStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
 
   /// Attempts made so far (0 until the first is scheduled).
-  public var attempts: Int32 = 0
+  public var attempts: Int32 {
+    get {_storage._attempts}
+    set {_uniqueStorage()._attempts = newValue}
+  }
 
   /// The step's output once completed.
   public var output: SwiftProtobuf.Google_Protobuf_Value {
-    get {_output ?? SwiftProtobuf.Google_Protobuf_Value()}
-    set {_output = newValue}
+    get {_storage._output ?? SwiftProtobuf.Google_Protobuf_Value()}
+    set {_uniqueStorage()._output = newValue}
   }
   /// Returns true if `output` has been explicitly set.
-  public var hasOutput: Bool {self._output != nil}
+  public var hasOutput: Bool {_storage._output != nil}
   /// Clears the value of `output`. Subsequent reads from it will return its default value.
-  public mutating func clearOutput() {self._output = nil}
+  public mutating func clearOutput() {_uniqueStorage()._output = nil}
 
   /// The last failure, if an attempt failed.
   public var lastFailure: Baton_V1_Failure {
-    get {_lastFailure ?? Baton_V1_Failure()}
-    set {_lastFailure = newValue}
+    get {_storage._lastFailure ?? Baton_V1_Failure()}
+    set {_uniqueStorage()._lastFailure = newValue}
   }
   /// Returns true if `lastFailure` has been explicitly set.
-  public var hasLastFailure: Bool {self._lastFailure != nil}
+  public var hasLastFailure: Bool {_storage._lastFailure != nil}
   /// Clears the value of `lastFailure`. Subsequent reads from it will return its default value.
-  public mutating func clearLastFailure() {self._lastFailure = nil}
+  public mutating func clearLastFailure() {_uniqueStorage()._lastFailure = nil}
 
   /// The step's `phase`, if the definition gives one.
-  public var phase: String = String()
+  public var phase: String {
+    get {_storage._phase}
+    set {_uniqueStorage()._phase = newValue}
+  }
 
   /// The step's kind: "activity", "wait_for_signal" or "sleep".
-  public var kind: String = String()
+  public var kind: String {
+    get {_storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
 
   /// The activity type, for activity steps.
-  public var activity: String = String()
+  public var activity: String {
+    get {_storage._activity}
+    set {_uniqueStorage()._activity = newValue}
+  }
 
   /// True when `output` was left out so that the description stays under 3 MiB (a run's values may
   /// add up to more than a message can carry); the output is in the step's StepCompleted event.
-  public var outputOmitted: Bool = false
+  public var outputOmitted: Bool {
+    get {_storage._outputOmitted}
+    set {_uniqueStorage()._outputOmitted = newValue}
+  }
+
+  /// The steps this one waits for (`depends_on` in the definition): the edges of the run's DAG.
+  public var dependsOn: [String] {
+    get {_storage._dependsOn}
+    set {_uniqueStorage()._dependsOn = newValue}
+  }
+
+  /// For a wait_for_signal step, the name of the signal it waits for.
+  public var signal: String {
+    get {_storage._signal}
+    set {_uniqueStorage()._signal = newValue}
+  }
+
+  /// The compensating activity, when the step declares `compensate`.
+  public var compensationActivity: String {
+    get {_storage._compensationActivity}
+    set {_uniqueStorage()._compensationActivity = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _output: SwiftProtobuf.Google_Protobuf_Value? = nil
-  fileprivate var _lastFailure: Baton_V1_Failure? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// A full description of a run: summary, input, output, failure and every step.
@@ -320,73 +358,146 @@ nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StepInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}status\0\u{1}attempts\0\u{1}output\0\u{3}last_failure\0\u{1}phase\0\u{1}kind\0\u{1}activity\0\u{3}output_omitted\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}status\0\u{1}attempts\0\u{1}output\0\u{3}last_failure\0\u{1}phase\0\u{1}kind\0\u{1}activity\0\u{3}output_omitted\0\u{3}depends_on\0\u{1}signal\0\u{3}compensation_activity\0")
+
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _status: Baton_V1_StepStatus = .unspecified
+    var _attempts: Int32 = 0
+    var _output: SwiftProtobuf.Google_Protobuf_Value? = nil
+    var _lastFailure: Baton_V1_Failure? = nil
+    var _phase: String = String()
+    var _kind: String = String()
+    var _activity: String = String()
+    var _outputOmitted: Bool = false
+    var _dependsOn: [String] = []
+    var _signal: String = String()
+    var _compensationActivity: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _status = source._status
+      _attempts = source._attempts
+      _output = source._output
+      _lastFailure = source._lastFailure
+      _phase = source._phase
+      _kind = source._kind
+      _activity = source._activity
+      _outputOmitted = source._outputOmitted
+      _dependsOn = source._dependsOn
+      _signal = source._signal
+      _compensationActivity = source._compensationActivity
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.status) }()
-      case 3: try { try decoder.decodeSingularInt32Field(value: &self.attempts) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._output) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._lastFailure) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.phase) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.kind) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.activity) }()
-      case 9: try { try decoder.decodeSingularBoolField(value: &self.outputOmitted) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 3: try { try decoder.decodeSingularInt32Field(value: &_storage._attempts) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._output) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._lastFailure) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._phase) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._kind) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._activity) }()
+        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._outputOmitted) }()
+        case 10: try { try decoder.decodeRepeatedStringField(value: &_storage._dependsOn) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._signal) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._compensationActivity) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
-    }
-    if self.status != .unspecified {
-      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 2)
-    }
-    if self.attempts != 0 {
-      try visitor.visitSingularInt32Field(value: self.attempts, fieldNumber: 3)
-    }
-    try { if let v = self._output {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    try { if let v = self._lastFailure {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if !self.phase.isEmpty {
-      try visitor.visitSingularStringField(value: self.phase, fieldNumber: 6)
-    }
-    if !self.kind.isEmpty {
-      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 7)
-    }
-    if !self.activity.isEmpty {
-      try visitor.visitSingularStringField(value: self.activity, fieldNumber: 8)
-    }
-    if self.outputOmitted != false {
-      try visitor.visitSingularBoolField(value: self.outputOmitted, fieldNumber: 9)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 2)
+      }
+      if _storage._attempts != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._attempts, fieldNumber: 3)
+      }
+      try { if let v = _storage._output {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._lastFailure {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._phase.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._phase, fieldNumber: 6)
+      }
+      if !_storage._kind.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._kind, fieldNumber: 7)
+      }
+      if !_storage._activity.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._activity, fieldNumber: 8)
+      }
+      if _storage._outputOmitted != false {
+        try visitor.visitSingularBoolField(value: _storage._outputOmitted, fieldNumber: 9)
+      }
+      if !_storage._dependsOn.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._dependsOn, fieldNumber: 10)
+      }
+      if !_storage._signal.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._signal, fieldNumber: 11)
+      }
+      if !_storage._compensationActivity.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._compensationActivity, fieldNumber: 12)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Baton_V1_StepInfo, rhs: Baton_V1_StepInfo) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.attempts != rhs.attempts {return false}
-    if lhs._output != rhs._output {return false}
-    if lhs._lastFailure != rhs._lastFailure {return false}
-    if lhs.phase != rhs.phase {return false}
-    if lhs.kind != rhs.kind {return false}
-    if lhs.activity != rhs.activity {return false}
-    if lhs.outputOmitted != rhs.outputOmitted {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._attempts != rhs_storage._attempts {return false}
+        if _storage._output != rhs_storage._output {return false}
+        if _storage._lastFailure != rhs_storage._lastFailure {return false}
+        if _storage._phase != rhs_storage._phase {return false}
+        if _storage._kind != rhs_storage._kind {return false}
+        if _storage._activity != rhs_storage._activity {return false}
+        if _storage._outputOmitted != rhs_storage._outputOmitted {return false}
+        if _storage._dependsOn != rhs_storage._dependsOn {return false}
+        if _storage._signal != rhs_storage._signal {return false}
+        if _storage._compensationActivity != rhs_storage._compensationActivity {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -68,6 +68,9 @@ extension WorkflowState {
                         $0.phase = declared.phase ?? ""
                         $0.kind = declared.kind.apiName
                         $0.activity = declared.activity ?? ""
+                        $0.dependsOn = declared.dependsOn
+                        if case .waitForSignal(let wait) = declared.kind { $0.signal = wait.name }
+                        $0.compensationActivity = declared.compensate?.activity ?? ""
                     }
                 }
             }

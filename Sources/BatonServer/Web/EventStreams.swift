@@ -1,0 +1,207 @@
+import BatonCodec
+import BatonCore
+import BatonEngine
+import BatonProto
+import BatonRPC
+import NIOCore
+import SwiftProtobuf
+import Synchronization
+
+/// Server-Sent Events (`text/event-stream`) for the simplest consumers, an `EventSource` in a page:
+/// a run's progress and history (resumable: `id:` is the event id, `Last-Event-ID` resumes after it,
+/// nothing is missed or repeated), and the live list of runs. Every stream sends a keep-alive comment
+/// every 15 s and ends with `event: end` when its run closes; all of them end when the server shuts
+/// down. Data lines are protobuf's JSON mapping of the API's messages.
+final class EventStreams: Sendable {
+    let service: WorkflowService
+    /// The ends of the streams in progress, by id (called at shutdown).
+    private let active = Mutex<(next: Int, cancels: [Int: @Sendable () -> Void], closed: Bool)>((0, [:], false))
+    /// Time between keep-alive comments.
+    let keepAliveInterval: Duration
+
+    init(service: WorkflowService, keepAliveInterval: Duration = .seconds(15)) {
+        self.service = service
+        self.keepAliveInterval = keepAliveInterval
+    }
+
+    /// Ends every open stream (the server is shutting down) and refuses new ones.
+    func closeAll() {
+        let cancels = active.withLock { state in
+            state.closed = true
+            defer { state.cancels = [:] }
+            return Array(state.cancels.values)
+        }
+        for cancel in cancels { cancel() }
+    }
+
+    // MARK: - Streams
+
+    /// `GET /v1/workflows/{id}/progress`: one `progress` event per committed change.
+    func progress(_ workflowID: String, _ request: WebRequest, _ response: WebResponseWriter) async throws {
+        try await follow(workflowID, request, response) { update, response in
+            let data = try update.progress.proto.jsonString()
+            try await response.write(Self.event("progress", id: update.progress.lastEventID, data: data))
+        }
+    }
+
+    /// `GET /v1/workflows/{id}/history`: one `history` event per history event, in order.
+    func history(_ workflowID: String, _ request: WebRequest, _ response: WebResponseWriter) async throws {
+        try await follow(workflowID, request, response) { update, response in
+            var text = ""
+            for event in update.events {
+                text += Self.event("history", id: event.id, data: try event.proto.jsonString())
+            }
+            if !text.isEmpty { try await response.write(text) }
+        }
+    }
+
+    /// `GET /v1/workflows[?status=…&definition=…]`: the newest page of runs, then every run that
+    /// starts or closes, as `workflow` events (with a status filter, closes of matching runs are sent
+    /// too, so a page can drop them); `reset` when the list must be re-read, followed by the page.
+    func runList(_ request: WebRequest, _ response: WebResponseWriter) async throws {
+        var query = Baton_V1_ListWorkflowsRequest()
+        var statusFilter: WorkflowStatus?
+        if let text = request.target["status"], !text.isEmpty {
+            guard let status = Self.status(named: text) else {
+                return try await response.send(status: 400, text: "status: '\(text)' is not a workflow status "
+                    + "(e.g. WORKFLOW_STATUS_RUNNING or RUNNING)")
+            }
+            statusFilter = status
+            query.status = status.proto
+        }
+        let definition = request.target["definition"] ?? ""
+        query.definition = definition
+        query.pageSize = 50
+        if let size = request.target["page_size"] {
+            guard let value = Int32(size), (1...1000).contains(value) else {
+                return try await response.send(status: 400, text: "page_size: must be between 1 and 1000")
+            }
+            query.pageSize = value
+        }
+        let service = self.service
+        let (filter, page) = (statusFilter, query)
+        try await stream(response) { open in
+            var watch = service.runtime.runFeed.watch()  // before the page: no start or close is missed
+            let firstPage: Baton_V1_ListWorkflowsResponse
+            do {
+                firstPage = try await service.listPage(page)
+            } catch let error as RPCError {
+                return try await response.send(status: error.code.connectHTTPStatus, text: error.message)
+            }
+            try await open()
+            for info in firstPage.workflows { try await response.write(Self.event("workflow", data: try info.jsonString())) }
+            while let mail = await watch.next() {
+                if mail.overflowed {
+                    let again = try await service.listPage(page)
+                    try await response.write(Self.event("reset", data: "{}"))
+                    for info in again.workflows { try await response.write(Self.event("workflow", data: try info.jsonString())) }
+                    continue
+                }
+                var text = ""
+                for run in mail.runs where (definition.isEmpty || run.definition.name == definition)
+                    && (filter == nil || run.status == filter || filter == .running) {
+                    text += Self.event("workflow", data: try run.proto.jsonString())
+                }
+                if !text.isEmpty { try await response.write(text) }
+            }
+        }
+    }
+
+    /// Validates a run stream's request, reads its first update (so an unknown run is a 404 before any
+    /// event), then writes every update with `body` and ends with `event: end` once the run closed.
+    private func follow(_ workflowID: String, _ request: WebRequest, _ response: WebResponseWriter,
+                        _ body: @escaping @Sendable (WorkflowUpdate, WebResponseWriter) async throws -> Void) async throws {
+        do {
+            try Validate.workflowID(workflowID, field: "workflow id")
+        } catch {
+            return try await response.send(status: 400, text: error.message)
+        }
+        let lastSeen = request.header("last-event-id") ?? request.target["after"]
+        var after: Int64 = 0
+        if let lastSeen {
+            guard lastSeen.count <= 18, let value = Int64(lastSeen), value >= 0 else {
+                return try await response.send(status: 400, text: "Last-Event-ID: '\(lastSeen.prefix(40))' is not an "
+                    + "event id (a whole number of at most 18 digits)")
+            }
+            after = value
+        }
+        let runtime = service.runtime
+        let resumeAfter = after
+        try await stream(response) { open in
+            var updates = runtime.subscribe(workflowID, afterEventID: resumeAfter).makeAsyncIterator()
+            var update: WorkflowUpdate?
+            do {
+                update = try await updates.next()
+            } catch {
+                let mapped = (error as? BatonError)?.rpcError ?? RPCError(code: .internal, message: "\(error)")
+                return try await response.send(status: mapped.code.connectHTTPStatus, text: mapped.message)
+            }
+            try await open()
+            var status = update?.progress.status
+            while let current = update {
+                try await body(current, response)
+                status = current.progress.status
+                update = try await updates.next()
+            }
+            let end = "{\"status\":\"WORKFLOW_STATUS_\(status?.rawValue ?? "UNSPECIFIED")\"}"
+            try await response.write(Self.event("end", data: end))
+        }
+    }
+
+    /// Runs `body` as a stream that the client leaving or the server shutting down ends. `body` calls
+    /// `open` once it knows it will stream (before that it may answer with an error instead): the
+    /// event-stream head goes out and keep-alive comments start beside the events.
+    private func stream(_ response: WebResponseWriter,
+                        _ body: @escaping @Sendable (_ open: @escaping @Sendable () async throws -> Void) async throws -> Void)
+        async throws {
+        let interval = keepAliveInterval
+        let work = Task {
+            let keepAlive = Mutex<Task<Void, any Error>?>(nil)
+            defer { keepAlive.withLock { $0?.cancel() } }
+            try await body {
+                try await response.head(status: 200, headers: [
+                    ("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"),
+                    ("x-accel-buffering", "no"),
+                ])
+                try await response.write("retry: 2000\n\n")
+                keepAlive.withLock {
+                    $0 = Task {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: interval)
+                            try await response.write(": keep-alive\n\n")
+                        }
+                    }
+                }
+            }
+        }
+        let id: Int? = active.withLock { state in
+            guard !state.closed else { return nil }
+            state.next += 1
+            state.cancels[state.next] = { work.cancel() }
+            return state.next
+        }
+        if id == nil { work.cancel() }
+        defer { if let id { _ = active.withLock { $0.cancels.removeValue(forKey: id) } } }
+        try await withTaskCancellationHandler {
+            try await work.value
+        } onCancel: {
+            work.cancel()
+        }
+    }
+
+    // MARK: - Formatting
+
+    /// One event: `id:` (when given), `event:`, `data:` and the blank line that ends it.
+    static func event(_ name: String, id: Int64? = nil, data: String) -> String {
+        var text = ""
+        if let id { text += "id: \(id)\n" }
+        return text + "event: \(name)\ndata: \(data)\n\n"
+    }
+
+    /// A status from `WORKFLOW_STATUS_RUNNING` or `RUNNING` (any case).
+    static func status(named text: String) -> WorkflowStatus? {
+        var name = text.uppercased()
+        if name.hasPrefix("WORKFLOW_STATUS_") { name.removeFirst("WORKFLOW_STATUS_".count) }
+        return WorkflowStatus(rawValue: name)
+    }
+}

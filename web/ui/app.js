@@ -1,0 +1,128 @@
+// The Baton web UI: a hash router over four pages. Each page gets a context with the API client,
+// its root element, route parameters, and an AbortSignal that fires when the user navigates away
+// (every stream and subscription a page opens is tied to it, so nothing outlives its page).
+//
+// Routes: #/workflows, #/workflows/<id>, #/definitions, #/definitions/<name>, #/breakers.
+
+import { BatonClient } from '/baton.js';
+import { h, clear } from './util.js';
+import { renderWorkflows } from './pages/workflows.js';
+import { renderWorkflow } from './pages/workflow.js';
+import { renderDefinitions, renderDefinition } from './pages/definitions.js';
+import { renderBreakers } from './pages/breakers.js';
+
+/** Unary calls time out after this long (streams do not). */
+const UNARY_TIMEOUT_MS = 15000;
+
+const client = new BatonClient('', { timeoutMs: UNARY_TIMEOUT_MS });
+
+const routes = [
+  { pattern: /^\/workflows\/?$/, nav: 'workflows', render: renderWorkflows },
+  { pattern: /^\/workflows\/([^/]+)$/, nav: 'workflows', render: renderWorkflow },
+  { pattern: /^\/definitions\/?$/, nav: 'definitions', render: renderDefinitions },
+  { pattern: /^\/definitions\/([^/]+)$/, nav: 'definitions', render: renderDefinition },
+  { pattern: /^\/breakers\/?$/, nav: 'breakers', render: renderBreakers },
+];
+
+/**
+ * Splits the location hash into a path and query: "#/workflows?status=X" → {path: "/workflows", query}.
+ * @param {string} hash
+ * @returns {{path: string, query: URLSearchParams}}
+ */
+export function parseHash(hash) {
+  const text = (hash || '').replace(/^#/, '');
+  const q = text.indexOf('?');
+  const path = (q < 0 ? text : text.slice(0, q)) || '/';
+  return { path: path.startsWith('/') ? path : `/${path}`, query: new URLSearchParams(q < 0 ? '' : text.slice(q + 1)) };
+}
+
+/** Says something to screen readers through the page's live region. */
+function announce(text) {
+  const region = document.getElementById('announcer');
+  if (!region) return;
+  region.textContent = '';
+  // A separate task so that repeating the same text is announced again.
+  queueMicrotask(() => { region.textContent = text; });
+}
+
+let current = null; // {controller, cleanup}
+
+async function route() {
+  const main = document.getElementById('main');
+  const { path, query } = parseHash(location.hash);
+  if (path === '/') {
+    location.replace('#/workflows');
+    return;
+  }
+  if (current) {
+    current.controller.abort();
+    try { current.cleanup?.(); } catch (error) { console.error(error); }
+    current = null;
+  }
+  const controller = new AbortController();
+  const entry = { controller, cleanup: null };
+  current = entry;
+  clear(main);
+
+  let match = null;
+  const found = routes.find((candidate) => (match = candidate.pattern.exec(path)) !== null);
+  for (const link of document.querySelectorAll('[data-nav]')) {
+    if (found && link.dataset.nav === found.nav) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  if (!found) {
+    document.title = 'Not found · Baton';
+    main.append(h('h1', { tabindex: -1 }, 'Page not found'),
+      h('p', null, 'Nothing lives at ', h('code', null, location.hash), '. ', h('a', { href: '#/workflows' }, 'Go to the workflows.')));
+    focusHeading(main);
+    return;
+  }
+  const params = match.slice(1).map((part) => {
+    try { return decodeURIComponent(part); } catch { return part; }
+  });
+  const context = {
+    client, root: main, params, query, signal: controller.signal, announce,
+    navigate: (hash) => { location.hash = hash; },
+    setTitle: (title) => { document.title = `${title} · Baton`; },
+  };
+  try {
+    const cleanup = await found.render(context);
+    if (controller.signal.aborted) cleanup?.();
+    else entry.cleanup = cleanup || null;
+  } catch (error) {
+    if (controller.signal.aborted) return;
+    console.error(error);
+    main.append(h('div', { class: 'message message-error', role: 'alert' }, `This page failed to load: ${error.message || error}`));
+  }
+  if (!controller.signal.aborted) focusHeading(main);
+}
+
+let firstRoute = true;
+function focusHeading(main) {
+  // Move focus to the new page's heading after a navigation (not on the first load).
+  if (firstRoute) { firstRoute = false; return; }
+  const heading = main.querySelector('h1');
+  if (heading) heading.focus({ preventScroll: false });
+}
+
+async function showServerInfo() {
+  const target = document.getElementById('server-info');
+  try {
+    const info = await client.getServerInfo({});
+    target.textContent = `Baton ${info.version || ''} · durability ${info.durability || 'unknown'}`;
+    target.title = info.storePath ? `Store: ${info.storePath}` : '';
+    target.dataset.version = info.version || '';
+  } catch (error) {
+    target.textContent = `Baton · server unreachable (${error.code || 'error'})`;
+  }
+}
+
+function start() {
+  window.addEventListener('hashchange', route);
+  route();
+  showServerInfo();
+}
+
+// Module scripts run once the document is parsed; wait only if this one was loaded otherwise.
+if (document.readyState === 'loading') window.addEventListener('DOMContentLoaded', start, { once: true });
+else start();
