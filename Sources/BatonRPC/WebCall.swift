@@ -41,6 +41,12 @@ final class WebCall: HTTPExchangeDelegate {
                 try await withCheckedThrowingContinuation { continuation in
                     onLoop { $0.body(bytes, continuation: continuation) }
                 }
+            },
+            end: {
+                onLoop { call in
+                    call.task?.cancel()
+                    call.complete(failed: false)
+                }
             })
         let handler = self.handler
         task = Task(executorPreference: executor) {
@@ -105,6 +111,9 @@ final class WebCall: HTTPExchangeDelegate {
     private func complete(failed: Bool) {
         guard !done else { return }
         done = true
+        let waiters = drainWaiters
+        drainWaiters.removeAll()
+        for waiter in waiters { waiter.resume(throwing: CancellationError()) }
         if !headSent {
             let text = ByteBuffer(string: failed ? "the server could not answer this request\n" : "")
             exchange.sendResponseHeaders([HTTP2Header(":status", failed ? "500" : "204"),

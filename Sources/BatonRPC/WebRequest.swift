@@ -33,6 +33,13 @@ public struct WebRequest: Sendable {
 public struct WebResponseWriter: Sendable {
     let sendHead: @Sendable (Int, [HTTP2Header]) async throws -> Void
     let sendBody: @Sendable (ByteBuffer) async throws -> Void
+    let end: @Sendable () -> Void
+
+    /// Ends the response now, from any thread (the handler's task is cancelled): how a server ends
+    /// the event streams that never end by themselves when it shuts down.
+    public func finish() {
+        end()
+    }
 
     /// Sends the status and header fields (once, before any body).
     public func head(status: Int, headers: [(String, String)]) async throws {

@@ -41,8 +41,8 @@ function announce(text) {
   const region = document.getElementById('announcer');
   if (!region) return;
   region.textContent = '';
-  // A separate task so that repeating the same text is announced again.
-  queueMicrotask(() => { region.textContent = text; });
+  // Set in a later task, so that repeating the same text is announced again (no request involved).
+  setTimeout(() => { region.textContent = text; }, 50);
 }
 
 let current = null; // {controller, cleanup}

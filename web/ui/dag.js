@@ -5,7 +5,7 @@
 import { s, statusName, statusLabel } from './util.js';
 
 /** Geometry of the drawing, in SVG user units. */
-export const DAG_GEOMETRY = Object.freeze({ nodeWidth: 168, nodeHeight: 52, columnGap: 56, rowGap: 18, margin: 12 });
+export const DAG_GEOMETRY = Object.freeze({ nodeWidth: 164, nodeHeight: 50, columnGap: 34, rowGap: 16, margin: 12 });
 
 /**
  * Assigns each step a layer (its longest dependency chain: a step without dependencies is in
@@ -144,7 +144,8 @@ export function renderDag(steps, options = {}) {
     const status = statusName(step.status);
     const compensation = compensations.get(step.name);
     const caption = nodeCaption(step, compensation);
-    const label = `${step.name}: ${caption}${step.kind && step.kind !== 'activity' ? ` (${step.kind.replace(/_/g, ' ')})` : ''}`;
+    const label = `${step.name}: ${caption}${step.kind && step.kind !== 'activity' ? ` (${step.kind.replace(/_/g, ' ')})` : ''}` +
+      `${step.compensationActivity ? `; compensated by ${step.compensationActivity}` : ''}`;
     const node = s('g', {
       class: ['dag-node', `status-${status}`, compensation && `compensation-${compensation}`],
       transform: `translate(${x} ${y})`, role: 'img', 'aria-label': label,
@@ -153,8 +154,8 @@ export function renderDag(steps, options = {}) {
     node.append(s('title', { text: label }));
     node.append(s('rect', { class: 'dag-box', width: geometry.nodeWidth, height: geometry.nodeHeight, rx: 8, ry: 8 }));
     node.append(s('rect', { class: 'dag-stripe', width: 6, height: geometry.nodeHeight, rx: 3, ry: 3 }));
-    node.append(s('text', { class: 'dag-name', x: 14, y: 21, text: truncate(step.name, 20) }));
-    node.append(s('text', { class: 'dag-caption', x: 14, y: 39, text: truncate(caption, 26) }));
+    node.append(s('text', { class: 'dag-name', x: 14, y: 20, text: truncate(step.name, 21) }));
+    node.append(s('text', { class: 'dag-caption', x: 14, y: 37, text: truncate(caption, 24) }));
     if (step.kind === 'wait_for_signal' || step.kind === 'sleep') {
       node.append(s('text', { class: 'dag-kind', x: geometry.nodeWidth - 8, y: 18, 'text-anchor': 'end', text: step.kind === 'sleep' ? '⏲' : '✉' }));
     }

@@ -187,7 +187,7 @@ export function summarizeEvent(event) {
   if (event.type === 'WorkflowStarted') parts.push(`${a.definition || ''}@${a.version || 0}`);
   if (a.name) parts.push(a.name);
   if (a.key) parts.push(`breaker ${a.key}`);
-  if (a.purpose) parts.push(statusName(a.purpose));
+  if (a.purpose && !(a.purpose === 'TIMER_PURPOSE_TIMEOUT' && a.timeout)) parts.push(statusName(a.purpose));
   if (a.timeout) parts.push(`timeout ${statusName(a.timeout)}`);
   if (a.failure) parts.push(`${a.failure.type || 'Failure'}${a.failure.message ? `: ${a.failure.message}` : ''}`);
   if (a.reason) parts.push(`reason: ${a.reason}`);

@@ -49,19 +49,6 @@ export function jsonBlock(value, props = {}) {
   return h('pre', { class: 'json', tabindex: 0, ...props }, jsonText(value));
 }
 
-/**
- * A table with a header row. `columns` are header labels; rows are arrays of cells (nodes or text).
- * @param {string[]} columns
- * @param {Array<Array<Node|string>>} rows
- * @param {object} [props]
- */
-export function table(columns, rows, props = {}) {
-  return h('div', { class: 'table-wrap' },
-    h('table', props,
-      h('thead', null, h('tr', null, columns.map((label) => h('th', { scope: 'col' }, label)))),
-      h('tbody', null, rows.map((cells) => h('tr', null, cells.map((cell) => h('td', null, cell)))))));
-}
-
 let dialogCounter = 0;
 
 /**

@@ -14,34 +14,51 @@ import Synchronization
 /// down. Data lines are protobuf's JSON mapping of the API's messages.
 final class EventStreams: Sendable {
     let service: WorkflowService
-    /// The ends of the streams in progress, by id (called at shutdown).
-    private let active = Mutex<(next: Int, cancels: [Int: @Sendable () -> Void], closed: Bool)>((0, [:], false))
-    /// Time between keep-alive comments.
-    let keepAliveInterval: Duration
+    /// The open streams' writers, by id: one shared ticker sends their keep-alives, and shutdown ends them.
+    private let active = OpenStreams()
+    private let ticker: Task<Void, Never>
+    private let fanout: ProgressFanout
 
+    /// Streams over `service`'s runtime, with a keep-alive comment every `keepAliveInterval`.
     init(service: WorkflowService, keepAliveInterval: Duration = .seconds(15)) {
         self.service = service
-        self.keepAliveInterval = keepAliveInterval
+        let active = self.active
+        fanout = ProgressFanout(runtime: service.runtime) { writer in active.add(writer) }
+        ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: keepAliveInterval)
+                let open = active.state.withLock { Array($0.writers.values) }
+                for writer in open {
+                    // A keep-alive waits for no slow client: each goes out on its own task.
+                    Task { try? await writer.write(": keep-alive\n\n") }
+                }
+            }
+        }
     }
+
+    deinit { ticker.cancel() }
+
+    /// Number of open streams.
+    var openCount: Int { active.state.withLock { $0.writers.count } }
 
     /// Ends every open stream (the server is shutting down) and refuses new ones.
     func closeAll() {
-        let cancels = active.withLock { state in
+        let writers = active.state.withLock { state in
             state.closed = true
-            defer { state.cancels = [:] }
-            return Array(state.cancels.values)
+            defer { state.writers = [:] }
+            return Array(state.writers.values)
         }
-        for cancel in cancels { cancel() }
+        for writer in writers { writer.finish() }
+        ticker.cancel()
     }
 
     // MARK: - Streams
 
-    /// `GET /v1/workflows/{id}/progress`: one `progress` event per committed change.
+    /// `GET /v1/workflows/{id}/progress`: one `progress` event per committed change (the streams of
+    /// one run share one subscription, see ``ProgressFanout``).
     func progress(_ workflowID: String, _ request: WebRequest, _ response: WebResponseWriter) async throws {
-        try await follow(workflowID, request, response) { update, response in
-            let data = try update.progress.proto.jsonString()
-            try await response.write(Self.event("progress", id: update.progress.lastEventID, data: data))
-        }
+        guard let after = try await streamStart(workflowID, request, response) else { return }
+        await fanout.follow(workflowID, after: after, response)
     }
 
     /// `GET /v1/workflows/{id}/history`: one `history` event per history event, in order.
@@ -107,24 +124,30 @@ final class EventStreams: Sendable {
         }
     }
 
+    /// Validates a run stream's request: the workflow id and `Last-Event-ID` (or `?after=`). Answers
+    /// 400 and returns nil when one is malformed; else the event id to resume after (0: from the start).
+    private func streamStart(_ workflowID: String, _ request: WebRequest, _ response: WebResponseWriter) async throws
+        -> Int64? {
+        do {
+            try Validate.workflowID(workflowID, field: "workflow id")
+        } catch {
+            try await response.send(status: 400, text: error.message)
+            return nil
+        }
+        guard let lastSeen = request.header("last-event-id") ?? request.target["after"] else { return 0 }
+        guard lastSeen.count <= 18, let value = Int64(lastSeen), value >= 0 else {
+            try await response.send(status: 400, text: "Last-Event-ID: '\(lastSeen.prefix(40))' is not an "
+                + "event id (a whole number of at most 18 digits)")
+            return nil
+        }
+        return value
+    }
+
     /// Validates a run stream's request, reads its first update (so an unknown run is a 404 before any
     /// event), then writes every update with `body` and ends with `event: end` once the run closed.
     private func follow(_ workflowID: String, _ request: WebRequest, _ response: WebResponseWriter,
                         _ body: @escaping @Sendable (WorkflowUpdate, WebResponseWriter) async throws -> Void) async throws {
-        do {
-            try Validate.workflowID(workflowID, field: "workflow id")
-        } catch {
-            return try await response.send(status: 400, text: error.message)
-        }
-        let lastSeen = request.header("last-event-id") ?? request.target["after"]
-        var after: Int64 = 0
-        if let lastSeen {
-            guard lastSeen.count <= 18, let value = Int64(lastSeen), value >= 0 else {
-                return try await response.send(status: 400, text: "Last-Event-ID: '\(lastSeen.prefix(40))' is not an "
-                    + "event id (a whole number of at most 18 digits)")
-            }
-            after = value
-        }
+        guard let after = try await streamStart(workflowID, request, response) else { return }
         let runtime = service.runtime
         let resumeAfter = after
         try await stream(response) { open in
@@ -150,42 +173,18 @@ final class EventStreams: Sendable {
 
     /// Runs `body` as a stream that the client leaving or the server shutting down ends. `body` calls
     /// `open` once it knows it will stream (before that it may answer with an error instead): the
-    /// event-stream head goes out and keep-alive comments start beside the events.
+    /// event-stream head goes out and the stream joins the keep-alive ticker.
     private func stream(_ response: WebResponseWriter,
-                        _ body: @escaping @Sendable (_ open: @escaping @Sendable () async throws -> Void) async throws -> Void)
-        async throws {
-        let interval = keepAliveInterval
-        let work = Task {
-            let keepAlive = Mutex<Task<Void, any Error>?>(nil)
-            defer { keepAlive.withLock { $0?.cancel() } }
-            try await body {
-                try await response.head(status: 200, headers: [
-                    ("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"),
-                    ("x-accel-buffering", "no"),
-                ])
-                try await response.write("retry: 2000\n\n")
-                keepAlive.withLock {
-                    $0 = Task {
-                        while !Task.isCancelled {
-                            try await Task.sleep(for: interval)
-                            try await response.write(": keep-alive\n\n")
-                        }
-                    }
-                }
-            }
-        }
-        let id: Int? = active.withLock { state in
-            guard !state.closed else { return nil }
-            state.next += 1
-            state.cancels[state.next] = { work.cancel() }
-            return state.next
-        }
-        if id == nil { work.cancel() }
-        defer { if let id { _ = active.withLock { $0.cancels.removeValue(forKey: id) } } }
-        try await withTaskCancellationHandler {
-            try await work.value
-        } onCancel: {
-            work.cancel()
+                        _ body: (_ open: () async throws -> Void) async throws -> Void) async throws {
+        var unregister: (@Sendable () -> Void)?
+        defer { unregister?() }
+        try await body {
+            try await response.head(status: 200, headers: [
+                ("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"),
+                ("x-accel-buffering", "no"),
+            ])
+            try await response.write("retry: 2000\n\n")
+            unregister = active.add(response)
         }
     }
 
@@ -203,5 +202,25 @@ final class EventStreams: Sendable {
         var name = text.uppercased()
         if name.hasPrefix("WORKFLOW_STATUS_") { name.removeFirst("WORKFLOW_STATUS_".count) }
         return WorkflowStatus(rawValue: name)
+    }
+}
+
+/// The writers of the open event streams, by id.
+private final class OpenStreams: Sendable {
+    let state = Mutex<(next: Int, writers: [Int: WebResponseWriter], closed: Bool)>((0, [:], false))
+
+    /// Registers an open stream; returns how to unregister it, or nil (and ends it) when shutting down.
+    func add(_ writer: WebResponseWriter) -> (@Sendable () -> Void)? {
+        let id: Int? = state.withLock { state in
+            guard !state.closed else { return nil }
+            state.next += 1
+            state.writers[state.next] = writer
+            return state.next
+        }
+        guard let id else {
+            writer.finish()
+            return nil
+        }
+        return { [self] in _ = state.withLock { $0.writers.removeValue(forKey: id) } }
     }
 }

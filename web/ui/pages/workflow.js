@@ -13,6 +13,8 @@ import { actionsPanel, stepsTable, historyItem, dataBlocks, statusLegend, timeli
 
 /** At most this many history items stay in the list (the timeline uses every event). */
 const MAX_HISTORY_ITEMS = 5000;
+/** Runs with more steps than this get the steps table without the graph. */
+const MAX_GRAPH_STEPS = 400;
 
 /** The backoff before reconnecting a broken stream, for the n-th retry (ms). */
 export function reconnectDelay(retry) {
@@ -54,7 +56,6 @@ export async function renderWorkflow(ctx) {
     compensations: new Map(),
     lastHistoryId: 0,
     lastProgressId: 0,
-    selected: null,
   };
 
   // ---- layout ----
@@ -95,7 +96,7 @@ export async function renderWorkflow(ctx) {
   root.append(
     pageTitle(workflowId, statusHolder),
     meta, pageError.element,
-    h('div', { class: 'wf-top' }, progressSection, actions.element),
+    progressSection, actions.element,
     h('section', { class: 'card', 'aria-labelledby': 'dag-heading' },
       h('h2', { id: 'dag-heading' }, 'Steps'), statusLegend(), dagHolder, stepsHolder),
     h('section', { class: 'card', 'aria-labelledby': 'timeline-heading' },
@@ -115,6 +116,10 @@ export async function renderWorkflow(ctx) {
 
   const renderDagNow = () => {
     const steps = state.description?.steps || [];
+    if (steps.length > MAX_GRAPH_STEPS) {
+      replace(dagHolder, h('p', { class: 'hint' }, `The graph of ${steps.length} steps is left out; the table below lists them.`));
+      return;
+    }
     replace(dagHolder, steps.length ? renderDag(steps, {
       compensations: state.compensations,
       onSelect: (name) => {

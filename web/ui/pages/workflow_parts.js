@@ -111,9 +111,12 @@ export function actionsPanel({ client, workflowId, announce, signal }) {
   const element = h('section', { id: 'actions', class: 'card', 'aria-labelledby': 'actions-heading' },
     h('h2', { id: 'actions-heading' }, 'Actions'),
     error.element, message.element, closedNote,
-    signalForm,
-    h('div', { class: 'stack' }, h('h3', null, 'Stop the run'), h('div', { class: 'buttons' }, cancelButton, terminateButton)),
-    queryForm);
+    h('div', { class: 'actions-grid' },
+      signalForm,
+      h('div', { class: 'stack' }, h('h3', null, 'Stop the run'),
+        h('p', { class: 'hint' }, 'Cancel compensates completed steps if the definition says so; terminate stops at once.'),
+        h('div', { class: 'buttons' }, cancelButton, terminateButton)),
+      queryForm));
 
   return {
     element,
@@ -148,7 +151,8 @@ export function stepsTable(steps) {
     return h('tr', { id: `step-row-${step.name}`, tabindex: -1, dataset: { step: step.name, status: statusName(step.status) } },
       h('th', { scope: 'row', class: 'mono' }, step.name),
       h('td', null, (step.kind || 'activity').replace(/_/g, ' '), step.activity ? h('div', { class: 'hint mono' }, step.activity) : null,
-        step.signal ? h('div', { class: 'hint' }, `signal ${step.signal}`) : null),
+        step.signal ? h('div', { class: 'hint' }, `signal ${step.signal}`) : null,
+        step.compensationActivity ? h('div', { class: 'hint' }, '↺ compensated by ', h('span', { class: 'mono' }, step.compensationActivity)) : null),
       h('td', null, step.phase || '—'),
       h('td', null, statusBadge(step.status)),
       h('td', { class: 'num' }, String(step.attempts || 0)),

@@ -1,0 +1,257 @@
+import BatonCodec
+import BatonCore
+import BatonEngine
+import BatonRPC
+import Synchronization
+
+/// Serves every `GET /v1/workflows/{id}/progress` stream of a run from one subscription: the run's
+/// progress is computed and encoded once per change and handed to each of its streams. A stream holds
+/// no task of its own while it waits, only a small ``Listener``, so thousands of open streams cost
+/// little memory. A slow client never holds the others back: its listener keeps only the newest
+/// progress (progress is a state, not a log), then the final `end`.
+///
+/// Progress streams resume by nature: a client reconnecting with `Last-Event-ID: N` gets the current
+/// progress as soon as it is past N.
+final class ProgressFanout: Sendable {
+    private let runtime: WorkflowRuntime
+    private let groups = Mutex<[String: Group]>([:])
+    /// Where open streams register (keep-alives, shutdown).
+    private let register: @Sendable (WebResponseWriter) -> (@Sendable () -> Void)?
+
+    init(runtime: WorkflowRuntime, register: @escaping @Sendable (WebResponseWriter) -> (@Sendable () -> Void)?) {
+        self.runtime = runtime
+        self.register = register
+    }
+
+    /// Streams `workflowID`'s progress to `response` until the run closes, the client leaves or the
+    /// server shuts down. An unknown run is answered with 404 before any event.
+    func follow(_ workflowID: String, after: Int64, _ response: WebResponseWriter) async {
+        let listener = Listener(writer: response, after: after, register: register)
+        // Found (or made) and joined under one lock: a group is only dropped while it has no listener.
+        let (group, start) = groups.withLock { groups in
+            let group = groups[workflowID] ?? Group()
+            groups[workflowID] = group
+            return (group, group.add(listener))
+        }
+        if start {
+            let runtime = self.runtime
+            group.start { [weak self] in
+                await Self.run(group, runtime: runtime, workflowID: workflowID)
+                self?.remove(group, workflowID)
+            }
+        }
+        await withTaskCancellationHandler {
+            await listener.wait()
+        } onCancel: {
+            listener.stop()
+        }
+        if group.remove(listener) { remove(group, workflowID) }
+    }
+
+    /// The group's subscription: every update goes to every listener, then `end` (or the error).
+    private static func run(_ group: Group, runtime: WorkflowRuntime, workflowID: String) async {
+        var status = WorkflowStatus.running
+        do {
+            for try await update in runtime.subscribe(workflowID) {
+                if Task.isCancelled { return }
+                status = update.progress.status
+                let text = EventStreams.event("progress", id: update.progress.lastEventID,
+                                              data: try update.progress.proto.jsonString())
+                group.publish(.progress(id: update.progress.lastEventID, text: text))
+            }
+            if Task.isCancelled { return }
+            group.publish(.end(EventStreams.event("end", data: "{\"status\":\"WORKFLOW_STATUS_\(status.rawValue)\"}")))
+        } catch {
+            let mapped = (error as? BatonError)?.rpcError ?? RPCError(code: .internal, message: "\(error)")
+            group.publish(.failed(status: mapped.code.connectHTTPStatus, message: mapped.message))
+        }
+    }
+
+    private func remove(_ group: Group, _ workflowID: String) {
+        let removed = groups.withLock { groups -> Bool in
+            guard groups[workflowID] === group, group.isEmptyOrDone else { return false }
+            groups[workflowID] = nil
+            return true
+        }
+        if removed { group.cancel() }
+    }
+
+    /// What a group tells its listeners.
+    enum Message: Sendable {
+        /// The newest progress event.
+        case progress(id: Int64, text: String)
+        /// The run closed: the final event.
+        case end(String)
+        /// The run cannot be followed (e.g. unknown): an HTTP error instead of a stream.
+        case failed(status: Int, message: String)
+    }
+
+    /// The streams of one run and what they have been told.
+    final class Group: Sendable {
+        private struct State {
+            var listeners: [ObjectIdentifier: Listener] = [:]
+            var latest: (id: Int64, text: String)?
+            var last: Message?
+            var task: Task<Void, Never>?
+            var started = false
+        }
+
+        private let state = Mutex(State())
+
+        /// Adds a listener and tells it what is known; true when the subscription must be started.
+        func add(_ listener: Listener) -> Bool {
+            let (latest, last, start) = state.withLock { state in
+                state.listeners[ObjectIdentifier(listener)] = listener
+                defer { state.started = true }
+                return (state.latest, state.last, !state.started)
+            }
+            if let latest { listener.offer(.progress(id: latest.id, text: latest.text)) }
+            if let last { listener.offer(last) }
+            return start
+        }
+
+        /// Removes a listener; true when none is left.
+        func remove(_ listener: Listener) -> Bool {
+            state.withLock { state in
+                state.listeners[ObjectIdentifier(listener)] = nil
+                return state.listeners.isEmpty
+            }
+        }
+
+        var isEmptyOrDone: Bool { state.withLock { $0.listeners.isEmpty || $0.last != nil } }
+
+        func start(_ body: @escaping @Sendable () async -> Void) {
+            let task = Task { await body() }
+            state.withLock { $0.task = task }
+        }
+
+        func cancel() {
+            state.withLock { $0.task }?.cancel()
+        }
+
+        func publish(_ message: Message) {
+            let listeners = state.withLock { state -> [Listener] in
+                switch message {
+                case .progress(let id, let text): state.latest = (id, text)
+                case .end, .failed: state.last = message
+                }
+                return Array(state.listeners.values)
+            }
+            for listener in listeners { listener.offer(message) }
+        }
+    }
+
+    /// One client's stream: what it still has to write, written in order by at most one task at a time
+    /// (started when there is something to write, gone when there is not).
+    final class Listener: Sendable {
+        private struct State {
+            var opened = false
+            var queue: [Message] = []
+            var writing = false
+            var finished = false
+            var waiter: CheckedContinuation<Void, Never>?
+            var unregister: (@Sendable () -> Void)?
+        }
+
+        private let writer: WebResponseWriter
+        private let after: Int64
+        private let register: @Sendable (WebResponseWriter) -> (@Sendable () -> Void)?
+        private let state = Mutex(State())
+
+        init(writer: WebResponseWriter, after: Int64,
+             register: @escaping @Sendable (WebResponseWriter) -> (@Sendable () -> Void)?) {
+            self.writer = writer
+            self.after = after
+            self.register = register
+        }
+
+        /// Queues a message (a newer progress replaces one not yet written) and starts a writer if none runs.
+        func offer(_ message: Message) {
+            if case .progress(let id, _) = message, id <= after { return }
+            let start = state.withLock { state -> Bool in
+                guard !state.finished else { return false }
+                if case .progress = message, let index = state.queue.lastIndex(where: {
+                    if case .progress = $0 { return true } else { return false }
+                }) {
+                    state.queue[index] = message
+                } else {
+                    state.queue.append(message)
+                }
+                if state.writing { return false }
+                state.writing = true
+                return true
+            }
+            if start { Task { await self.drain() } }
+        }
+
+        private func drain() async {
+            while true {
+                let next = state.withLock { state -> (Message, Bool)? in
+                    guard !state.finished, !state.queue.isEmpty else {
+                        state.writing = false
+                        return nil
+                    }
+                    defer { state.opened = true }
+                    return (state.queue.removeFirst(), state.opened)
+                }
+                guard let (message, opened) = next else { return }
+                do {
+                    switch message {
+                    case .failed(let status, let text):
+                        if !opened { try await writer.send(status: status, text: text) }
+                        return stop()
+                    case .progress(_, let text):
+                        if !opened { try await open() }
+                        try await writer.write(text)
+                    case .end(let text):
+                        if !opened { try await open() }
+                        try await writer.write(text)
+                        return stop()
+                    }
+                } catch {
+                    return stop()
+                }
+            }
+        }
+
+        private func open() async throws {
+            try await writer.head(status: 200, headers: [
+                ("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"),
+                ("x-accel-buffering", "no"),
+            ])
+            try await writer.write("retry: 2000\n\n")
+            let unregister = register(writer)
+            if unregister == nil { return stop() }
+            let late = state.withLock { state -> Bool in
+                if state.finished { return true }
+                state.unregister = unregister
+                return false
+            }
+            if late { unregister?() }
+        }
+
+        /// Suspends until the stream is over.
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let done = state.withLock { state -> Bool in
+                    if state.finished { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        }
+
+        /// Ends the stream (run closed, write failed, client gone, shutdown).
+        func stop() {
+            let (waiter, unregister) = state.withLock { state in
+                state.finished = true
+                state.queue = []
+                defer { state.waiter = nil; state.unregister = nil }
+                return (state.waiter, state.unregister)
+            }
+            unregister?()
+            waiter?.resume()
+        }
+    }
+}
