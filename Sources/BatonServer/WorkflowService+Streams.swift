@@ -4,6 +4,7 @@ import BatonEngine
 import BatonProto
 import BatonRPC
 import SwiftProtobuf
+import Synchronization
 
 extension WorkflowService {
     func query(_ request: Baton_V1_QueryRequest, _ context: ServerCallContext) async throws -> Baton_V1_QueryResponse {
@@ -16,9 +17,27 @@ extension WorkflowService {
 
     func streamProgress(_ request: Baton_V1_StreamProgressRequest, _ writer: RPCResponseWriter<Baton_V1_Progress>,
                         _ context: ServerCallContext) async throws {
-        try await forEachUpdate(request.workflowID, after: request.afterEventID) { update in
-            try await writer.write(update.progress.proto)
+        try Validate.workflowID(request.workflowID)
+        guard request.afterEventID >= 0 else {
+            throw RPCError(code: .invalidArgument, message: "after_event_id: must be 0 or a positive event id")
         }
+        // The call shares the run's one subscription with every other progress stream; the first
+        // message is the current progress (a resumed stream needs nothing older: progress is a state).
+        let failure = Mutex<RPCError?>(nil)
+        await progressFanout.follow(request.workflowID, after: -1) { message, _ in
+            switch message {
+            case .progress(_, let progress, _):
+                try await writer.write(progress)
+                return true
+            case .end:
+                return false
+            case .failed(let error):
+                failure.withLock { $0 = error }
+                return false
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        try Task.checkCancellation()
     }
 
     func watchHistory(_ request: Baton_V1_WatchHistoryRequest, _ writer: RPCResponseWriter<Baton_V1_HistoryEvent>,

@@ -16,12 +16,15 @@ struct WorkflowService: Sendable {
     /// History pages (read, decode, map, size) run through this gate: a flood of GetHistory calls
     /// waits its turn fairly instead of materializing every page at once.
     let costlyReads: FairWorkGate
+    /// Every progress stream of a run, whatever its protocol, is fed by one subscription.
+    let progressFanout: ProgressFanout
 
     /// The service over `runtime`, with history pages bounded to `costlyReads`.
     init(runtime: WorkflowRuntime,
          costlyReads: FairWorkGate = FairWorkGate(permits: max(2, ProcessInfo.processInfo.activeProcessorCount))) {
         self.runtime = runtime
         self.costlyReads = costlyReads
+        progressFanout = ProgressFanout(runtime: runtime)
     }
 
     /// Registers every method of the service.

@@ -17,13 +17,11 @@ final class EventStreams: Sendable {
     /// The open streams' writers, by id: one shared ticker sends their keep-alives, and shutdown ends them.
     private let active = OpenStreams()
     private let ticker: Task<Void, Never>
-    private let fanout: ProgressFanout
 
     /// Streams over `service`'s runtime, with a keep-alive comment every `keepAliveInterval`.
     init(service: WorkflowService, keepAliveInterval: Duration = .seconds(15)) {
         self.service = service
         let active = self.active
-        fanout = ProgressFanout(runtime: service.runtime) { writer in active.add(writer) }
         ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: keepAliveInterval)
@@ -55,10 +53,28 @@ final class EventStreams: Sendable {
     // MARK: - Streams
 
     /// `GET /v1/workflows/{id}/progress`: one `progress` event per committed change (the streams of
-    /// one run share one subscription, see ``ProgressFanout``).
+    /// one run share one subscription, see ``ProgressFanout``). An unknown run is a 404.
     func progress(_ workflowID: String, _ request: WebRequest, _ response: WebResponseWriter) async throws {
         guard let after = try await streamStart(workflowID, request, response) else { return }
-        await fanout.follow(workflowID, after: after, response)
+        let active = self.active
+        let unregister = Mutex<(@Sendable () -> Void)?>(nil)
+        defer { unregister.withLock { $0 }?() }
+        await service.progressFanout.follow(workflowID, after: after) { message, opened in
+            switch message {
+            case .failed(let error):
+                if !opened { try await response.send(status: error.code.connectHTTPStatus, text: error.message) }
+                return false
+            case .progress(_, _, let text), .end(let text):
+                if !opened {
+                    try await Self.openEventStream(response)
+                    guard let remove = active.add(response) else { return false }
+                    unregister.withLock { $0 = remove }
+                }
+                try await response.write(text)
+                if case .end = message { return false }
+                return true
+            }
+        }
     }
 
     /// `GET /v1/workflows/{id}/history`: one `history` event per history event, in order.
@@ -179,13 +195,18 @@ final class EventStreams: Sendable {
         var unregister: (@Sendable () -> Void)?
         defer { unregister?() }
         try await body {
-            try await response.head(status: 200, headers: [
-                ("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"),
-                ("x-accel-buffering", "no"),
-            ])
-            try await response.write("retry: 2000\n\n")
+            try await Self.openEventStream(response)
             unregister = active.add(response)
         }
+    }
+
+    /// The head of an event stream and its reconnection delay.
+    static func openEventStream(_ response: WebResponseWriter) async throws {
+        try await response.head(status: 200, headers: [
+            ("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"),
+            ("x-accel-buffering", "no"),
+        ])
+        try await response.write("retry: 2000\n\n")
     }
 
     // MARK: - Formatting

@@ -1,32 +1,36 @@
 import BatonCodec
 import BatonCore
 import BatonEngine
+import BatonProto
 import BatonRPC
 import Synchronization
 
-/// Serves every `GET /v1/workflows/{id}/progress` stream of a run from one subscription: the run's
-/// progress is computed and encoded once per change and handed to each of its streams. A stream holds
-/// no task of its own while it waits, only a small ``Listener``, so thousands of open streams cost
-/// little memory. A slow client never holds the others back: its listener keeps only the newest
-/// progress (progress is a state, not a log), then the final `end`.
+/// Serves every progress stream of a run — `GET /v1/workflows/{id}/progress` and StreamProgress over
+/// gRPC, gRPC-Web and Connect — from one subscription: the run's progress is computed and encoded
+/// once per change and handed to each of its streams. A waiting stream holds no subscription and no
+/// deep call stack, only a small ``Listener``, so thousands of open streams cost little memory. A slow
+/// client never holds the others back: its listener keeps only the newest progress (progress is a
+/// state, not a log), then the end.
 ///
-/// Progress streams resume by nature: a client reconnecting with `Last-Event-ID: N` gets the current
-/// progress as soon as it is past N.
+/// Progress streams resume by nature: a client reconnecting after event N gets the current progress
+/// as soon as it is past N.
 final class ProgressFanout: Sendable {
+    /// Writes one message to a stream's client; `opened` is false for the stream's first message.
+    /// Returns false when the stream is over (after the end, or a failure the client was told of).
+    typealias Deliver = @Sendable (_ message: Message, _ opened: Bool) async throws -> Bool
+
     private let runtime: WorkflowRuntime
     private let groups = Mutex<[String: Group]>([:])
-    /// Where open streams register (keep-alives, shutdown).
-    private let register: @Sendable (WebResponseWriter) -> (@Sendable () -> Void)?
 
-    init(runtime: WorkflowRuntime, register: @escaping @Sendable (WebResponseWriter) -> (@Sendable () -> Void)?) {
+    init(runtime: WorkflowRuntime) {
         self.runtime = runtime
-        self.register = register
     }
 
-    /// Streams `workflowID`'s progress to `response` until the run closes, the client leaves or the
-    /// server shuts down. An unknown run is answered with 404 before any event.
-    func follow(_ workflowID: String, after: Int64, _ response: WebResponseWriter) async {
-        let listener = Listener(writer: response, after: after, register: register)
+    /// Streams `workflowID`'s progress through `deliver` until the run closes, the client leaves (the
+    /// task is cancelled) or `deliver` says the stream is over. Progress at or before event `after`
+    /// is not sent.
+    func follow(_ workflowID: String, after: Int64, _ deliver: @escaping Deliver) async {
+        let listener = Listener(after: after, deliver: deliver)
         // Found (or made) and joined under one lock: a group is only dropped while it has no listener.
         let (group, start) = groups.withLock { groups in
             let group = groups[workflowID] ?? Group()
@@ -55,15 +59,15 @@ final class ProgressFanout: Sendable {
             for try await update in runtime.subscribe(workflowID) {
                 if Task.isCancelled { return }
                 status = update.progress.status
-                let text = EventStreams.event("progress", id: update.progress.lastEventID,
-                                              data: try update.progress.proto.jsonString())
-                group.publish(.progress(id: update.progress.lastEventID, text: text))
+                let message = update.progress.proto
+                let text = EventStreams.event("progress", id: update.progress.lastEventID, data: try message.jsonString())
+                group.publish(.progress(id: update.progress.lastEventID, message: message, text: text))
             }
             if Task.isCancelled { return }
             group.publish(.end(EventStreams.event("end", data: "{\"status\":\"WORKFLOW_STATUS_\(status.rawValue)\"}")))
         } catch {
             let mapped = (error as? BatonError)?.rpcError ?? RPCError(code: .internal, message: "\(error)")
-            group.publish(.failed(status: mapped.code.connectHTTPStatus, message: mapped.message))
+            group.publish(.failed(mapped))
         }
     }
 
@@ -78,19 +82,19 @@ final class ProgressFanout: Sendable {
 
     /// What a group tells its listeners.
     enum Message: Sendable {
-        /// The newest progress event.
-        case progress(id: Int64, text: String)
-        /// The run closed: the final event.
+        /// The newest progress: the message, and its text as an SSE event.
+        case progress(id: Int64, message: Baton_V1_Progress, text: String)
+        /// The run closed: the final SSE event.
         case end(String)
-        /// The run cannot be followed (e.g. unknown): an HTTP error instead of a stream.
-        case failed(status: Int, message: String)
+        /// The run cannot be followed (e.g. it is unknown).
+        case failed(RPCError)
     }
 
     /// The streams of one run and what they have been told.
     final class Group: Sendable {
         private struct State {
             var listeners: [ObjectIdentifier: Listener] = [:]
-            var latest: (id: Int64, text: String)?
+            var latest: Message?
             var last: Message?
             var task: Task<Void, Never>?
             var started = false
@@ -105,7 +109,7 @@ final class ProgressFanout: Sendable {
                 defer { state.started = true }
                 return (state.latest, state.last, !state.started)
             }
-            if let latest { listener.offer(.progress(id: latest.id, text: latest.text)) }
+            if let latest { listener.offer(latest) }
             if let last { listener.offer(last) }
             return start
         }
@@ -132,7 +136,7 @@ final class ProgressFanout: Sendable {
         func publish(_ message: Message) {
             let listeners = state.withLock { state -> [Listener] in
                 switch message {
-                case .progress(let id, let text): state.latest = (id, text)
+                case .progress: state.latest = message
                 case .end, .failed: state.last = message
                 }
                 return Array(state.listeners.values)
@@ -150,24 +154,20 @@ final class ProgressFanout: Sendable {
             var writing = false
             var finished = false
             var waiter: CheckedContinuation<Void, Never>?
-            var unregister: (@Sendable () -> Void)?
         }
 
-        private let writer: WebResponseWriter
         private let after: Int64
-        private let register: @Sendable (WebResponseWriter) -> (@Sendable () -> Void)?
+        private let deliver: Deliver
         private let state = Mutex(State())
 
-        init(writer: WebResponseWriter, after: Int64,
-             register: @escaping @Sendable (WebResponseWriter) -> (@Sendable () -> Void)?) {
-            self.writer = writer
+        init(after: Int64, deliver: @escaping Deliver) {
             self.after = after
-            self.register = register
+            self.deliver = deliver
         }
 
         /// Queues a message (a newer progress replaces one not yet written) and starts a writer if none runs.
         func offer(_ message: Message) {
-            if case .progress(let id, _) = message, id <= after { return }
+            if case .progress(let id, _, _) = message, id <= after { return }
             let start = state.withLock { state -> Bool in
                 guard !state.finished else { return false }
                 if case .progress = message, let index = state.queue.lastIndex(where: {
@@ -195,39 +195,9 @@ final class ProgressFanout: Sendable {
                     return (state.queue.removeFirst(), state.opened)
                 }
                 guard let (message, opened) = next else { return }
-                do {
-                    switch message {
-                    case .failed(let status, let text):
-                        if !opened { try await writer.send(status: status, text: text) }
-                        return stop()
-                    case .progress(_, let text):
-                        if !opened { try await open() }
-                        try await writer.write(text)
-                    case .end(let text):
-                        if !opened { try await open() }
-                        try await writer.write(text)
-                        return stop()
-                    }
-                } catch {
-                    return stop()
-                }
+                let more = (try? await deliver(message, opened)) ?? false
+                if !more { return stop() }
             }
-        }
-
-        private func open() async throws {
-            try await writer.head(status: 200, headers: [
-                ("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"),
-                ("x-accel-buffering", "no"),
-            ])
-            try await writer.write("retry: 2000\n\n")
-            let unregister = register(writer)
-            if unregister == nil { return stop() }
-            let late = state.withLock { state -> Bool in
-                if state.finished { return true }
-                state.unregister = unregister
-                return false
-            }
-            if late { unregister?() }
         }
 
         /// Suspends until the stream is over.
@@ -244,13 +214,12 @@ final class ProgressFanout: Sendable {
 
         /// Ends the stream (run closed, write failed, client gone, shutdown).
         func stop() {
-            let (waiter, unregister) = state.withLock { state in
+            let waiter = state.withLock { state in
                 state.finished = true
                 state.queue = []
-                defer { state.waiter = nil; state.unregister = nil }
-                return (state.waiter, state.unregister)
+                defer { state.waiter = nil }
+                return state.waiter
             }
-            unregister?()
             waiter?.resume()
         }
     }
