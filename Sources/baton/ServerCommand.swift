@@ -10,7 +10,7 @@ import NIOPosix
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Run the Baton server (gRPC over HTTP/2, health and reflection)."
+        abstract: "Run the Baton server (gRPC, gRPC-Web, Connect, Server-Sent Events and the web UI on one port)."
     )
 
     @OptionGroup var options: ServerOptions
