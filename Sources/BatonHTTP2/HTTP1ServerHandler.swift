@@ -6,7 +6,10 @@ import NIOHTTP1
 /// request becomes an ``HTTP1Exchange`` handed to a delegate from the same kind of initializer HTTP/2
 /// streams use, so one set of handlers serves both versions. Keep-alive follows the request; when a
 /// response ends before its request did, up to 64 KiB more of the body are read and dropped so the
-/// connection can serve the next request, and past that the connection closes.
+/// connection can serve the next request; past that, or when the connection must close while the
+/// request is still arriving, it closes in stages (RFC 9112 §9.6): the response is flushed, the
+/// sending side is shut, what still arrives is read and dropped, and the socket closes when the
+/// client closes or after ``lingerTime`` — so the client reads the answer instead of a reset.
 final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -25,6 +28,12 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var discarded = 0
     /// Most request body bytes dropped after the response ended before the connection closes instead.
     static let maxDiscarded = 64 * 1024
+    /// The response end was written; the future completes once it is flushed.
+    private var lastEnd: EventLoopFuture<Void>?
+    /// The sending side is shut: everything that arrives is dropped until the socket closes.
+    private var lingering = false
+    /// How long a connection closing in stages waits for the client to close.
+    static let lingerTime: TimeAmount = .seconds(2)
     /// The server is shutting down: the connection closes once the current response is complete.
     private var closing = false
 
@@ -49,6 +58,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if lingering { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             guard current == nil, !closing, let account else { return }
@@ -66,7 +76,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard let exchange = current, !requestEnded else { return }
             if exchange.responseEnded {
                 discarded += buffer.readableBytes
-                if discarded > Self.maxDiscarded { context.close(promise: nil) }
+                if discarded > Self.maxDiscarded { closeInStages(context) }
                 return
             }
             buffer.withUnsafeReadableBytes { exchange.delegate?.exchange(exchange, didReceiveData: $0) }
@@ -135,10 +145,27 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let context, exchange === current else { return }
         let close = !exchange.keepAlive || closing
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            if close { channel.close(promise: nil) }
+        let ended = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        lastEnd = ended
+        if requestEnded {
+            if close { ended.whenComplete { _ in channel.close(promise: nil) } }
+            finishCurrent(errorCode: 0)
+        } else if close {
+            closeInStages(context)
         }
-        if requestEnded { finishCurrent(errorCode: 0) }
+    }
+
+    /// Closes after the response is flushed without resetting a client that is still sending: shuts
+    /// the sending side, drops what arrives, and closes on the client's close or after the linger time.
+    private func closeInStages(_ context: ChannelHandlerContext) {
+        guard !lingering else { return }
+        lingering = true
+        let channel = context.channel
+        let flushed = lastEnd ?? context.eventLoop.makeSucceededVoidFuture()
+        flushed.whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: Self.lingerTime) { channel.close(promise: nil) }
+        }
     }
 
     private func finishCurrent(errorCode: UInt32) {

@@ -28,8 +28,12 @@ final class ExchangeRouter: HTTPExchangeDelegate {
         let method = headers.first(named: ":method") ?? "POST"
         let path = URLQuery(headers.first(named: ":path") ?? "").path
         var detection = WireProtocol.detect(method: method, contentType: headers.first(named: "content-type"))
-        // A GET is a Connect call only at a method's path; anything else is a page.
-        if method == "GET", case .rpc = detection, !isMethodPath(path) { detection = .notRPC }
+        // A GET is a Connect call only at a method's path, and a POST with an RPC content type only at
+        // a path shaped like one (`/package.Service/Method`); anything else goes to the web routes.
+        if case .rpc = detection, configuration.web != nil,
+           method == "GET" ? !isMethodPath(path) : !Self.looksLikeMethodPath(path) {
+            detection = .notRPC
+        }
         let delegate: any HTTPExchangeDelegate
         switch detection {
         case .rpc(let wire):
@@ -41,7 +45,7 @@ final class ExchangeRouter: HTTPExchangeDelegate {
         case .notRPC:
             // A request at a method's path (`/package.Service/Method`) without an RPC content type is a
             // client speaking no protocol we know: say which ones we do.
-            guard let web = configuration.web, method == "GET" || RPCRouter.service(of: path) == nil else {
+            guard let web = configuration.web, method == "GET" || !Self.looksLikeMethodPath(path) else {
                 let contentType = headers.first(named: "content-type") ?? ""
                 Self.reject(exchange, status: 415,
                             message: "content-type must be application/grpc, application/grpc-web(-text)(+proto|+json), "
@@ -70,6 +74,11 @@ final class ExchangeRouter: HTTPExchangeDelegate {
     func exchange(_ exchange: any HTTPExchange, didCloseWithErrorCode errorCode: UInt32) {
         target?.exchange(exchange, didCloseWithErrorCode: errorCode)
         target = nil
+    }
+
+    /// `/package.Service/Method`: two segments, the first a package-qualified service name.
+    static func looksLikeMethodPath(_ path: String) -> Bool {
+        RPCRouter.service(of: path)?.contains(".") ?? false
     }
 
     private func isMethodPath(_ path: String) -> Bool {

@@ -36,7 +36,7 @@ public struct GRPCMessageDeframer: Sendable {
               let length = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt32.self)
         else { return nil }
         if flag == 1 {
-            throw RPCError(code: .internal, message: "received a compressed message but no grpc-encoding was negotiated")
+            throw RPCError(code: .internal, message: "received a compressed message, but the request declared no compression (grpc-encoding, connect-content-encoding)")
         }
         if flag > 1 {
             throw RPCError(code: .internal, message: "invalid message flag \(flag) (expected 0 or 1)")

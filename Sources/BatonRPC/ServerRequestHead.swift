@@ -78,6 +78,8 @@ struct ServerRequestHead {
             case .success(let (codec, message)):
                 wire.codec = codec
                 head.queryMessage = message
+            case .failure(let error) where error.metadata["x-http-status"] == "415":
+                return .rejectHTTP(status: 415, message: error.message)
             case .failure(let error):
                 return .rejectRPC(error, extraTrailers: [])
             }
@@ -100,9 +102,10 @@ struct ServerRequestHead {
         case "json": codec = .json
         case "proto": codec = .proto
         case let other:
-            return .failure(RPCError(code: .invalidArgument,
+            // An unknown codec is 415, like an unknown content type on POST (Connect's Unary-Get-Request).
+            return .failure(RPCError(code: .unimplemented,
                                      message: "encoding: \(other.map { "'\($0)' is not supported" } ?? "missing"); "
-                                         + "use json or proto"))
+                                         + "use json or proto", metadata: Metadata([("x-http-status", "415")])))
         }
         if let compression = target["compression"], compression != "identity" {
             return .failure(RPCError(code: .unimplemented, message: "compression '\(compression)' is not supported; use identity"))

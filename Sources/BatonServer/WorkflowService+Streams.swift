@@ -31,6 +31,8 @@ extension WorkflowService {
                 return true
             case .end:
                 return false
+            case .ready:
+                return true
             case .failed(let error):
                 failure.withLock { $0 = error }
                 return false

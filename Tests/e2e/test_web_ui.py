@@ -296,8 +296,10 @@ def test_campaign_from_the_start_form_progresses_live_and_completes_on_approval(
     assert page.still_marked(), "the page reloaded"
     page.shot("workflow-awaiting-approval")
 
-    # Waiting for the signal nothing changes, so nothing may be requested (no polling).
-    time.sleep(1.0)
+    # Waiting for the signal nothing changes, so nothing may be requested (no polling): once the last
+    # pushed change's describe has finished, a 4 s observation window must see no request at all
+    # (the window is the measurement, not a synchronization).
+    page.wait(lambda d: page.attr("#progress", "data-describing") != "true", "the last describe to finish")
     page.requests()
     time.sleep(4.0)
     quiet = page.requests()
@@ -384,8 +386,7 @@ def test_the_workflow_list_updates_live(page, campaign, web_server):
     page.load("#/workflows")
     page.wait(lambda d: page.attr("#live-status", "data-state") == "live", "the live list stream")
     page.mark()
-    time.sleep(0.5)
-    page.requests()
+    page.requests()  # drain what loading the page asked for
     workflow_id = unique("ui-list")
     connect(web_server, "StartWorkflow", {"definition": campaign, "workflowId": workflow_id, "input": {"product": "Thing"}})
     row = f"#workflows-body tr[data-workflow-id='{workflow_id}']"
@@ -421,3 +422,26 @@ def test_circuit_breakers_list_and_reset(page, campaign, web_server):
     assert page.find("#breakers-error").text == ""
     page.shot("breakers-after-reset")
     connect(web_server, "TerminateWorkflow", {"workflowId": workflow_id})
+
+
+@pytest.mark.timeout(120)
+def test_circuit_breakers_page_is_live(page, web_server):
+    """A breaker that opens while the page is shown appears open without a reload or a re-read."""
+    key = unique("ui-trip")
+    name = key.replace("-", "_")
+    source = (f"name: {name}\ncircuit_breakers:\n  {key}: {{ failure_threshold: 2, reset_timeout: 10m, half_open_max_calls: 1 }}\n"
+              f"steps:\n  call: {{ activity: builtin.fail, input: {{ type: Down }}, circuit_breaker: {key}, "
+              f"retry: {{ maximum_attempts: 1 }} }}\n")
+    connect(web_server, "RegisterDefinition", {"source": source})
+    page.load("#/breakers")
+    page.present("#breakers-table, #breakers-empty", "the breakers page")
+    page.requests()  # drain what loading the page asked for
+    page.mark()
+    for index in range(2):
+        connect(web_server, "StartWorkflow", {"definition": name, "workflowId": f"{key}-{index}"})
+    row = f"#breakers-table tr[data-key='{key}']"
+    page.wait(lambda d: page.attr(row, "data-state") == "open", f"breaker {key} shown open")
+    assert page.still_marked(), "the breakers page reloaded"
+    rereads = [r for r in page.requests() if "ListCircuitBreakers" in r[1]]
+    assert not rereads, f"the list was re-read instead of pushed: {rereads}"
+    page.shot("breakers-live")

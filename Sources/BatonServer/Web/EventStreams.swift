@@ -17,11 +17,15 @@ final class EventStreams: Sendable {
     /// The open streams' writers, by id: one shared ticker sends their keep-alives, and shutdown ends them.
     private let active = OpenStreams()
     private let ticker: Task<Void, Never>
+    /// Wakes the circuit-breaker streams after every committed transition or reset.
+    private let breakerChanges = Wakeups()
 
     /// Streams over `service`'s runtime, with a keep-alive comment every `keepAliveInterval`.
     init(service: WorkflowService, keepAliveInterval: Duration = .seconds(15)) {
         self.service = service
         let active = self.active
+        let breakerChanges = self.breakerChanges
+        service.runtime.breakers.observe { _ in breakerChanges.wakeAll() }
         ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: keepAliveInterval)
@@ -60,18 +64,23 @@ final class EventStreams: Sendable {
         let unregister = Mutex<(@Sendable () -> Void)?>(nil)
         defer { unregister.withLock { $0 }?() }
         await service.progressFanout.follow(workflowID, after: after) { message, opened in
-            switch message {
-            case .failed(let error):
+            if case .failed(let error) = message {
                 if !opened { try await response.send(status: error.code.connectHTTPStatus, text: error.message) }
                 return false
-            case .progress(_, _, let text), .end(let text):
-                if !opened {
-                    try await Self.openEventStream(response)
-                    guard let remove = active.add(response) else { return false }
-                    unregister.withLock { $0 = remove }
-                }
+            }
+            if !opened {
+                try await Self.openEventStream(response)
+                guard let remove = active.add(response) else { return false }
+                unregister.withLock { $0 = remove }
+            }
+            switch message {
+            case .progress(_, _, let text):
                 try await response.write(text)
-                if case .end = message { return false }
+                return true
+            case .end(let text):
+                try await response.write(text)
+                return false
+            case .ready, .failed:
                 return true
             }
         }
@@ -137,6 +146,25 @@ final class EventStreams: Sendable {
                 }
                 if !text.isEmpty { try await response.write(text) }
             }
+        }
+    }
+
+    /// `GET /v1/circuit-breakers`: `event: breakers` with every breaker (ListCircuitBreakersResponse
+    /// JSON) at once and after each committed state change or reset (changes while the client reads
+    /// are coalesced into the newest list).
+    func breakers(_ request: WebRequest, _ response: WebResponseWriter) async throws {
+        let runtime = service.runtime
+        let (changes, forget) = breakerChanges.add()
+        defer { forget() }
+        try await stream(response) { open in
+            try await open()
+            var next = changes.makeAsyncIterator()
+            repeat {
+                let list = Baton_V1_ListCircuitBreakersResponse.with {
+                    $0.breakers = runtime.circuitBreakers().sorted { $0.key < $1.key }.map(\.proto)
+                }
+                try await response.write(Self.event("breakers", data: try list.jsonString()))
+            } while await next.next() != nil
         }
     }
 
@@ -243,5 +271,25 @@ private final class OpenStreams: Sendable {
             return nil
         }
         return { [self] in _ = state.withLock { $0.writers.removeValue(forKey: id) } }
+    }
+}
+
+/// Wake-ups for any number of waiters, at most one buffered each (a burst of changes is one wake-up).
+private final class Wakeups: Sendable {
+    private let waiters = Mutex<(next: Int, all: [Int: AsyncStream<Void>.Continuation])>((0, [:]))
+
+    /// A new waiter's stream and how to remove it.
+    func add() -> (AsyncStream<Void>, @Sendable () -> Void) {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = waiters.withLock { waiters in
+            waiters.next += 1
+            waiters.all[waiters.next] = continuation
+            return waiters.next
+        }
+        return (stream, { [self] in waiters.withLock { $0.all.removeValue(forKey: id) }?.finish() })
+    }
+
+    func wakeAll() {
+        for continuation in waiters.withLock({ Array($0.all.values) }) { continuation.yield() }
     }
 }

@@ -88,6 +88,9 @@ final class ProgressFanout: Sendable {
         case end(String)
         /// The run cannot be followed (e.g. it is unknown).
         case failed(RPCError)
+        /// The run exists and the stream may open, but the newest progress is one the client has
+        /// (it resumed at or after it): nothing to send yet.
+        case ready
     }
 
     /// The streams of one run and what they have been told.
@@ -138,6 +141,7 @@ final class ProgressFanout: Sendable {
                 switch message {
                 case .progress: state.latest = message
                 case .end, .failed: state.last = message
+                case .ready: break
                 }
                 return Array(state.listeners.values)
             }
@@ -167,9 +171,11 @@ final class ProgressFanout: Sendable {
 
         /// Queues a message (a newer progress replaces one not yet written) and starts a writer if none runs.
         func offer(_ message: Message) {
-            if case .progress(let id, _, _) = message, id <= after { return }
+            var message = message
+            if case .progress(let id, _, _) = message, id <= after { message = .ready }
             let start = state.withLock { state -> Bool in
                 guard !state.finished else { return false }
+                if case .ready = message, state.opened || !state.queue.isEmpty { return false }
                 if case .progress = message, let index = state.queue.lastIndex(where: {
                     if case .progress = $0 { return true } else { return false }
                 }) {

@@ -38,6 +38,8 @@ struct WebRoutes: Sendable {
             return try await response.send(status: 200, text: "ready", headers: [("cache-control", "no-store")])
         case "/v1/workflows":
             return try await streams.runList(request, response)
+        case "/v1/circuit-breakers":
+            return try await streams.breakers(request, response)
         default:
             break
         }
@@ -60,7 +62,7 @@ struct WebRoutes: Sendable {
     /// can reach the file system.
     private func asset(_ path: String, _ response: WebResponseWriter) async throws {
         if path.contains("..") || path.contains("\\") || path.contains("//") || path.contains("%") {
-            return try await response.send(status: 400, text: "\(path): '..', '\\\\', '//' and escapes are not allowed in asset paths")
+            return try await response.send(status: 400, text: #"\#(path): '..', '\', '//' and escapes are not allowed in asset paths"#)
         }
         let name = path == "/" ? "/index.html" : path
         guard let file = WebAssets.file(name) else {

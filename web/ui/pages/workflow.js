@@ -164,6 +164,7 @@ export async function renderWorkflow(ctx) {
   const describe = async () => {
     if (describing) { describeAgain = true; return; }
     describing = true;
+    progressSection.dataset.describing = 'true';
     try {
       do {
         describeAgain = false;
@@ -175,6 +176,7 @@ export async function renderWorkflow(ctx) {
       if (!signal.aborted) pageError.show(err);
     } finally {
       describing = false;
+      progressSection.dataset.describing = 'false';
     }
   };
 
