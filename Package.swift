@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Domain: no I/O.
         .target(name: "BatonCore", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -63,7 +64,7 @@ let package = Package(
         .target(
             name: "BatonRPC",
             dependencies: [
-                "BatonHTTP2", "BatonProto",
+                "BatonHTTP2", "BatonProto", "CZlib",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -135,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "BatonRPCTests",
             dependencies: [
-                "BatonRPC", "BatonProto", "BatonHTTP2",
+                "BatonRPC", "BatonProto", "BatonHTTP2", "CZlib",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

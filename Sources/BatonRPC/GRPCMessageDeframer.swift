@@ -29,15 +29,23 @@ public struct GRPCMessageDeframer: Sendable {
     /// Whether bytes of an incomplete message are buffered (an error if the stream ends now).
     public var hasPartialMessage: Bool { buffer.readableBytes > 0 }
 
-    /// The next whole message, nil when more bytes are needed.
+    /// The next whole message, nil when more bytes are needed; a compressed one is an error.
     public mutating func next() throws(RPCError) -> ByteBuffer? {
+        guard let (message, compressed) = try nextMessage() else { return nil }
+        if compressed {
+            throw RPCError(code: .internal,
+                           message: "received a compressed message, but the request declared no compression "
+                               + "(grpc-encoding, connect-content-encoding)")
+        }
+        return message
+    }
+
+    /// The next whole message and whether its compressed flag is set, nil when more bytes are needed.
+    public mutating func nextMessage() throws(RPCError) -> (ByteBuffer, compressed: Bool)? {
         guard buffer.readableBytes >= 5,
               let flag = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
               let length = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt32.self)
         else { return nil }
-        if flag == 1 {
-            throw RPCError(code: .internal, message: "received a compressed message, but the request declared no compression (grpc-encoding, connect-content-encoding)")
-        }
         if flag > 1 {
             throw RPCError(code: .internal, message: "invalid message flag \(flag) (expected 0 or 1)")
         }
@@ -53,6 +61,6 @@ public struct GRPCMessageDeframer: Sendable {
         } else if buffer.readerIndex > 64 * 1024 {
             buffer.discardReadBytes()
         }
-        return message
+        return (message, flag == 1)
     }
 }

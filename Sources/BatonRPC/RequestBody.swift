@@ -2,7 +2,8 @@ import NIOCore
 
 /// Turns a request body into messages the way the call's protocol frames them: 5-byte envelopes
 /// (gRPC, gRPC-Web, Connect streaming; base64 first for gRPC-Web text), or the whole body as one
-/// message (Connect unary), never holding more than the message size limit.
+/// message (Connect unary), never holding more than the message size limit; gzip-compressed messages
+/// (when the request declared gzip) are inflated within the same limit.
 struct RequestBody {
     private var deframer: GRPCMessageDeframer
     private let wire: WireProtocol
@@ -11,10 +12,13 @@ struct RequestBody {
     private var whole = ByteBuffer()
     /// gRPC-Web text: base64 characters not yet decoded (fewer than 4).
     private var pendingText: [UInt8] = []
+    /// The request declared gzip: compressed envelopes (or the Connect unary body) are inflated.
+    private let gzip: Bool
 
-    init(wire: WireProtocol, maxMessageSize: Int) {
+    init(wire: WireProtocol, maxMessageSize: Int, gzip: Bool = false) {
         self.wire = wire
         self.maxMessageSize = maxMessageSize
+        self.gzip = gzip
         self.deframer = GRPCMessageDeframer(maxMessageSize: maxMessageSize)
     }
 
@@ -43,14 +47,17 @@ struct RequestBody {
 
     /// The next whole enveloped message, nil when more bytes are needed (always nil for Connect unary).
     mutating func next() throws(RPCError) -> ByteBuffer? {
-        wire.isEnveloped ? try deframer.next() : nil
+        guard wire.isEnveloped else { return nil }
+        guard gzip else { return try deframer.next() }
+        guard let (message, compressed) = try deframer.nextMessage() else { return nil }
+        return compressed ? try Gzip.decompress(message, limit: maxMessageSize) : message
     }
 
     /// The body ended: the Connect unary message, or nil; throws when an envelope was cut short.
     mutating func end() throws(RPCError) -> ByteBuffer? {
         if !wire.isEnveloped {
             defer { whole = ByteBuffer() }
-            return whole
+            return gzip && whole.readableBytes > 0 ? try Gzip.decompress(whole, limit: maxMessageSize) : whole
         }
         if deframer.hasPartialMessage || !pendingText.isEmpty {
             throw RPCError(code: .internal, message: "the request ended inside a message")

@@ -62,7 +62,7 @@ final class ServerCall: HTTPExchangeDelegate {
         case .rejectRPC(let error, let extra):
             finish(status: error, extraTrailers: extra)
         case .accept(let head):
-            body = RequestBody(wire: wire, maxMessageSize: configuration.maxReceiveMessageSize)
+            body = RequestBody(wire: wire, maxMessageSize: configuration.maxReceiveMessageSize, gzip: head.gzip)
             if let message = head.queryMessage { singleRequest = message }
             accept(head, endStream: endStream)
         }
@@ -257,7 +257,8 @@ final class ServerCall: HTTPExchangeDelegate {
     private func sendHeadersIfNeeded() {
         guard !headersSent else { return }
         headersSent = true
-        var headers = [HTTP2Header(":status", "200"), HTTP2Header("content-type", wire.responseContentType)]
+        var headers = [HTTP2Header(":status", "200"), HTTP2Header("content-type", wire.responseContentType),
+                       wire.acceptEncodingHeader]
         if let context { headers += context.initialMetadata.headers }
         stream.sendResponseHeaders(headers, endStream: false)
     }

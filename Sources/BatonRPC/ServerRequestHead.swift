@@ -13,6 +13,9 @@ struct ServerRequestHead {
     var timeout: Duration?
     /// The request message of a Connect GET (it travels in the query, not the body).
     var queryMessage: ByteBuffer?
+    /// The request declared gzip compression (`grpc-encoding`, `content-encoding`,
+    /// `connect-content-encoding`): its compressed messages are inflated.
+    var gzip = false
 
     /// What to do with a request, decided from its head alone.
     enum Verdict {
@@ -42,10 +45,12 @@ struct ServerRequestHead {
         case .connectUnary: "content-encoding"
         case .connectStream: "connect-content-encoding"
         }
-        if let encoding = headers.first(named: encodingHeader), encoding != "identity" {
+        let encoding = headers.first(named: encodingHeader) ?? "identity"
+        guard encoding == "identity" || encoding == "gzip" else {
             return .rejectRPC(
-                RPCError(code: .unimplemented, message: "\(encodingHeader) '\(encoding)' is not supported; use identity"),
-                extraTrailers: [HTTP2Header("grpc-accept-encoding", "identity")])
+                RPCError(code: .unimplemented,
+                         message: "\(encodingHeader) '\(encoding)' is not supported; use identity or gzip"),
+                extraTrailers: [HTTP2Header("grpc-accept-encoding", Self.acceptedEncodings)])
         }
         let timeout: Duration?
         do {
@@ -73,6 +78,7 @@ struct ServerRequestHead {
         }
         var head = ServerRequestHead(path: target.path, handler: handler, metadata: Metadata(headers: headers),
                                      timeout: timeout)
+        head.gzip = encoding == "gzip"
         if isGet {
             switch queryMessage(target, handler: handler) {
             case .success(let (codec, message)):
@@ -86,6 +92,11 @@ struct ServerRequestHead {
         }
         return .accept(head)
     }
+
+    /// The encodings request messages may use.
+    static let acceptedEncodings = "identity, gzip"
+    /// The largest inflated message a GET may carry (its URL is far smaller).
+    static let maxQueryMessage = 1 << 20
 
     /// The request of a Connect GET: `?connect=v1&encoding=json|proto&message=…[&base64=1]`.
     private static func queryMessage(_ target: URLQuery, handler: RPCHandler)
@@ -107,16 +118,26 @@ struct ServerRequestHead {
                                      message: "encoding: \(other.map { "'\($0)' is not supported" } ?? "missing"); "
                                          + "use json or proto", metadata: Metadata([("x-http-status", "415")])))
         }
-        if let compression = target["compression"], compression != "identity" {
-            return .failure(RPCError(code: .unimplemented, message: "compression '\(compression)' is not supported; use identity"))
+        let compression = target["compression"] ?? "identity"
+        guard compression == "identity" || compression == "gzip" else {
+            return .failure(RPCError(code: .unimplemented,
+                                     message: "compression '\(compression)' is not supported; use identity or gzip"))
         }
         let text = target["message"] ?? ""
+        var message = ByteBuffer(string: text)
         if target["base64"] == "1" {
             guard let bytes = Base64.decode(text) else {
                 return .failure(RPCError(code: .invalidArgument, message: "message: not valid base64 (base64=1)"))
             }
-            return .success((codec, ByteBuffer(bytes: bytes)))
+            message = ByteBuffer(bytes: bytes)
         }
-        return .success((codec, ByteBuffer(string: text)))
+        if compression == "gzip" {
+            do {
+                message = try Gzip.decompress(message, limit: maxQueryMessage)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return .success((codec, message))
     }
 }

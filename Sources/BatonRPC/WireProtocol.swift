@@ -87,6 +87,15 @@ struct WireProtocol: Equatable {
         }
     }
 
+    /// The header advertising the request compressions the server takes, for the response head.
+    var acceptEncodingHeader: HTTP2Header {
+        switch family {
+        case .grpc, .grpcWeb: HTTP2Header("grpc-accept-encoding", ServerRequestHead.acceptedEncodings)
+        case .connectUnary: HTTP2Header("accept-encoding", "gzip")
+        case .connectStream: HTTP2Header("connect-accept-encoding", "gzip")
+        }
+    }
+
     /// The timeout a request asks for: `grpc-timeout` for gRPC and gRPC-Web, `connect-timeout-ms` for
     /// Connect. nil when absent; throws INVALID_ARGUMENT when malformed.
     func timeout(in headers: [HTTP2Header]) throws(RPCError) -> Duration? {

@@ -91,10 +91,11 @@ import Testing
         else { Issue.record("expected accept"); return }
         #expect(head.queryMessage.map { String(buffer: $0) } == "{}")
         guard case .rejectRPC(let writes, _) = get("/pkg.Svc/Get?encoding=json&message=%7B%7D", in: readOnly),
-              case .rejectRPC(let noEncoding, _) = get("/pkg.Svc/Read?message=%7B%7D", in: readOnly)
+              case .rejectHTTP(let status, let noEncoding) = get("/pkg.Svc/Read?message=%7B%7D", in: readOnly)
         else { Issue.record("expected rejections"); return }
         #expect(writes.code == .unimplemented && writes.message.contains("POST"))
-        #expect(noEncoding.code == .invalidArgument && noEncoding.message.contains("encoding"))
+        // An unknown or missing codec is 415, like an unknown content type.
+        #expect(status == 415 && noEncoding.contains("encoding"))
     }
 
     @Test func aMalformedConnectTimeoutIsInvalidArgument() {
@@ -106,10 +107,20 @@ import Testing
 
     @Test func anUnsupportedEncodingIsUnimplementedWithAcceptEncoding() {
         guard case .rejectRPC(let error, let trailers) = validate(
-            headers(extra: [HTTP2Header("grpc-encoding", "gzip")]))
+            headers(extra: [HTTP2Header("grpc-encoding", "br")]))
         else { Issue.record("expected rejection"); return }
         #expect(error.code == .unimplemented)
-        #expect(trailers == [HTTP2Header("grpc-accept-encoding", "identity")])
+        #expect(trailers == [HTTP2Header("grpc-accept-encoding", "identity, gzip")])
+    }
+
+    @Test func gzipIsAcceptedInEveryProtocol() {
+        // (Connect streams declare it in connect-content-encoding; the e2e suite sends one.)
+        for (contentType, header) in [("application/grpc", "grpc-encoding"), ("application/grpc-web+proto", "grpc-encoding"),
+                                      ("application/json", "content-encoding")] {
+            guard case .accept(let head) = validate(headers(contentType: contentType, extra: [HTTP2Header(header, "gzip")]))
+            else { Issue.record("expected accept for \(contentType)"); continue }
+            #expect(head.gzip, "\(contentType)")
+        }
     }
 
     @Test func aMalformedTimeoutIsInvalidArgument() {

@@ -21,6 +21,7 @@ streams or long-poll GetHistory, never sleep.
 """
 
 import base64
+import gzip
 import http.client
 import json
 import os
@@ -155,12 +156,10 @@ def http_client(http2: bool) -> pyqwest.SyncClient:
 
 
 def clients(api, server, codec="json", http2=False, protocol=ProtocolType.CONNECT, http=None):
-    """A WorkflowService and an AdminService client of the generated Connect stubs.
-    Requests are sent uncompressed (the server accepts identity only; see
-    test_gzip_request_is_refused_as_the_spec_says)."""
+    """A WorkflowService and an AdminService client of the generated Connect stubs, with the
+    client's defaults otherwise (connectrpc gzips requests: the server inflates them)."""
     codec_obj = google_protobuf_json_codec() if codec == "json" else google_protobuf_binary_codec()
-    options = dict(codec=codec_obj, protocol=protocol, timeout_ms=RPC_MS, http_client=http or http_client(http2),
-                   send_compression=None)
+    options = dict(codec=codec_obj, protocol=protocol, timeout_ms=RPC_MS, http_client=http or http_client(http2))
     return (api.ws_connect.WorkflowServiceClientSync(server.url, **options),
             api.admin_connect.AdminServiceClientSync(server.url, **options))
 
@@ -667,18 +666,67 @@ def test_grpc_over_http2_and_not_over_http1(api, web, examples):
 
 
 @pytest.mark.timeout(30)
-def test_gzip_request_is_refused_as_the_spec_says(api, web):
-    """connectrpc's generated clients gzip every request by default. The server accepts identity
-    only, which the Connect spec allows: it must then answer `unimplemented` with a message listing
-    the supported encodings (and the same for gRPC-Web's grpc-encoding)."""
+@pytest.mark.parametrize("http2", [False, True], ids=["http1.1", "http2"])
+def test_gzip_requests_are_inflated_in_every_protocol(api, web, http2):
+    """Connect unary (content-encoding), Connect streaming (connect-content-encoding, envelope flag 1),
+    gRPC-Web (grpc-encoding, flag 1) and Connect GET (compression=gzip) with gzip bodies."""
+    body = json.dumps({"workflowId": "no-such-run-gz"}).encode()
+    reply = raw(web, "POST", f"{WS}/DescribeWorkflow", gzip.compress(body),
+                {"content-type": "application/json", "content-encoding": "gzip"}, http2=http2)
+    assert reply.status == 404 and reply.json()["code"] == "not_found", (reply.status, reply.body)
+    reply = raw(web, "POST", f"{WS}/ListDefinitions", gzip.compress(b"{}"),
+                {"content-type": "application/json", "content-encoding": "gzip"}, http2=http2)
+    assert reply.status == 200 and "definitions" in reply.json(), (reply.status, reply.body)
+
+    reply = raw(web, "POST", f"{WS}/StreamProgress", envelope(gzip.compress(body), flag=1),
+                {"content-type": "application/connect+json", "connect-content-encoding": "gzip"}, http2=http2)
+    parts = frames(reply.body)
+    assert reply.status == 200 and parts[-1][0] == 0x02, (reply.status, reply.body)
+    assert json.loads(parts[-1][1])["error"]["code"] == "not_found", parts
+
+    request = api.ws.ListDefinitionsRequest().SerializeToString()
+    reply = raw(web, "POST", f"{WS}/ListDefinitions", envelope(gzip.compress(request), flag=1),
+                {"content-type": "application/grpc-web+proto", "grpc-encoding": "gzip"}, http2=http2)
+    data, trailers, _ = grpc_web_body(reply.body)
+    assert trailers.get("grpc-status") == "0", (trailers, reply.body)
+    assert data and api.ws.ListDefinitionsResponse.FromString(data[0]).definitions
+
+    message = base64.urlsafe_b64encode(gzip.compress(b"{}")).decode().rstrip("=")
+    reply = raw(web, "GET", f"{WS}/ListDefinitions?encoding=json&compression=gzip&base64=1&message={message}",
+                http2=http2)
+    assert reply.status == 200 and "definitions" in reply.json(), (reply.status, reply.body)
+    assert_serving(api, web, "after gzip requests")
+
+
+@pytest.mark.timeout(30)
+def test_gzip_bombs_and_unknown_encodings_are_refused(api, web):
+    """A body that inflates past 4 MiB is resource_exhausted before it is inflated whole; an encoding
+    other than identity and gzip is unimplemented, listing both; garbage declared gzip is invalid."""
+    bomb = gzip.compress(b"{" + b" " * (6 << 20) + b"}")
+    assert len(bomb) < 64 * 1024
+    reply = raw(web, "POST", f"{WS}/ListDefinitions", bomb, {"content-type": "application/json", "content-encoding": "gzip"})
+    assert reply.status == 429 and reply.json()["code"] == "resource_exhausted", (reply.status, reply.body)
+    assert "inflates past" in reply.json()["message"], reply.body
+    reply = raw(web, "POST", f"{WS}/ListDefinitions", b"{}", {"content-type": "application/json", "content-encoding": "br"})
+    assert reply.status == 501 and reply.json()["code"] == "unimplemented", (reply.status, reply.body)
+    assert "identity or gzip" in reply.json()["message"], reply.body
+    reply = raw(web, "POST", f"{WS}/ListDefinitions", b"not gzip", {"content-type": "application/json",
+                                                                  "content-encoding": "gzip"})
+    assert reply.status == 400 and reply.json()["code"] == "invalid_argument", (reply.status, reply.body)
+    assert_serving(api, web, "after gzip bombs")
+
+
+@pytest.mark.timeout(30)
+def test_the_default_generated_client_works(api, web):
+    """connectrpc's generated client as it comes (gzip requests), over Connect and gRPC-Web."""
     for protocol in (ProtocolType.CONNECT, ProtocolType.GRPC_WEB):
         ws = api.ws_connect.WorkflowServiceClientSync(web.url, protocol=protocol, timeout_ms=RPC_MS,
                                                       http_client=http_client(False))
+        names = [d.name for d in ws.list_definitions(api.ws.ListDefinitionsRequest()).definitions]
+        assert "marketing_campaign" in names, (protocol, names)
         with pytest.raises(ConnectError) as error:
-            ws.list_definitions(api.ws.ListDefinitionsRequest())
-        assert error.value.code == Code.UNIMPLEMENTED, (protocol, error.value)
-        assert "identity" in error.value.message, (protocol, error.value.message)
-    assert_serving(api, web, "after gzip requests")
+            ws.describe_workflow(api.ws.DescribeWorkflowRequest(workflow_id="no-such-run-default"))
+        assert error.value.code == Code.NOT_FOUND, (protocol, error.value)
 
 
 # ================================================================ Connect, wire format
