@@ -25,6 +25,20 @@ final class ExchangeRouter: HTTPExchangeDelegate {
             target.exchange(exchange, didReceiveHeaders: headers, endStream: endStream)
             return
         }
+        var exchange = exchange
+        switch configuration.cors.verdict(headers) {
+        case .plain:
+            break
+        case .decorate(let extra):
+            exchange = DecoratedExchange(exchange, adding: extra)
+        case .preflight(let status, let extra, let message):
+            if status == 204 {
+                exchange.sendResponseHeaders([HTTP2Header(":status", "204")] + extra, endStream: true)
+            } else {
+                Self.reject(exchange, status: status, message: message)
+            }
+            return
+        }
         let method = headers.first(named: ":method") ?? "POST"
         let path = URLQuery(headers.first(named: ":path") ?? "").path
         var detection = WireProtocol.detect(method: method, contentType: headers.first(named: "content-type"))

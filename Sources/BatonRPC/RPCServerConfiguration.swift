@@ -17,6 +17,8 @@ public struct RPCServerConfiguration: Sendable {
     /// Answers the requests that are not RPCs (pages, event streams, health checks), over either HTTP
     /// version; nil: such requests get 415 (HTTP/2) or 426 (HTTP/1.1).
     public var web: WebHandler?
+    /// Other origins whose pages may call the server from a browser (none by default).
+    public var cors = CORSPolicy()
 
     /// Creates a configuration serving `router`.
     public init(router: RPCRouter) {

@@ -81,6 +81,7 @@ public final class ServerApplication: Sendable {
 
         let server: RPCServer
         var rpc = RPCServerConfiguration(router: router)
+        rpc.cors = CORSPolicy(allowedOrigins: Set(configuration.corsOrigins))
         let streams = EventStreams(service: workflows)
         rpc.web = WebRoutes(service: workflows, health: health, streams: streams).handler
         rpc.maxCallsInProgress = configuration.maxCallsInProgress

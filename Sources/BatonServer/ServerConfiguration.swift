@@ -24,6 +24,10 @@ public struct ServerConfiguration: Sendable {
     /// Response bytes one connection may hold for a peer that has not read them.
     public var maxUnreadResponseBytesPerConnection = 32 * 1024 * 1024
 
+    /// Origins (`scheme://host[:port]`, or `*` for any) whose pages may call the API from a browser
+    /// (CORS); empty: only the server's own pages.
+    public var corsOrigins: [String] = []
+
     /// The defaults.
     public init() {}
 }

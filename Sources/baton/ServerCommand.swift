@@ -46,6 +46,11 @@ struct ServerOptions: ParsableArguments {
         "Response MiB one connection may leave unread before more responses are refused.", valueName: "mib"))
     var maxUnreadResponseMibPerConnection: Int = 32
 
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "An origin (scheme://host[:port]) whose pages may call the API from a browser (repeatable; * for any).",
+        valueName: "origin"))
+    var corsOrigin: [String] = []
+
     /// The validated configuration, with the history in `data`.
     func configuration(data: String) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -72,6 +77,15 @@ struct ServerOptions: ParsableArguments {
         configuration.dataDirectory = data
         configuration.durability = durabilityLevel
         configuration.enableTestService = enableTestService
+        for origin in corsOrigin where origin != "*" {
+            let parts = origin.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 3, parts[0] == "http:" || parts[0] == "https:", parts[1].isEmpty, !parts[2].isEmpty
+            else {
+                throw ValidationError("--cors-origin: '\(origin)' is not an origin; give scheme://host[:port] "
+                                      + "(no path), e.g. http://localhost:3000, or *")
+            }
+        }
+        configuration.corsOrigins = corsOrigin
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
         return configuration
     }

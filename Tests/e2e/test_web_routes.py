@@ -157,3 +157,47 @@ def test_oversized_message_announced_by_its_prefix(api, web):
         else:
             assert connect_end_stream(reply.body)[1]["error"]["code"] == "resource_exhausted", reply.body
     assert_serving(api, web, "after oversized envelopes")
+
+
+# ================================================================ cross-origin pages (CORS)
+
+@pytest.fixture(scope="module")
+def cors_server():
+    from conftest import Server
+    s = Server(["--cors-origin", "http://app.example:3000"])
+    yield s
+    assert s.terminate() == 0, s.stderr()
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("http2", [False, True], ids=["http1.1", "http2"])
+def test_cors_allows_only_the_configured_origins(cors_server, http2):
+    allowed, other = "http://app.example:3000", "http://evil.example"
+    preflight = {"access-control-request-method": "POST",
+                 "access-control-request-headers": "content-type, connect-protocol-version"}
+    reply = raw(cors_server, "OPTIONS", f"{WS}/ListDefinitions", None, {"origin": allowed, **preflight}, http2=http2)
+    assert reply.status == 204, (reply.status, reply.headers)
+    assert reply.headers.get("access-control-allow-origin") == allowed, reply.headers
+    assert "POST" in reply.headers.get("access-control-allow-methods", ""), reply.headers
+    assert reply.headers.get("access-control-allow-headers") == preflight["access-control-request-headers"]
+
+    reply = raw(cors_server, "POST", f"{WS}/ListDefinitions", b"{}",
+                {"origin": allowed, "content-type": "application/json"}, http2=http2)
+    assert reply.status == 200 and reply.headers.get("access-control-allow-origin") == allowed, reply.headers
+    assert "grpc-status" in reply.headers.get("access-control-expose-headers", ""), reply.headers
+
+    reply = raw(cors_server, "OPTIONS", f"{WS}/ListDefinitions", None, {"origin": other, **preflight}, http2=http2)
+    assert reply.status == 403 and "--cors-origin" in reply.text(), (reply.status, reply.body)
+    reply = raw(cors_server, "POST", f"{WS}/ListDefinitions", b"{}",
+                {"origin": other, "content-type": "application/json"}, http2=http2)
+    assert reply.status == 200 and "access-control-allow-origin" not in reply.headers, reply.headers
+
+
+@pytest.mark.timeout(30)
+def test_a_bad_cors_origin_is_a_clear_startup_error(tmp_path):
+    import subprocess
+    from conftest import baton_bin
+    proc = subprocess.run([str(baton_bin()), "server", "--listen", "127.0.0.1:0", "--data", str(tmp_path),
+                           "--cors-origin", "http://app.example/path"], capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "--cors-origin" in proc.stderr and "scheme://host" in proc.stderr, proc.stderr
