@@ -64,7 +64,8 @@ final class HTTP1Exchange: HTTPExchange {
             }
         }
         if !keepAlive { fields.replaceOrAdd(name: "connection", value: "close") }
-        if endStream, !fields.contains(name: "content-length") {
+        // A response without a body says so, except where the status itself means "no body" (RFC 9110 §8.6).
+        if endStream, status != 204, status != 304, status >= 200, !fields.contains(name: "content-length") {
             fields.add(name: "content-length", value: "0")
         }
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status),

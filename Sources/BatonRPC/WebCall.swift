@@ -13,6 +13,8 @@ final class WebCall: HTTPExchangeDelegate {
     private var headSent = false
     private var done = false
     private var drainWaiters: [CheckedContinuation<Void, any Error>] = []
+    /// A HEAD request: the head is sent as for GET, the body never (its length still announced).
+    private var isHead = false
 
     init(exchange: any HTTPExchange, eventLoop: any EventLoop, executor: EventLoopTaskExecutor, handler: @escaping WebHandler) {
         self.exchange = exchange
@@ -23,6 +25,7 @@ final class WebCall: HTTPExchangeDelegate {
 
     func exchange(_ exchange: any HTTPExchange, didReceiveHeaders headers: [HTTP2Header], endStream: Bool) {
         guard task == nil, !done else { return }
+        isHead = headers.first(named: ":method") == "HEAD"
         let request = WebRequest(method: headers.first(named: ":method") ?? "GET",
                                  target: URLQuery(headers.first(named: ":path") ?? "/"), headers: headers,
                                  connection: exchange.connectionIdentifier)
@@ -97,6 +100,10 @@ final class WebCall: HTTPExchangeDelegate {
     private func body(_ bytes: ByteBuffer, continuation: CheckedContinuation<Void, any Error>) {
         guard !done, headSent, exchange.outboundRefusal(adding: bytes.readableBytes) == nil else {
             continuation.resume(throwing: CancellationError())
+            return
+        }
+        if isHead {
+            continuation.resume()
             return
         }
         exchange.sendData(bytes, endStream: false)

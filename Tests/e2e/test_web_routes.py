@@ -201,3 +201,18 @@ def test_a_bad_cors_origin_is_a_clear_startup_error(tmp_path):
                            "--cors-origin", "http://app.example/path"], capture_output=True, text=True, timeout=20)
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert "--cors-origin" in proc.stderr and "scheme://host" in proc.stderr, proc.stderr
+
+
+@pytest.mark.timeout(30)
+def test_head_requests_get_the_head_only_and_the_connection_stays_usable(web):
+    conn = http.client.HTTPConnection(web.host, web.port, timeout=IO_TIMEOUT)
+    try:
+        conn.request("HEAD", "/app.js")
+        head = conn.getresponse()
+        assert head.read() == b"" and head.status == 200, head.status
+        assert int(head.getheader("content-length")) > 0, head.getheaders()
+        conn.request("GET", "/healthz")
+        health = conn.getresponse()
+        assert health.status == 200 and health.read().strip() == b"ok"
+    finally:
+        conn.close()
