@@ -36,11 +36,19 @@ public final class FairWorkGate: Sendable {
     /// Calls that may wait for a slot; more are refused.
     public let maxWaiting: Int
     private let state = Mutex(State())
+    /// Told the number of waiting calls after each change, in order (called under the gate's lock;
+    /// tests synchronize on it).
+    private let waitingChanged: (@Sendable (Int) -> Void)?
 
     /// A gate of `permits` slots with room for `maxWaiting` waiters.
-    public init(permits: Int, maxWaiting: Int = 4096) {
+    public convenience init(permits: Int, maxWaiting: Int = 4096) {
+        self.init(permits: permits, maxWaiting: maxWaiting, waitingChanged: nil)
+    }
+
+    init(permits: Int, maxWaiting: Int = 4096, waitingChanged: (@Sendable (Int) -> Void)?) {
         self.permits = max(1, permits)
         self.maxWaiting = max(0, maxWaiting)
+        self.waitingChanged = waitingChanged
     }
 
     /// Runs `work` once a slot is free for the call of `context`.
@@ -69,17 +77,18 @@ public final class FairWorkGate: Sendable {
         guard let id else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let cancelled = state.withLock { state -> Bool in
-                    if Task.isCancelled { return true }
+                let queued = state.withLock { state -> Bool in
+                    if Task.isCancelled { return false }
                     if state.queues[connection] == nil {
                         state.queues[connection] = Queue(holdsUnread: holdsUnread)
                         state.ring.append(connection)
                     }
                     state.queues[connection]?.waiters.append(Waiter(id: id, continuation: continuation))
                     state.waiting += 1
-                    return false
+                    waitingChanged?(state.waiting)
+                    return true
                 }
-                if cancelled { continuation.resume(throwing: CancellationError()) }
+                if !queued { continuation.resume(throwing: CancellationError()) }
                 // A slot may have been freed between the first check and the enqueue.
                 grantFreeSlots()
             }
@@ -95,6 +104,7 @@ public final class FairWorkGate: Sendable {
                 } else {
                     state.queues[connection] = queue
                 }
+                waitingChanged?(state.waiting)
                 return waiter
             }
             removed?.continuation.resume(throwing: CancellationError())
@@ -113,7 +123,11 @@ public final class FairWorkGate: Sendable {
     }
 
     private func grantFreeSlots() {
-        while let waiter = state.withLock({ Self.nextWaiter(&$0, permits: permits) }) {
+        while let waiter = state.withLock({ state in
+            let next = Self.nextWaiter(&state, permits: permits)
+            if next != nil { waitingChanged?(state.waiting) }
+            return next
+        }) {
             waiter.continuation.resume()
         }
     }

@@ -21,17 +21,63 @@ private final class Concurrency: Sendable {
     func end() { counts.withLock { $0.now -= 1 } }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct FairWorkGateTests {
-    /// Waits (bounded) until `condition` holds, yielding to the tasks under test.
-    private func eventually(_ what: String, _ condition: () -> Bool) async {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            if ContinuousClock.now > deadline {
-                Issue.record("timed out waiting until \(what)")
-                return
-            }
-            try? await Task.sleep(for: .milliseconds(1))
+/// The gate's waiting count as it changes, so a test can wait for "n calls are queued" as an event.
+private final class Waiting: Sendable {
+    private let state = Mutex<(count: Int, waiters: [(Int, CheckedContinuation<Void, Never>)])>((0, []))
+
+    func changed(_ count: Int) {
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.count = count
+            let ready = state.waiters.filter { $0.0 == count }.map(\.1)
+            state.waiters.removeAll { $0.0 == count }
+            return ready
         }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Returns once exactly `count` calls wait (the suite's time limit bounds it).
+    func until(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                if state.count == count { return true }
+                state.waiters.append((count, continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+}
+
+/// Holds tasks until the test opens it; once open, everything passes.
+private final class Latch: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let open = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if open { continuation.resume() }
+        }
+    }
+
+    func open() {
+        for continuation in state.withLock({ state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }) { continuation.resume() }
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct FairWorkGateTests {
+    private let waiting = Waiting()
+
+    private func gate(permits: Int, maxWaiting: Int = 4096) -> FairWorkGate {
+        let waiting = self.waiting
+        return FairWorkGate(permits: permits, maxWaiting: maxWaiting) { waiting.changed($0) }
     }
 
     /// Queues a waiter named `name` on `connection` (after the ones queued before), which records its
@@ -44,24 +90,29 @@ private final class Concurrency: Sendable {
             order.record(name)
             gate.leave()
         }
-        await eventually("\(name) waits") { gate.load.waiting == before + 1 }
+        await waiting.until(before + 1)
         return task
     }
 
     @Test func noMoreThanThePermitsRunAtOnce() async throws {
-        let gate = FairWorkGate(permits: 2)
+        let gate = gate(permits: 2)
         let running = Concurrency()
         let connection = Connection()
+        let latch = Latch()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<8 {
                 group.addTask {
                     try await gate.enter(connection: ObjectIdentifier(connection), holdsUnread: { false })
                     running.begin()
-                    try await Task.sleep(for: .milliseconds(5))
+                    await latch.wait()
                     running.end()
                     gate.leave()
                 }
             }
+            // Two hold their slots at the latch, six wait for one.
+            await waiting.until(6)
+            #expect(gate.load == (2, 6))
+            latch.open()
             try await group.waitForAll()
         }
         #expect(running.most == 2)
@@ -69,7 +120,7 @@ private final class Concurrency: Sendable {
     }
 
     @Test func slotsGoRoundRobinAcrossConnections() async throws {
-        let gate = FairWorkGate(permits: 1)
+        let gate = gate(permits: 1)
         let (a, b) = (Connection(), Connection())
         let order = Order()
         try await gate.enter(connection: ObjectIdentifier(a), holdsUnread: { false })
@@ -82,7 +133,7 @@ private final class Concurrency: Sendable {
     }
 
     @Test func connectionsHoldingUnreadResponsesAreServedLast() async throws {
-        let gate = FairWorkGate(permits: 1)
+        let gate = gate(permits: 1)
         let (hoarder, reader) = (Connection(), Connection())
         let order = Order()
         try await gate.enter(connection: ObjectIdentifier(reader), holdsUnread: { false })
@@ -95,7 +146,7 @@ private final class Concurrency: Sendable {
     }
 
     @Test func pastMaxWaitingACallIsRefusedNamingTheLimit() async throws {
-        let gate = FairWorkGate(permits: 1, maxWaiting: 1)
+        let gate = gate(permits: 1, maxWaiting: 1)
         let connection = Connection()
         let order = Order()
         try await gate.enter(connection: ObjectIdentifier(connection), holdsUnread: { false })
@@ -113,7 +164,7 @@ private final class Concurrency: Sendable {
     }
 
     @Test func aCancelledWaiterLeavesTheQueueAtOnce() async throws {
-        let gate = FairWorkGate(permits: 1)
+        let gate = gate(permits: 1)
         let connection = Connection()
         let order = Order()
         try await gate.enter(connection: ObjectIdentifier(connection), holdsUnread: { false })
