@@ -109,7 +109,8 @@ actor Shard {
     }
 
     /// Decides on `input` for `workflowID` and commits. Throws `.notFound` for unknown workflows and
-    /// `.failedPrecondition` for closed ones when `requireOpen` is set.
+    /// `.failedPrecondition` for closed ones when `requireOpen` is set (except a signal repeating a
+    /// request id the closed run recorded: not recorded, no error).
     /// `recorded` tells whether the input changed anything (false e.g. for a repeated signal request id).
     func handle(
         _ workflowID: String, _ input: WorkflowInput, requireOpen: Bool
@@ -118,6 +119,11 @@ actor Shard {
             if requireOpen {
                 guard let stored = try await store.loadWorkflow(workflowID) else {
                     throw BatonError(.notFound, "no workflow '\(workflowID)'")
+                }
+                // A retried signal whose request id the run already recorded was applied: the retry is
+                // answered "not recorded" (accepted = false), not an error, so a client's retry loop is safe.
+                if case .signal(_, _, let requestID?) = input, stored.state.signalRequestIDs.contains(requestID) {
+                    return ([], false)
                 }
                 throw BatonError(
                     .failedPrecondition,

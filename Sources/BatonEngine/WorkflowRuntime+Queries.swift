@@ -123,7 +123,7 @@ extension WorkflowRuntime {
             let stepState = state.step(step.name)
             var object: [String: JSONValue] = [
                 "name": .string(step.name),
-                "status": .string(stepState.status.rawValue),
+                "status": .string(state.report(ofStep: step.name).rawValue),
                 "attempts": .number(Double(stepState.attempt)),
                 "output": .null,
             ]

@@ -186,7 +186,8 @@ public final class WorkflowRuntime: Sendable {
     }
 
     /// Delivers a signal and returns whether it was recorded: `false` when `requestID` was seen before
-    /// (the repeat is ignored). Throws `.notFound` for unknown and `.failedPrecondition` for closed workflows.
+    /// (the repeat is ignored, also once the run has closed). Throws `.notFound` for unknown and
+    /// `.failedPrecondition` for closed workflows (for a new request id).
     @discardableResult
     public func signal(
         _ workflowID: String, name: String, payload: JSONValue = .null, requestID: String? = nil

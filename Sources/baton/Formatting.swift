@@ -92,6 +92,7 @@ enum Formatting {
         case .failed: "failed"
         case .skipped: "skipped"
         case .compensated: "compensated"
+        case .cancelled: "cancelled"
         case .UNRECOGNIZED(let raw): "status_\(raw)"
         }
     }

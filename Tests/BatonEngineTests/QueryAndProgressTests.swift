@@ -34,7 +34,7 @@ let gatedDefinition = """
         #expect(try await runtime.query(id, "output") == .null)
         let steps = try await runtime.query(id, "steps")
         #expect(steps.lookup(["0", "name"]) == "first")
-        #expect(steps.lookup(["0", "status"]) == "started")
+        #expect(steps.lookup(["0", "status"]) == "running")
         #expect(try await runtime.query(id, "state")["status"] == "RUNNING")
         await #expect(throws: BatonError.self) { try await runtime.query(id, "nope") }
         do {

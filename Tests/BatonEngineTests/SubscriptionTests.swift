@@ -108,3 +108,24 @@ import Testing
         await runtime.shutdown()
     }
 }
+
+@Suite(.timeLimit(.minutes(2))) struct SignalRetryTests {
+    @Test func aRetriedSignalAfterTheRunClosedIsNotRecordedAndNotAnError() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        _ = try await runtime.register(source: gatedDefinition)
+        let id = try await runtime.startWorkflow("gated").id
+        #expect(try await runtime.signal(id, name: "one", requestID: "r-1"))
+        #expect(try await runtime.signal(id, name: "two", payload: ["who": "ana"], requestID: "r-2"))
+        _ = try await runtime.awaitCompletion(id)
+        // The client did not see the answer to r-2 and retries after the run closed: already applied.
+        #expect(try await runtime.signal(id, name: "two", payload: ["who": "ana"], requestID: "r-2") == false)
+        // A new signal to the closed run is still refused.
+        do {
+            try await runtime.signal(id, name: "two", requestID: "r-3")
+            Issue.record("a new signal to a closed run was accepted")
+        } catch {
+            #expect(error.code == .failedPrecondition)
+        }
+        await runtime.shutdown()
+    }
+}

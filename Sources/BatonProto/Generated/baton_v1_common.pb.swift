@@ -132,6 +132,9 @@ public nonisolated enum Baton_V1_StepStatus: SwiftProtobuf.Enum, Swift.CaseItera
 
   /// Completed, then compensated during a saga rollback.
   case compensated // = 7
+
+  /// Was running, waiting or backing off when the run was cancelled or terminated; it will not run.
+  case cancelled // = 8
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -148,6 +151,7 @@ public nonisolated enum Baton_V1_StepStatus: SwiftProtobuf.Enum, Swift.CaseItera
     case 5: self = .failed
     case 6: self = .skipped
     case 7: self = .compensated
+    case 8: self = .cancelled
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -162,6 +166,7 @@ public nonisolated enum Baton_V1_StepStatus: SwiftProtobuf.Enum, Swift.CaseItera
     case .failed: return 5
     case .skipped: return 6
     case .compensated: return 7
+    case .cancelled: return 8
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -176,6 +181,7 @@ public nonisolated enum Baton_V1_StepStatus: SwiftProtobuf.Enum, Swift.CaseItera
     .failed,
     .skipped,
     .compensated,
+    .cancelled,
   ]
 
 }
@@ -289,7 +295,7 @@ nonisolated extension Baton_V1_WorkflowStatus: SwiftProtobuf._ProtoNameProviding
 }
 
 nonisolated extension Baton_V1_StepStatus: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STEP_STATUS_UNSPECIFIED\0\u{1}STEP_STATUS_PENDING\0\u{1}STEP_STATUS_RUNNING\0\u{1}STEP_STATUS_RETRYING\0\u{1}STEP_STATUS_COMPLETED\0\u{1}STEP_STATUS_FAILED\0\u{1}STEP_STATUS_SKIPPED\0\u{1}STEP_STATUS_COMPENSATED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STEP_STATUS_UNSPECIFIED\0\u{1}STEP_STATUS_PENDING\0\u{1}STEP_STATUS_RUNNING\0\u{1}STEP_STATUS_RETRYING\0\u{1}STEP_STATUS_COMPLETED\0\u{1}STEP_STATUS_FAILED\0\u{1}STEP_STATUS_SKIPPED\0\u{1}STEP_STATUS_COMPENSATED\0\u{1}STEP_STATUS_CANCELLED\0")
 }
 
 nonisolated extension Baton_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -5,16 +5,18 @@ import BatonProto
 import Foundation
 import SwiftProtobuf
 
-extension StepState.Status {
+extension StepReport {
     /// The API's step status.
     var proto: Baton_V1_StepStatus {
         switch self {
         case .pending: .pending
-        case .scheduled, .started: .running
-        case .backoff: .retrying
+        case .running: .running
+        case .retrying: .retrying
         case .completed: .completed
         case .failed: .failed
         case .skipped: .skipped
+        case .compensated: .compensated
+        case .cancelled: .cancelled
         }
     }
 }
@@ -54,7 +56,7 @@ extension WorkflowState {
                 let declared = definition?.step(name)
                 return Baton_V1_StepInfo.with {
                     $0.name = name
-                    $0.status = state.status.proto
+                    $0.status = report(ofStep: name).proto
                     $0.attempts = Int32(state.attempt)
                     if state.output != .null {
                         if budget.admit(state.output) {

@@ -215,7 +215,7 @@ export function dataBlocks(workflow) {
 /** The legend of the status colours used by the DAG. */
 export function statusLegend() {
   const names = ['STEP_STATUS_PENDING', 'STEP_STATUS_RUNNING', 'STEP_STATUS_RETRYING', 'STEP_STATUS_COMPLETED', 'STEP_STATUS_FAILED',
-    'STEP_STATUS_SKIPPED', 'STEP_STATUS_COMPENSATED'];
+    'STEP_STATUS_SKIPPED', 'STEP_STATUS_COMPENSATED', 'STEP_STATUS_CANCELLED'];
   return h('ul', { class: 'legend', 'aria-label': 'Status colours' },
     names.map((name) => h('li', null, h('span', { class: ['swatch', `status-${statusName(name)}`], 'aria-hidden': 'true' }), statusLabel(name))));
 }
