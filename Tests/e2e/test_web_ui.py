@@ -67,6 +67,22 @@ def connect(server, method, body, service="baton.v1.WorkflowService", timeout=10
         raise ConnectError(payload.get("code"), payload.get("message")) from None
 
 
+def wait_for_event(server, workflow_id, matches, timeout=60):
+    """The id of the first history event of the run for which `matches(event)` holds, following the
+    history with GetHistory's long poll (`wait`): the server answers as soon as events commit."""
+    deadline = time.monotonic() + timeout
+    token = ""
+    while time.monotonic() < deadline:
+        page = connect(server, "GetHistory", {"workflowId": workflow_id, "pageToken": token, "wait": "5s"}, timeout=15)
+        for event in page.get("events", []):
+            if matches(event):
+                return int(event["eventId"])
+        token = page.get("nextPageToken", "")
+        if not token:
+            break
+    pytest.fail(f"no matching event in {workflow_id}'s history within {timeout}s", pytrace=False)
+
+
 def unique(prefix):
     return f"{prefix}-{int(time.time() * 1000)}-{os.getpid()}"
 
@@ -254,7 +270,7 @@ def test_the_ui_loads_with_its_navigation(page, campaign):
 
 
 @pytest.mark.timeout(120)
-def test_campaign_from_the_start_form_progresses_live_and_completes_on_approval(page, campaign):
+def test_campaign_from_the_start_form_progresses_live_and_completes_on_approval(page, campaign, web_server):
     workflow_id = unique("ui-campaign")
     page.load("#/definitions")
     page.present("#definitions-table tr[data-definition=marketing_campaign] a").click()
@@ -292,14 +308,20 @@ def test_campaign_from_the_start_form_progresses_live_and_completes_on_approval(
     assert percentages == sorted(percentages), f"the percentage went back: {samples}"
     assert len(set(percentages)) >= 3, f"the percentage did not advance: {samples}"
     assert len(set(phases) - {"—", ""}) >= 3, f"the phase did not change: {samples}"
-    assert page.find("#progress-percent").text == f"{percentages[-1]}%"
     assert page.still_marked(), "the page reloaded"
-    page.shot("workflow-awaiting-approval")
 
-    # Waiting for the signal nothing changes, so nothing may be requested (no polling): once the last
-    # pushed change's describe has finished, a 4 s observation window must see no request at all
-    # (the window is the measurement, not a synchronization).
-    page.wait(lambda d: page.attr("#progress", "data-describing") != "true", "the last describe to finish")
+    # The run now waits for the signal: once its approval step has started (an event in its history)
+    # and the page shows progress at or past that event with its describe done, nothing changes, so
+    # nothing may be requested (no polling): a 4 s observation window must see no request at all (the
+    # window is the measurement, not a synchronization).
+    waiting_since = wait_for_event(web_server, workflow_id, lambda e: e.get("type") == "StepStarted"
+                                   and e.get("stepStarted", {}).get("step") == "approval")
+    page.wait(lambda d: int(page.attr("#progress", "data-event-id") or 0) >= waiting_since
+              and page.attr("#progress", "data-describing") != "true", "the page caught up with the wait")
+    final = int(page.attr("#progress-bar", "aria-valuenow") or 0)
+    assert final >= percentages[-1], f"the percentage went back to {final}: {samples}"
+    assert page.find("#progress-percent").text == f"{final}%"
+    page.shot("workflow-awaiting-approval")
     page.requests()
     time.sleep(4.0)
     quiet = page.requests()

@@ -198,6 +198,7 @@ export async function renderWorkflow(ctx) {
     state.progressAt = Date.now();
     state.progressCount += 1;
     progressSection.dataset.updates = String(state.progressCount);
+    progressSection.dataset.eventId = String(p.eventId || '0');
     state.lastProgressId = Math.max(state.lastProgressId, int64(p.eventId));
     const pct = Math.max(0, Math.min(100, Math.round(Number(p.percentage || 0))));
     bar.style.width = `${pct}%`;
