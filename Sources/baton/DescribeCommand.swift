@@ -35,17 +35,27 @@ struct DescribeCommand: AsyncParsableCommand {
         summary.rows.append(["events", String(info.lastEventID)])
         var lines = summary.lines
         guard !workflow.steps.isEmpty else { return lines }
-        var steps = Table(header: ["STEP", "STATUS", "ATTEMPTS", "PHASE", "KIND", "LAST FAILURE"])
+        var steps = Table(header: ["STEP", "STATUS", "ATTEMPTS", "PHASE", "KIND", "DOES", "LAST FAILURE"])
+        var waits: [String] = []
         for step in workflow.steps {
-            let kind = step.activity.isEmpty ? step.kind : step.activity
+            // KIND is always the step kind; DOES what it runs or waits for.
+            let does = !step.activity.isEmpty ? step.activity : !step.signal.isEmpty ? "signal \(step.signal)" : "-"
             steps.rows.append([
                 step.name, Formatting.status(step.status), String(step.attempts),
-                step.phase.isEmpty ? "-" : step.phase, kind.isEmpty ? "-" : kind,
+                step.phase.isEmpty ? "-" : step.phase, step.kind.isEmpty ? "-" : step.kind, does,
                 step.hasLastFailure ? Formatting.failure(step.lastFailure) : "-",
             ])
+            if step.status == .running, !step.signal.isEmpty {
+                let until = step.hasWaitDeadline ? " until \(Formatting.time(step.waitDeadline))" : ""
+                waits.append("waiting for signal \(step.signal)\(until) (step \(step.name)): "
+                             + "baton signal \(info.workflowID) \(step.signal) --payload '{...}'")
+            } else if step.status == .running, step.kind == "sleep", step.hasWaitDeadline {
+                waits.append("sleeping until \(Formatting.time(step.waitDeadline)) (step \(step.name))")
+            }
         }
         lines.append("")
         lines += steps.lines
+        if !waits.isEmpty { lines += [""] + waits }
         return lines
     }
 }

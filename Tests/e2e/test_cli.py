@@ -304,10 +304,20 @@ def test_json_output_parses(cli, defs):
 def test_signal_resumes_a_waiting_workflow(cli, defs):
     wid = start(cli, "gated")
     wait_for_running_step(cli, wid, "approval")
+    # describe says what the run waits for: the signal, its deadline and the command that sends it.
+    r = cli("describe", wid)
+    assert re.search(r"^approval\s+running\s+1\s+-\s+wait_for_signal\s+signal go\s", r.out, re.M), r
+    assert re.search(rf"^waiting for signal go until \S+ \(step approval\): baton signal {re.escape(wid)} go ", r.out,
+                     re.M), r
+    assert json.loads(cli("describe", wid, "--json").out)["workflow"]["steps"][1]["waitDeadline"], r
     r = cli("signal", wid, "go", "--payload", '{"ok": true}', "--request-id", "r-1")
     assert r.code == 0 and r.out.strip() == f"signal go sent to {wid}", r
     r = wait_status(cli, wid, "completed")
     assert re.search(r'^output\s+\{"ok":true\}$', r.out, re.M), r
+    assert "waiting for signal" not in r.out, r
+    # A retry of the applied signal after the run closed is safe: not applied again, no error.
+    r = cli("signal", wid, "go", "--payload", '{"ok": true}', "--request-id", "r-1")
+    assert r.code == 0 and r.out.strip() == "signal go ignored: request id r-1 was already used", r
 
 
 def wait_for_running_step(cli, wid, step, timeout=CLI_TIMEOUT):

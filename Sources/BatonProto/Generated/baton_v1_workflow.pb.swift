@@ -163,6 +163,17 @@ public nonisolated struct Baton_V1_StepInfo: @unchecked Sendable {
     set {_uniqueStorage()._compensationActivity = newValue}
   }
 
+  /// While a wait_for_signal step waits: when its timeout fires (unset without a timeout); while a
+  /// sleep step sleeps: when it wakes.
+  public var waitDeadline: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._waitDeadline ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._waitDeadline = newValue}
+  }
+  /// Returns true if `waitDeadline` has been explicitly set.
+  public var hasWaitDeadline: Bool {_storage._waitDeadline != nil}
+  /// Clears the value of `waitDeadline`. Subsequent reads from it will return its default value.
+  public mutating func clearWaitDeadline() {_uniqueStorage()._waitDeadline = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -358,7 +369,7 @@ nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StepInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}status\0\u{1}attempts\0\u{1}output\0\u{3}last_failure\0\u{1}phase\0\u{1}kind\0\u{1}activity\0\u{3}output_omitted\0\u{3}depends_on\0\u{1}signal\0\u{3}compensation_activity\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}status\0\u{1}attempts\0\u{1}output\0\u{3}last_failure\0\u{1}phase\0\u{1}kind\0\u{1}activity\0\u{3}output_omitted\0\u{3}depends_on\0\u{1}signal\0\u{3}compensation_activity\0\u{3}wait_deadline\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -373,6 +384,7 @@ nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._M
     var _dependsOn: [String] = []
     var _signal: String = String()
     var _compensationActivity: String = String()
+    var _waitDeadline: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -395,6 +407,7 @@ nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       _dependsOn = source._dependsOn
       _signal = source._signal
       _compensationActivity = source._compensationActivity
+      _waitDeadline = source._waitDeadline
     }
   }
 
@@ -425,6 +438,7 @@ nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._M
         case 10: try { try decoder.decodeRepeatedStringField(value: &_storage._dependsOn) }()
         case 11: try { try decoder.decodeSingularStringField(value: &_storage._signal) }()
         case 12: try { try decoder.decodeSingularStringField(value: &_storage._compensationActivity) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._waitDeadline) }()
         default: break
         }
       }
@@ -473,6 +487,9 @@ nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._compensationActivity.isEmpty {
         try visitor.visitSingularStringField(value: _storage._compensationActivity, fieldNumber: 12)
       }
+      try { if let v = _storage._waitDeadline {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -494,6 +511,7 @@ nonisolated extension Baton_V1_StepInfo: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._dependsOn != rhs_storage._dependsOn {return false}
         if _storage._signal != rhs_storage._signal {return false}
         if _storage._compensationActivity != rhs_storage._compensationActivity {return false}
+        if _storage._waitDeadline != rhs_storage._waitDeadline {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -73,10 +73,25 @@ extension WorkflowState {
                         $0.dependsOn = declared.dependsOn
                         if case .waitForSignal(let wait) = declared.kind { $0.signal = wait.name }
                         $0.compensationActivity = declared.compensate?.activity ?? ""
+                        if let deadline = waitDeadline(ofStep: name, declared) { $0.waitDeadline = deadline.proto }
                     }
                 }
             }
         }
+    }
+}
+
+extension WorkflowState {
+    /// When a running wait_for_signal step's timeout fires, or a running sleep step wakes.
+    func waitDeadline(ofStep name: String, _ declared: StepDefinition) -> Instant? {
+        guard report(ofStep: name) == .running else { return nil }
+        let purpose: TimerPurpose
+        switch declared.kind {
+        case .waitForSignal: purpose = .signalTimeout
+        case .sleep: purpose = .sleep
+        case .activity: return nil
+        }
+        return timers.values.first { $0.step == name && $0.purpose == purpose }?.fireAt
     }
 }
 
