@@ -43,8 +43,7 @@ public enum MessageCodec: Sendable, Equatable {
                 let bytes: [UInt8] = try message.serializedBytes()
                 return ByteBuffer(bytes: bytes)
             case .json:
-                let bytes: [UInt8] = try message.jsonUTF8Bytes()
-                return ByteBuffer(bytes: bytes)
+                return ByteBuffer(bytes: try ProtoJSON.bytes(message))
             }
         } catch {
             throw RPCError(code: .internal, message: "could not encode \(type(of: message)) as \(name): \(error)",

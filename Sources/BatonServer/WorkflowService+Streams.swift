@@ -82,7 +82,10 @@ extension WorkflowProgress {
             $0.attempts = attempts.mapValues { Int32($0) }
             $0.elapsed = .init(milliseconds: elapsed.milliseconds)
             // A run waiting for a signal waits for a person or another system: no honest estimate.
-            if let etaMilliseconds, waitingForSignals.isEmpty { $0.eta = .init(milliseconds: etaMilliseconds) }
+            // A closed run has no estimate (the field stays unset, as the proto says).
+            if let etaMilliseconds, waitingForSignals.isEmpty, !status.isClosed {
+                $0.eta = .init(milliseconds: etaMilliseconds)
+            }
             $0.eventID = lastEventID
         }
     }

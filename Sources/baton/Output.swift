@@ -1,3 +1,4 @@
+import BatonRPC
 import Foundation
 import SwiftProtobuf
 
@@ -5,12 +6,6 @@ import SwiftProtobuf
 /// Writes go straight to the file descriptors, so piped output is never held in a buffer.
 enum Output {
     /// JSON options for `--json`: proto3 JSON mapping with deterministic map order.
-    static let jsonOptions: JSONEncodingOptions = {
-        var options = JSONEncodingOptions()
-        options.useDeterministicOrdering = true
-        return options
-    }()
-
     /// Writes `text` and a newline to stdout.
     static func line(_ text: String = "") {
         write(text + "\n")
@@ -47,7 +42,7 @@ enum Output {
 
     /// Writes `message` as one line of protobuf JSON.
     static func json(_ message: some SwiftProtobuf.Message) throws {
-        line(try message.jsonString(options: jsonOptions))
+        line(try ProtoJSON.string(message))
     }
 
     /// The JSON text of a `google.protobuf.Value`, compact (`{"a":1}`), keys sorted, whole numbers without `.0`.

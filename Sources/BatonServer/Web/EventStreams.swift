@@ -91,7 +91,7 @@ final class EventStreams: Sendable {
         try await follow(workflowID, request, response) { update, response in
             var text = ""
             for event in update.events {
-                text += Self.event("history", id: event.id, data: try event.proto.jsonString())
+                text += Self.event("history", id: event.id, data: try ProtoJSON.string(event.proto))
             }
             if !text.isEmpty { try await response.write(text) }
         }
@@ -131,18 +131,18 @@ final class EventStreams: Sendable {
                 return try await response.send(status: error.code.connectHTTPStatus, text: error.message)
             }
             try await open()
-            for info in firstPage.workflows { try await response.write(Self.event("workflow", data: try info.jsonString())) }
+            for info in firstPage.workflows { try await response.write(Self.event("workflow", data: try ProtoJSON.string(info))) }
             while let mail = await watch.next() {
                 if mail.overflowed {
                     let again = try await service.listPage(page)
                     try await response.write(Self.event("reset", data: "{}"))
-                    for info in again.workflows { try await response.write(Self.event("workflow", data: try info.jsonString())) }
+                    for info in again.workflows { try await response.write(Self.event("workflow", data: try ProtoJSON.string(info))) }
                     continue
                 }
                 var text = ""
                 for run in mail.runs where (definition.isEmpty || run.definition.name == definition)
                     && (filter == nil || run.status == filter || filter == .running) {
-                    text += Self.event("workflow", data: try run.proto.jsonString())
+                    text += Self.event("workflow", data: try ProtoJSON.string(run.proto))
                 }
                 if !text.isEmpty { try await response.write(text) }
             }
@@ -163,7 +163,7 @@ final class EventStreams: Sendable {
                 let list = Baton_V1_ListCircuitBreakersResponse.with {
                     $0.breakers = runtime.circuitBreakers().sorted { $0.key < $1.key }.map(\.proto)
                 }
-                try await response.write(Self.event("breakers", data: try list.jsonString()))
+                try await response.write(Self.event("breakers", data: try ProtoJSON.string(list)))
             } while await next.next() != nil
         }
     }

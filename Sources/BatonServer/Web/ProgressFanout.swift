@@ -60,7 +60,7 @@ final class ProgressFanout: Sendable {
                 if Task.isCancelled { return }
                 status = update.progress.status
                 let message = update.progress.proto
-                let text = EventStreams.event("progress", id: update.progress.lastEventID, data: try message.jsonString())
+                let text = EventStreams.event("progress", id: update.progress.lastEventID, data: try ProtoJSON.string(message))
                 group.publish(.progress(id: update.progress.lastEventID, message: message, text: text))
             }
             if Task.isCancelled { return }
