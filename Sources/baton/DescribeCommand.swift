@@ -45,10 +45,8 @@ struct DescribeCommand: AsyncParsableCommand {
                 step.phase.isEmpty ? "-" : step.phase, step.kind.isEmpty ? "-" : step.kind, does,
                 step.hasLastFailure ? Formatting.failure(step.lastFailure) : "-",
             ])
-            if step.status == .running, !step.signal.isEmpty {
-                let until = step.hasWaitDeadline ? " until \(Formatting.time(step.waitDeadline))" : ""
-                waits.append("waiting for signal \(step.signal)\(until) (step \(step.name)): "
-                             + "baton signal \(info.workflowID) \(step.signal) --payload '{...}'")
+            if let hint = Formatting.waitHint(step, workflowID: info.workflowID) {
+                waits.append(hint)
             } else if step.status == .running, step.kind == "sleep", step.hasWaitDeadline {
                 waits.append("sleeping until \(Formatting.time(step.waitDeadline)) (step \(step.name))")
             }

@@ -81,6 +81,15 @@ enum Formatting {
         }
     }
 
+    /// `waiting for signal go until TIME (step approval): baton signal ID go --payload '{...}'` for a
+    /// step that waits for a signal now, else nil.
+    static func waitHint(_ step: Baton_V1_StepInfo, workflowID: String) -> String? {
+        guard step.status == .running, !step.signal.isEmpty else { return nil }
+        let until = step.hasWaitDeadline ? " until \(time(step.waitDeadline))" : ""
+        return "waiting for signal \(step.signal)\(until) (step \(step.name)): "
+            + "baton signal \(workflowID) \(step.signal) --payload '{...}'"
+    }
+
     /// `pending`, `running`, `retrying`, ...
     static func status(_ status: Baton_V1_StepStatus) -> String {
         switch status {

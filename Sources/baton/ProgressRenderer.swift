@@ -45,6 +45,13 @@ final class ProgressRenderer {
         }
     }
 
+    /// Prints a line of its own (a hint, the output) between progress lines; not in JSON mode.
+    func note(_ text: String) {
+        guard mode != .json else { return }
+        finish()
+        Output.line(text)
+    }
+
     /// Ends the bar's line, so that what follows starts on a fresh one.
     func finish() {
         if barShown { Output.write("\n") }

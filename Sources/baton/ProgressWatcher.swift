@@ -16,12 +16,17 @@ struct ProgressWatcher {
         let renderer = ProgressRenderer(json: options.json)
         var last: Baton_V1_Progress?
         var retries = 0
+        var hinted: Set<String> = []
         while true {
             do {
                 for try await progress in baton.streamProgress(workflowID, afterEventID: last?.eventID ?? 0) {
                     retries = 0
                     last = progress
                     try renderer.show(progress)
+                    // No estimate while running: the run may wait for someone. Say for what, and how.
+                    if !options.json, progress.status == .running, !progress.hasEta {
+                        for hint in await waitHints(baton) where hinted.insert(hint).inserted { renderer.note(hint) }
+                    }
                 }
                 if let last, last.status != .running, last.status != .unspecified { break }
                 throw RPCError(code: .unavailable, message: "the progress stream ended before the workflow closed")
@@ -36,12 +41,23 @@ struct ProgressWatcher {
         }
         renderer.finish()
         guard let final = last else { return ExitStatus.other }
-        if final.status == .completed { return ExitStatus.success }
+        if final.status == .completed {
+            if !options.json, let description = try? await baton.describe(workflowID), description.workflow.hasOutput {
+                Output.line("output " + Output.compactJSON(description.workflow.output))
+            }
+            return ExitStatus.success
+        }
         var reason = ""
         if let description = try? await baton.describe(workflowID), description.workflow.hasFailure {
             reason = ": " + Formatting.failure(description.workflow.failure)
         }
         Output.errorLine("baton: workflow \(workflowID) ended \(Formatting.status(final.status))\(reason)")
         return ExitStatus.workflowUnsuccessful
+    }
+
+    /// One line per step that waits for a signal now: its name, its deadline and the command that sends it.
+    private func waitHints(_ baton: BatonClient) async -> [String] {
+        guard let description = try? await baton.describe(workflowID) else { return [] }
+        return description.workflow.steps.compactMap { Formatting.waitHint($0, workflowID: workflowID) }
     }
 }

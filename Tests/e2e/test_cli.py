@@ -413,8 +413,9 @@ def test_start_watch_completes(cli, defs):
     lines = r.out.splitlines()
     wid = lines[0]
     assert re.fullmatch(r"\S+", wid), r
-    assert re.fullmatch(r"100% completed( in \S+)?", lines[-1]), r
-    for line in lines[1:]:
+    assert re.fullmatch(r"100% completed( in \S+)?", lines[-2]), r
+    assert lines[-1] == 'output {"b":5}', r  # the output once the run completed
+    for line in lines[1:-1]:
         assert re.match(r"\d{1,3}% ", line), r
 
 
@@ -682,3 +683,33 @@ def test_watch_on_a_terminal_redraws_a_bar(scripted):
     assert len(frames) == 4, repr(out)
     assert frames[1].startswith("[") and " 42%" in frames[1] and "research" in frames[1] and "ETA 7s" in frames[1]
     assert "100%  completed in 3s" in frames[-1], repr(out)
+
+
+def test_start_watch_says_what_the_run_waits_for_and_prints_the_output(cli, defs):
+    """`start --watch` (lines mode: stdout is a pipe) names the signal a waiting run needs and the
+    command that sends it, then, once the run completes, prints its output and exits 0."""
+    argv = [str(baton_bin()), "start", "gated", "--watch", "--address", cli.address]
+    watcher = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(CLI_TIMEOUT, watcher.kill)
+    timer.start()
+    lines = []
+    try:
+        wid = watcher.stdout.readline().strip()
+        for line in watcher.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("waiting for signal go"):
+                break
+        hint = lines[-1] if lines else ""
+        assert re.match(rf"^waiting for signal go until \S+ \(step approval\): baton signal {re.escape(wid)} go ", hint), lines
+        r = cli("signal", wid, "go", "--payload", '{"ok": true}')
+        assert r.code == 0, r
+        rest, err = watcher.communicate(timeout=CLI_TIMEOUT)
+    finally:
+        timer.cancel()
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait(10)
+    tail = rest.splitlines()
+    assert watcher.returncode == 0, (watcher.returncode, lines, tail, err)
+    assert tail[-1] == 'output {"ok":true}', tail
+    assert sum(1 for line in lines if line.startswith("waiting for signal")) == 1, lines
