@@ -160,7 +160,7 @@ extension WorkflowProgress {
             "workflow_id": .string(workflowID),
             "status": .string(status.rawValue),
             "compensating": .bool(compensating),
-            "percentage": .number(percentage),
+            "percentage": .number((percentage * 10).rounded() / 10),
             "current_phase": currentPhase.map { .string($0) } ?? .null,
             "running": names(running),
             "completed": names(completed),

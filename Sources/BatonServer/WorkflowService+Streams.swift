@@ -73,7 +73,7 @@ extension WorkflowProgress {
         Baton_V1_Progress.with {
             $0.workflowID = workflowID
             $0.status = status.proto
-            $0.percentage = percentage
+            $0.percentage = percentage.roundedToTenths
             $0.currentPhase = currentPhase ?? ""
             $0.runningSteps = running
             $0.completedSteps = completed
@@ -89,6 +89,11 @@ extension WorkflowProgress {
             $0.eventID = lastEventID
         }
     }
+}
+
+extension Double {
+    /// To one decimal: a percentage a person reads (`84.6`, not `84.61538461538461`).
+    var roundedToTenths: Double { (self * 10).rounded() / 10 }
 }
 
 extension Google_Protobuf_Duration {

@@ -7,7 +7,13 @@ enum Formatting {
     /// `2026-11-25T08:39:08.123Z`, or `-` when unset.
     static func time(_ timestamp: Google_Protobuf_Timestamp?) -> String {
         guard let timestamp, timestamp.seconds != 0 || timestamp.nanos != 0 else { return "-" }
-        return timestamp.date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        // From the whole seconds and the nanoseconds, never through a floating-point Date: the text
+        // shows the same millisecond as `--json` (a Double rounds .182 down to .181).
+        var text = Date(timeIntervalSince1970: TimeInterval(timestamp.seconds)).formatted(Date.ISO8601FormatStyle())
+        let millis = Int(timestamp.nanos / 1_000_000)
+        let fraction = "." + String(repeating: "0", count: 3 - String(millis).count) + String(millis)
+        text.insert(contentsOf: fraction, at: text.index(before: text.endIndex))
+        return text
     }
 
     /// `850ms`, `2.5s`, `7s`, `12s`, `3m05s`, `2h03m`.

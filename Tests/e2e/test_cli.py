@@ -713,3 +713,16 @@ def test_start_watch_says_what_the_run_waits_for_and_prints_the_output(cli, defs
     assert watcher.returncode == 0, (watcher.returncode, lines, tail, err)
     assert tail[-1] == 'output {"ok":true}', tail
     assert sum(1 for line in lines if line.startswith("waiting for signal")) == 1, lines
+
+
+def test_text_and_json_show_the_same_times_and_rounded_percentages(cli, defs):
+    wid = start(cli, "gated")
+    wait_for_running_step(cli, wid, "approval")
+    text = cli("describe", wid).out
+    doc = json.loads(cli("describe", wid, "--json").out)["workflow"]
+    started = re.search(r"^started\s+(\S+)$", text, re.M).group(1)
+    assert started == doc["info"]["startTime"], (started, doc["info"]["startTime"])
+    progress = json.loads(cli("query", wid, "progress", "--json").out)
+    value = progress["result"]["percentage"]
+    assert round(value, 1) == value, progress  # one decimal at most
+    cli("terminate", wid)
