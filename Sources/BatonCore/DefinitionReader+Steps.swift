@@ -96,7 +96,8 @@ extension DefinitionReader {
         guard let mapping = mapping(node, step: nil, field: "circuit_breakers") else { return [:] }
         var result: [String: CircuitBreakerPolicy] = [:]
         for (key, value) in mapping {
-            guard let name = key.string, let body = self.mapping(value, step: nil, field: "circuit_breakers.\(name)") else { continue }
+            guard let name = self.name(key, step: nil, field: "circuit_breakers"),
+                  let body = self.mapping(value, step: nil, field: "circuit_breakers.\(name)") else { continue }
             let prefix = "circuit_breakers.\(name)."
             let fields = self.fields(of: body, allowed: Self.breakerFields, step: nil, prefix: prefix)
             var policy = CircuitBreakerPolicy()
@@ -168,7 +169,7 @@ extension DefinitionReader {
         let kindNode = fields[kindField]!
         switch kindField {
         case "activity":
-            kind = .activity(string(kindNode, step: name, field: "activity") ?? "")
+            kind = .activity(activityName(kindNode, step: name, field: "activity") ?? "")
         case "sleep":
             if case .mapping(let body) = kindNode {
                 let sleepFields = self.fields(of: body, allowed: ["duration"], step: name, prefix: "sleep.")
@@ -218,7 +219,7 @@ extension DefinitionReader {
         if let node = fields["weight"], let value = number(node, step: name, field: "weight") {
             if value >= 0 { step.weight = value } else { issue(name, "weight", location(node), "weight must be ≥ 0") }
         }
-        step.circuitBreaker = fields["circuit_breaker"].flatMap { string($0, step: name, field: "circuit_breaker") }
+        step.circuitBreaker = fields["circuit_breaker"].flatMap { self.name($0, step: name, field: "circuit_breaker") }
         if let node = fields["fallback"] {
             let value = json(node)
             if let violation = value.limitViolation(field: "fallback") {
@@ -227,7 +228,7 @@ extension DefinitionReader {
                 step.fallback = value
             }
         }
-        step.taskQueue = fields["task_queue"].flatMap { string($0, step: name, field: "task_queue") } ?? defaults.taskQueue
+        step.taskQueue = fields["task_queue"].flatMap { self.name($0, step: name, field: "task_queue") } ?? defaults.taskQueue
         step.retry = fields["retry"].map { readRetry($0, base: defaults.retry, step: name, prefix: "retry") } ?? defaults.retry
         step.timeouts = readTimeouts(fields, base: defaults.timeouts, step: name, prefix: "")
         if let node = fields["compensate"] { step.compensate = readCompensation(node, step: name, defaults: defaults, nodes: &nodes) }
@@ -240,7 +241,7 @@ extension DefinitionReader {
         guard let mapping = mapping(node, step: step, field: "wait_for_signal") else { return wait }
         let fields = self.fields(of: mapping, allowed: ["name", "timeout", "on_timeout"], step: step, prefix: "wait_for_signal.")
         if let nameNode = fields["name"] {
-            wait.name = string(nameNode, step: step, field: "wait_for_signal.name") ?? ""
+            wait.name = self.name(nameNode, step: step, field: "wait_for_signal.name") ?? ""
         } else {
             issue(step, "wait_for_signal.name", location(node), "missing required field 'name'")
         }
@@ -262,7 +263,7 @@ extension DefinitionReader {
             issue(step, "compensate.activity", location(node), "missing required field 'activity'")
             return nil
         }
-        var compensation = Compensation(activity: string(activityNode, step: step, field: "compensate.activity") ?? "", retry: defaults.retry)
+        var compensation = Compensation(activity: activityName(activityNode, step: step, field: "compensate.activity") ?? "", retry: defaults.retry)
         if let inputNode = fields["input"] {
             compensation.input = template(inputNode, step: step, field: "compensate.input") ?? .null
             nodes.compensateInput = inputNode

@@ -62,7 +62,7 @@ final class DefinitionReader {
             return nil
         }
         let fields = self.fields(of: mapping, allowed: Self.workflowFields, step: nil, prefix: "")
-        let name = fields["name"].flatMap { string($0, step: nil, field: "name") } ?? ""
+        let name = fields["name"].flatMap { self.name($0, step: nil, field: "name") } ?? ""
         if fields["name"] == nil { issue(nil, "name", location(root), "missing required field 'name'") }
         var declaredVersion: Int?
         if let node = fields["version"] {
@@ -92,7 +92,7 @@ final class DefinitionReader {
         var queries: [String: Template] = [:]
         if let node = fields["queries"], let queryMapping = self.mapping(node, step: nil, field: "queries") {
             for (key, value) in queryMapping {
-                guard let queryName = key.string else { continue }
+                guard let queryName = self.name(key, step: nil, field: "queries") else { continue }
                 if let compiled = template(value, step: nil, field: "queries.\(queryName)") {
                     queries[queryName] = compiled
                 }
@@ -210,6 +210,33 @@ final class DefinitionReader {
         if case .scalar(let scalar) = node, !scalar.string.isEmpty { return scalar.string }
         issue(step, field, location(node), "expected a non-empty string")
         return nil
+    }
+
+    /// A name (``NameRule``): a non-empty string without control characters, at most 200 characters.
+    func name(_ node: Node, step: String?, field: String) -> String? {
+        guard let value = string(node, step: step, field: field) else { return nil }
+        if let problem = NameRule.problem(value) {
+            issue(step, field, location(node), "'\(Self.printable(value))' \(problem)")
+            return nil
+        }
+        return value
+    }
+
+    /// An activity name: a name, and for `builtin.*` one of the built-ins.
+    func activityName(_ node: Node, step: String?, field: String) -> String? {
+        guard let value = name(node, step: step, field: field) else { return nil }
+        if value.hasPrefix(BuiltinActivities.prefix), !BuiltinActivities.names.contains(value) {
+            issue(step, field, location(node), "unknown built-in activity '\(value)'; the built-ins are "
+                  + BuiltinActivities.names.sorted().joined(separator: ", "))
+            return nil
+        }
+        return value
+    }
+
+    /// `value` with control characters shown as `\u{…}`, for messages.
+    static func printable(_ value: String) -> String {
+        String(value.prefix(60).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F
+            ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
     }
 
     func duration(_ node: Node, step: String?, field: String) -> Interval? {

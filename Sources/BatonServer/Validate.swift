@@ -11,14 +11,10 @@ enum Validate {
         }
     }
 
-    /// A definition, signal or query name: 1–200 characters, no control characters.
+    /// A definition, signal or query name (``NameRule``: 1–200 characters, no control characters).
     static func name(_ value: String, field: String) throws(RPCError) {
-        guard !value.isEmpty else { throw RPCError(code: .invalidArgument, message: "\(field): must not be empty") }
-        guard value.count <= 200 else {
-            throw RPCError(code: .invalidArgument, message: "\(field): at most 200 characters (got \(value.count))")
-        }
-        guard value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
-            throw RPCError(code: .invalidArgument, message: "\(field): must not contain control characters")
+        if let problem = NameRule.problem(value) {
+            throw RPCError(code: .invalidArgument, message: "\(field): \(problem)")
         }
     }
 

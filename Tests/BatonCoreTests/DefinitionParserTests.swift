@@ -97,6 +97,25 @@ func expectIssue(
             step: "a", field: "retry.maximum_attempt", at: "5:14", contains: "unknown field 'maximum_attempt'")
     }
 
+    @Test func unknownBuiltinActivitiesAreRefusedAtRegistration() {
+        expectIssue("name: x\nsteps:\n  a: { activity: builtin.nope }\n",
+                    step: "a", field: "activity", at: "3:18", contains: "unknown built-in activity 'builtin.nope'")
+        expectIssue("name: x\nsteps:\n  a: { activity: t, compensate: { activity: builtin.undo } }\n",
+                    step: "a", field: "compensate.activity", at: "3:45", contains: "builtin.echo, builtin.fail, builtin.simulate")
+    }
+
+    @Test func everyNameFollowsOneRule() {
+        // A control character anywhere in a name is refused with the character shown, never stored cut short.
+        expectIssue("name: \"nul\\0tail\"\nsteps:\n  a: { activity: t }\n",
+                    step: nil, field: "name", at: "1:7", contains: "control characters (found U+0)")
+        expectIssue("name: x\nsteps:\n  a: { wait_for_signal: { name: \"go\\tnow\" } }\n",
+                    step: "a", field: "wait_for_signal.name", at: "3:33", contains: "control characters")
+        expectIssue("name: x\nsteps:\n  a: { activity: t, task_queue: \"q\\u0001\" }\n",
+                    step: "a", field: "task_queue", at: "3:33", contains: "control characters")
+        expectIssue("name: \(String(repeating: "n", count: 201))\nsteps:\n  a: { activity: t }\n",
+                    step: nil, field: "name", at: "1:7", contains: "at most 200 characters")
+    }
+
     @Test func unknownDependency() {
         expectIssue(
             "name: x\nsteps:\n  a: { activity: t }\n  b:\n    activity: t\n    depends_on: [a, nope]\n",

@@ -49,3 +49,11 @@ private let undoable = """
         await runtime.shutdown()
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct BuiltinActivitiesTests {
+    @Test func theNamesTheReaderAcceptsAreExactlyTheOnesTheServerRuns() {
+        let activities = InProcessActivities(clock: ManualClock())
+        for name in BuiltinActivities.names { #expect(activities.startsOnDispatch(name), "\(name)") }
+        #expect(!activities.startsOnDispatch("builtin.nope"))
+    }
+}
