@@ -154,6 +154,8 @@ public final class WorkflowRuntime: Sendable {
     /// `WorkflowStarted` is committed, and tells whether it started a new run. With an explicit
     /// `workflowID` that exists, `policy` decides: return the existing run (`started == false`),
     /// reject with `.alreadyExists`, or (``IDReusePolicy/allowAfterClose``) start a new run over a closed one.
+    /// An existing run of another definition is `.alreadyExists` whatever the policy, unless a new run
+    /// replaces it (a closed run under ``IDReusePolicy/allowAfterClose``).
     public func startWorkflow(
         _ name: String, version: Int? = nil, workflowID: String? = nil, input: JSONValue = .null,
         policy: IDReusePolicy = .returnExisting
@@ -180,6 +182,13 @@ public final class WorkflowRuntime: Sendable {
         var existing = outcome.existing
         if existing == nil { existing = try await describe(id).state }
         guard let existing else { throw BatonError(.internal, "workflow '\(id)' vanished while starting") }
+        // Returning the existing run is only an answer to the same request: a run of another
+        // definition under this id is a conflict, not a success.
+        if existing.definitionName != definition.name {
+            throw BatonError(.alreadyExists,
+                             "workflow '\(id)' is a run of definition '\(existing.definitionName)' "
+                             + "(\(existing.status.rawValue)), not '\(definition.name)'; pick another id")
+        }
         return StartedWorkflow(
             id: id, started: false,
             definition: DefinitionRef(name: existing.definitionName, version: existing.definitionVersion))

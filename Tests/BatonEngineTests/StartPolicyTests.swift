@@ -33,6 +33,23 @@ import Testing
         await runtime.shutdown()
     }
 
+    @Test func anIDTakenByAnotherDefinitionIsAlreadyExists() async throws {
+        let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
+        _ = try await runtime.register(source: gatedDefinition)
+        _ = try await runtime.register(source: "name: other\nsteps:\n  a: { wait_for_signal: { name: go } }\n")
+        _ = try await runtime.startWorkflow("gated", workflowID: "order-8")
+        do {
+            _ = try await runtime.startWorkflow("other", workflowID: "order-8")
+            Issue.record("a start of another definition under an open id returned the existing run")
+        } catch {
+            #expect(error.code == .alreadyExists)
+            #expect(error.message.contains("'gated'") && error.message.contains("'other'"))
+        }
+        // The same definition still gets its run back.
+        #expect(try await runtime.startWorkflow("gated", workflowID: "order-8").started == false)
+        await runtime.shutdown()
+    }
+
     @Test func signalsToClosedWorkflowsAreAClearFailedPrecondition() async throws {
         let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: ManualClock())
         _ = try await runtime.register(source: gatedDefinition)

@@ -364,6 +364,9 @@ def test_start_with_taken_id(cli, defs):
     assert "already exists" in r.err and r.err.count("\n") == 1, r
     one_error_line(cli("start", "gated", "--id", "cli-taken", "--if-exists", "reject"), 5, "ALREADY_EXISTS")
     one_error_line(cli("start", "gated", "--if-exists", "sometimes"), 2, "--if-exists")
+    # Another definition under the open run's id is a conflict, never the other run with rc 0.
+    line = one_error_line(cli("start", "three", "--id", "cli-taken", "--input", '{"n": 1}'), 5, "ALREADY_EXISTS")
+    assert "'gated'" in line and "'three'" in line, line
     assert cli("terminate", wid).code == 0
 
 
