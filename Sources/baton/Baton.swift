@@ -21,7 +21,7 @@ struct Baton: AsyncParsableCommand {
             \(ExitStatus.help)
             """,
         subcommands: [
-            ServerCommand.self, DevCommand.self, DefCommand.self, StartCommand.self, SignalCommand.self, QueryCommand.self,
+            ServerCommand.self, DevCommand.self, DefCommand.self, StartCommand.self, ExecuteCommand.self, SignalCommand.self, QueryCommand.self,
             WatchCommand.self, DescribeCommand.self, HistoryCommand.self, ListCommand.self,
             CancelCommand.self, TerminateCommand.self, BreakersCommand.self, InfoCommand.self, StoreCommand.self,
         ]

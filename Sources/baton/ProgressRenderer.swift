@@ -12,6 +12,8 @@ final class ProgressRenderer {
         case lines
         /// One protobuf JSON document per message.
         case json
+        /// Nothing (`baton execute`).
+        case quiet
     }
 
     let mode: Mode
@@ -19,8 +21,10 @@ final class ProgressRenderer {
     private var barShown = false
 
     /// Chooses the mode: JSON when asked, a bar when stdout is a terminal, lines otherwise.
-    init(json: Bool) {
-        if json {
+    init(json: Bool, quiet: Bool = false) {
+        if quiet {
+            mode = .quiet
+        } else if json {
             mode = .json
         } else if isatty(STDOUT_FILENO) != 0, ProcessInfo.processInfo.environment["TERM"] != "dumb" {
             mode = .bar
@@ -32,6 +36,8 @@ final class ProgressRenderer {
     /// Shows one progress message.
     func show(_ progress: Baton_V1_Progress) throws {
         switch mode {
+        case .quiet:
+            return
         case .json:
             try Output.json(progress)
         case .lines:
@@ -47,7 +53,7 @@ final class ProgressRenderer {
 
     /// Prints a line of its own (a hint, the output) between progress lines; not in JSON mode.
     func note(_ text: String) {
-        guard mode != .json else { return }
+        guard mode != .json, mode != .quiet else { return }
         finish()
         Output.line(text)
     }

@@ -10,10 +10,12 @@ struct ProgressWatcher {
     let options: ClientOptions
     /// The run to follow.
     let workflowID: String
+    /// `baton execute`: no progress lines, the hints on stderr, and only the output on stdout.
+    var quiet = false
 
     /// Streams progress to stdout; returns 0 when the run completed, 6 when it ended otherwise.
     func run(_ baton: BatonClient) async throws -> Int32 {
-        let renderer = ProgressRenderer(json: options.json)
+        let renderer = ProgressRenderer(json: options.json, quiet: quiet)
         var last: Baton_V1_Progress?
         var retries = 0
         var hinted: Set<String> = []
@@ -25,7 +27,9 @@ struct ProgressWatcher {
                     try renderer.show(progress)
                     // No estimate while running: the run may wait for someone. Say for what, and how.
                     if !options.json, progress.status == .running, !progress.hasEta {
-                        for hint in await waitHints(baton) where hinted.insert(hint).inserted { renderer.note(hint) }
+                        for hint in await waitHints(baton) where hinted.insert(hint).inserted {
+                            if quiet { Output.errorLine("baton: " + hint) } else { renderer.note(hint) }
+                        }
                     }
                 }
                 if let last, last.status != .running, last.status != .unspecified { break }
@@ -42,8 +46,13 @@ struct ProgressWatcher {
         renderer.finish()
         guard let final = last else { return ExitStatus.other }
         if final.status == .completed {
-            if !options.json, let description = try? await baton.describe(workflowID), description.workflow.hasOutput {
-                Output.line("output " + Output.compactJSON(description.workflow.output))
+            if !options.json || quiet, let description = try? await baton.describe(workflowID) {
+                if quiet {
+                    // `execute` prints the output alone (null when the run has none), ready for a pipe.
+                    Output.line(description.workflow.hasOutput ? Output.compactJSON(description.workflow.output) : "null")
+                } else if description.workflow.hasOutput {
+                    Output.line("output " + Output.compactJSON(description.workflow.output))
+                }
             }
             return ExitStatus.success
         }

@@ -729,3 +729,29 @@ def test_text_and_json_show_the_same_times_and_rounded_percentages(cli, defs):
     value = progress["result"]["percentage"]
     assert round(value, 1) == value, progress  # one decimal at most
     cli("terminate", wid)
+
+
+def test_execute_prints_the_output_and_exits_by_status(cli, defs):
+    r = cli("execute", "three", "--input", '{"n": 5}')
+    assert r.code == 0 and r.out == '{"b":5}\n', r
+    r = cli("execute", "doomed")
+    assert r.code == 6 and r.out == "", r
+    assert re.search(r"^baton: workflow \S+ ended failed", r.err, re.M), r
+
+
+def test_execute_names_the_signal_a_waiting_run_needs(cli, defs):
+    argv = [str(baton_bin()), "execute", "gated", "--id", "cli-exec-gated", "--address", cli.address]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(CLI_TIMEOUT, proc.kill)
+    timer.start()
+    try:
+        hint = proc.stderr.readline()
+        assert hint.startswith("baton: waiting for signal go until ") and "baton signal cli-exec-gated go" in hint, hint
+        assert cli("signal", "cli-exec-gated", "go", "--payload", '{"ok": 1}').code == 0
+        out, err = proc.communicate(timeout=CLI_TIMEOUT)
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 0 and out == '{"ok":1}\n', (proc.returncode, out, err)
