@@ -11,6 +11,12 @@ extension WorkflowService {
         try Validate.workflowID(request.workflowID)
         let name = request.query.isEmpty ? "progress" : request.query
         try Validate.name(name, field: "query")
+        if name == "progress" {
+            // The same message, field names and units as StreamProgress: one vocabulary.
+            let progress = try await mappingErrors { try await runtime.progress(request.workflowID) }
+            let value = try Google_Protobuf_Value(jsonString: ProtoJSON.string(progress.proto))
+            return .with { $0.result = value }
+        }
         let result = try await mappingErrors { try await runtime.query(request.workflowID, name) }
         return .with { $0.result = result.proto }
     }
@@ -87,6 +93,7 @@ extension WorkflowProgress {
                 $0.eta = .init(milliseconds: etaMilliseconds)
             }
             $0.eventID = lastEventID
+            $0.waitingForSignals = waitingForSignals
         }
     }
 }

@@ -63,7 +63,9 @@ def test_connect_client_unary_rpcs(api, web, conn):
         answer = ws.query(api.ws.QueryRequest(workflow_id=wid, query="item"), use_get=use_get)
         assert plain(answer.result) == "lamp", answer
         progress = ws.query(api.ws.QueryRequest(workflow_id=wid, query="progress"), use_get=use_get)
-        assert plain(progress.result)["running"] == ["approve"], progress
+        # The progress query answers StreamProgress's message, in its JSON mapping.
+        assert plain(progress.result)["runningSteps"] == ["approve"], progress
+        assert plain(progress.result)["waitingForSignals"] == {"approve": "approve"}, progress
         described = ws.describe_workflow(api.ws.DescribeWorkflowRequest(workflow_id=wid), use_get=use_get)
         info = described.workflow.info
         assert (info.workflow_id, info.status) == (wid, api.common.WORKFLOW_STATUS_RUNNING), described

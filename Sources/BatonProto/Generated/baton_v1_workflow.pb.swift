@@ -296,6 +296,9 @@ public nonisolated struct Baton_V1_Progress: Sendable {
   /// The id of the last event this snapshot reflects; resume a stream from it.
   public var eventID: Int64 = 0
 
+  /// While the run waits for signals: each waiting step and the signal it needs.
+  public var waitingForSignals: Dictionary<String,String> = [:]
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -621,7 +624,7 @@ nonisolated extension Baton_V1_WorkflowDescription: SwiftProtobuf.Message, Swift
 
 nonisolated extension Baton_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Progress"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}status\0\u{1}percentage\0\u{3}current_phase\0\u{3}running_steps\0\u{3}completed_steps\0\u{3}failed_steps\0\u{3}skipped_steps\0\u{1}attempts\0\u{1}elapsed\0\u{1}eta\0\u{3}event_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}status\0\u{1}percentage\0\u{3}current_phase\0\u{3}running_steps\0\u{3}completed_steps\0\u{3}failed_steps\0\u{3}skipped_steps\0\u{1}attempts\0\u{1}elapsed\0\u{1}eta\0\u{3}event_id\0\u{3}waiting_for_signals\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -641,6 +644,7 @@ nonisolated extension Baton_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._M
       case 10: try { try decoder.decodeSingularMessageField(value: &self._elapsed) }()
       case 11: try { try decoder.decodeSingularMessageField(value: &self._eta) }()
       case 12: try { try decoder.decodeSingularInt64Field(value: &self.eventID) }()
+      case 13: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.waitingForSignals) }()
       default: break
       }
     }
@@ -687,6 +691,9 @@ nonisolated extension Baton_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.eventID != 0 {
       try visitor.visitSingularInt64Field(value: self.eventID, fieldNumber: 12)
     }
+    if !self.waitingForSignals.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.waitingForSignals, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -703,6 +710,7 @@ nonisolated extension Baton_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs._elapsed != rhs._elapsed {return false}
     if lhs._eta != rhs._eta {return false}
     if lhs.eventID != rhs.eventID {return false}
+    if lhs.waitingForSignals != rhs.waitingForSignals {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
