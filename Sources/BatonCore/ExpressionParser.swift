@@ -57,7 +57,16 @@ struct ExpressionParser {
         let start = position
         if consume("${") {
             let inner = try parseOr()
-            guard consume("}") else { throw ExpressionError(message: "expected '}' to close '${'", offset: position) }
+            guard consume("}") else {
+                skipSpaces()
+                // Say what stands in the way: an operator the language does not have (`${1/0}`), or the end.
+                guard position < chars.count else { throw ExpressionError(message: "expected '}' to close '${'", offset: position) }
+                let char = chars[position]
+                let message = "/*%-^".contains(char)
+                    ? "'\(char)' is not an operator of the expression language (it has ==, !=, <, <=, >, >=, &&, ||, !)"
+                    : "unexpected '\(char)'; expected '}' to close '${'"
+                throw ExpressionError(message: message, offset: position)
+            }
             return inner
         }
         if consume("(") {

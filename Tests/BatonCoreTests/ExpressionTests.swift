@@ -57,6 +57,16 @@ struct FixedResolver: ReferenceResolver {
         #expect(throws: ExpressionError.self) { try expression.typeCheck() }
     }
 
+    @Test func anOperatorTheLanguageLacksIsNamedAsSuch() {
+        do {
+            _ = try Expression.parse("${1/0}")
+            Issue.record("${1/0} parsed")
+        } catch {
+            #expect(error.offset == 3)
+            #expect(error.message.contains("'/' is not an operator of the expression language"))
+        }
+    }
+
     @Test func collectsReferences() throws {
         let expression = try Expression.parse("${steps.a.output.x} == ${input.y} && ${self.output.id} != null")
         #expect(expression.references.map(\.description) == ["steps.a.output.x", "input.y", "self.output.id"])
