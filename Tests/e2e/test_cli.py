@@ -3,6 +3,7 @@ one-line errors on stderr, and the documented exit codes (0 ok, 2 usage / INVALI
 3 unreachable, 4 NOT_FOUND, 5 FAILED_PRECONDITION / ALREADY_EXISTS, 6 watched run ended badly,
 1 anything else)."""
 
+import contextlib
 import json
 import os
 import pty
@@ -688,15 +689,28 @@ def test_watch_on_a_terminal_redraws_a_bar(scripted):
     assert "100%  completed in 3s" in frames[-1], repr(out)
 
 
+@contextlib.contextmanager
+def running_cli(cli, *args):
+    """`baton ARGS` as a child process the test talks to while it runs; killed after CLI_TIMEOUT (a
+    hang fails the test instead of stalling the suite) and always reaped."""
+    proc = subprocess.Popen([str(baton_bin()), *args, "--address", cli.address],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(CLI_TIMEOUT, proc.kill)
+    timer.start()
+    try:
+        yield proc
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+
+
 def test_start_watch_says_what_the_run_waits_for_and_prints_the_output(cli, defs):
     """`start --watch` (lines mode: stdout is a pipe) names the signal a waiting run needs and the
     command that sends it, then, once the run completes, prints its output and exits 0."""
-    argv = [str(baton_bin()), "start", "gated", "--watch", "--address", cli.address]
-    watcher = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    timer = threading.Timer(CLI_TIMEOUT, watcher.kill)
-    timer.start()
     lines = []
-    try:
+    with running_cli(cli, "start", "gated", "--watch") as watcher:
         wid = watcher.stdout.readline().strip()
         for line in watcher.stdout:
             lines.append(line.rstrip("\n"))
@@ -707,11 +721,6 @@ def test_start_watch_says_what_the_run_waits_for_and_prints_the_output(cli, defs
         r = cli("signal", wid, "go", "--payload", '{"ok": true}')
         assert r.code == 0, r
         rest, err = watcher.communicate(timeout=CLI_TIMEOUT)
-    finally:
-        timer.cancel()
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.wait(10)
     tail = rest.splitlines()
     assert watcher.returncode == 0, (watcher.returncode, lines, tail, err)
     assert tail[-1] == 'output {"ok":true}', tail
@@ -740,18 +749,9 @@ def test_execute_prints_the_output_and_exits_by_status(cli, defs):
 
 
 def test_execute_names_the_signal_a_waiting_run_needs(cli, defs):
-    argv = [str(baton_bin()), "execute", "gated", "--id", "cli-exec-gated", "--address", cli.address]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    timer = threading.Timer(CLI_TIMEOUT, proc.kill)
-    timer.start()
-    try:
+    with running_cli(cli, "execute", "gated", "--id", "cli-exec-gated") as proc:
         hint = proc.stderr.readline()
         assert hint.startswith("baton: waiting for signal go until ") and "baton signal cli-exec-gated go" in hint, hint
         assert cli("signal", "cli-exec-gated", "go", "--payload", '{"ok": 1}').code == 0
         out, err = proc.communicate(timeout=CLI_TIMEOUT)
-    finally:
-        timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
     assert proc.returncode == 0 and out == '{"ok":1}\n', (proc.returncode, out, err)
