@@ -93,17 +93,22 @@ extension BatonClient {
         try await unary(Self.workflows, "Signal", request)
     }
 
-    /// Runs a query ("progress", "state", "steps", "output" or a named one).
-    public func query(_ workflowID: String, _ query: String) async throws -> Baton_V1_QueryResponse {
+    /// Runs a query ("progress", "state", "steps", "output" or a named one) on the latest run of
+    /// `workflowID`, or on the run `runID`.
+    public func query(_ workflowID: String, _ query: String, runID: String = "") async throws -> Baton_V1_QueryResponse {
         try await unary(Self.workflows, "Query", Baton_V1_QueryRequest.with {
             $0.workflowID = workflowID
             $0.query = query
+            $0.runID = runID
         })
     }
 
-    /// Describes a run.
-    public func describe(_ workflowID: String) async throws -> Baton_V1_DescribeWorkflowResponse {
-        try await unary(Self.workflows, "DescribeWorkflow", Baton_V1_DescribeWorkflowRequest.with { $0.workflowID = workflowID })
+    /// Describes the latest run of `workflowID`, or the run `runID`.
+    public func describe(_ workflowID: String, runID: String = "") async throws -> Baton_V1_DescribeWorkflowResponse {
+        try await unary(Self.workflows, "DescribeWorkflow", Baton_V1_DescribeWorkflowRequest.with {
+            $0.workflowID = workflowID
+            $0.runID = runID
+        })
     }
 
     /// One page of a run's history.
@@ -116,31 +121,37 @@ extension BatonClient {
         try await unary(Self.workflows, "ListWorkflows", request)
     }
 
-    /// Requests cancellation.
-    public func cancel(_ workflowID: String, reason: String = "") async throws {
+    /// Requests cancellation of the latest run of `workflowID` (only of the run `runID` when given).
+    public func cancel(_ workflowID: String, reason: String = "", runID: String = "") async throws {
         let _: Baton_V1_CancelWorkflowResponse = try await unary(Self.workflows, "CancelWorkflow",
-            Baton_V1_CancelWorkflowRequest.with { $0.workflowID = workflowID; $0.reason = reason })
+            Baton_V1_CancelWorkflowRequest.with { $0.workflowID = workflowID; $0.reason = reason; $0.runID = runID })
     }
 
-    /// Terminates a run.
-    public func terminate(_ workflowID: String, reason: String = "") async throws {
+    /// Terminates the latest run of `workflowID` (only the run `runID` when given).
+    public func terminate(_ workflowID: String, reason: String = "", runID: String = "") async throws {
         let _: Baton_V1_TerminateWorkflowResponse = try await unary(Self.workflows, "TerminateWorkflow",
-            Baton_V1_TerminateWorkflowRequest.with { $0.workflowID = workflowID; $0.reason = reason })
+            Baton_V1_TerminateWorkflowRequest.with { $0.workflowID = workflowID; $0.reason = reason; $0.runID = runID })
     }
 
     /// Live progress: a snapshot, then every change, ending when the run closes.
-    public func streamProgress(_ workflowID: String, afterEventID: Int64 = 0) -> AsyncThrowingStream<Baton_V1_Progress, any Error> {
+    public func streamProgress(
+        _ workflowID: String, afterEventID: Int64 = 0, runID: String = ""
+    ) -> AsyncThrowingStream<Baton_V1_Progress, any Error> {
         serverStream(Self.workflows, "StreamProgress", Baton_V1_StreamProgressRequest.with {
             $0.workflowID = workflowID
             $0.afterEventID = afterEventID
+            $0.runID = runID
         }, as: Baton_V1_Progress.self)
     }
 
     /// The run's history from an event id, then each new event, ending after the closing one.
-    public func watchHistory(_ workflowID: String, afterEventID: Int64 = 0) -> AsyncThrowingStream<Baton_V1_HistoryEvent, any Error> {
+    public func watchHistory(
+        _ workflowID: String, afterEventID: Int64 = 0, runID: String = ""
+    ) -> AsyncThrowingStream<Baton_V1_HistoryEvent, any Error> {
         serverStream(Self.workflows, "WatchHistory", Baton_V1_WatchHistoryRequest.with {
             $0.workflowID = workflowID
             $0.afterEventID = afterEventID
+            $0.runID = runID
         }, as: Baton_V1_HistoryEvent.self)
     }
 

@@ -8,6 +8,7 @@ extension WorkflowState {
     public var storageMessage: Baton_Storage_V1_Snapshot {
         Baton_Storage_V1_Snapshot.with { s in
             s.workflowID = workflowID
+            if let runID { s.runID = runID }
             s.definitionName = definitionName
             s.definitionVersion = Int32(clamping: definitionVersion)
             s.status = status.proto
@@ -42,6 +43,7 @@ extension WorkflowState {
     /// The state of a stored snapshot message (format 2).
     public init(storage s: Baton_Storage_V1_Snapshot) throws(BatonError) {
         self.init(workflowID: s.workflowID)
+        runID = s.hasRunID ? s.runID : nil
         definitionName = s.definitionName
         definitionVersion = Int(s.definitionVersion)
         guard let status = WorkflowStatus(proto: s.status) else {

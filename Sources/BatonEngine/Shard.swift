@@ -59,44 +59,47 @@ actor Shard {
     /// Number of workflows held in memory.
     var cachedCount: Int { machines.count }
 
-    /// Starts a workflow. When `workflowID` already exists and `policy` returns it, no commands are
-    /// returned and `existing` holds the existing run's state (`nil` while its start is still committing).
+    /// Starts a workflow as the run `runID`. When `workflowID` already exists and `policy` returns it,
+    /// no commands are returned and `existing` holds the existing run's state (`nil` while its start is
+    /// still committing). A new run over a closed one archives that run under ``RunKey/archived(_:runID:)``
+    /// and returns its run id as `previousRunID`.
     func start(
-        workflowID: String, checkExisting: Bool, definition: WorkflowDefinition, version: Int, input: JSONValue,
-        policy: IDReusePolicy
-    ) async throws(BatonError) -> (commands: [EngineCommand], started: Bool, existing: WorkflowState?) {
+        workflowID: String, runID: String, checkExisting: Bool, definition: WorkflowDefinition, version: Int,
+        input: JSONValue, policy: IDReusePolicy
+    ) async throws(BatonError) -> (commands: [EngineCommand], started: Bool, existing: WorkflowState?, previousRunID: String?) {
         var archive: String?
+        var previousRunID: String?
         if checkExisting {
             if machines[workflowID] != nil {
                 try reuse(workflowID, policy: policy)
-                return ([], false, try await committedState(workflowID))
+                return ([], false, try await committedState(workflowID), nil)
             }
             if starting.contains(workflowID) {
                 try reuse(workflowID, policy: policy)
-                return ([], false, nil)
+                return ([], false, nil, nil)
             }
             starting.insert(workflowID)
             defer { starting.remove(workflowID) }
             let stored = try await store.loadWorkflow(workflowID)
             if machines[workflowID] != nil {
                 try reuse(workflowID, policy: policy)
-                return ([], false, try await committedState(workflowID))
+                return ([], false, try await committedState(workflowID), nil)
             }
             if let stored {
                 let closed = stored.state.status.isClosed
                 try reuse(workflowID, policy: policy)
-                if !(closed && policy == .allowAfterClose) { return ([], false, stored.state) }
-                let started = stored.state.startedAt?.millisecondsSinceEpoch ?? 0
-                archive = "\(workflowID)/\(started)-\(stored.state.lastEventID)"
+                if !(closed && policy == .allowAfterClose) { return ([], false, stored.state, nil) }
+                previousRunID = stored.state.publicRunID
+                archive = RunKey.archived(workflowID, runID: stored.state.publicRunID)
             }
         }
         let (machine, decision) = WorkflowMachine.start(
-            workflowID: workflowID, definition: definition, version: version, input: input, now: clock.now(),
+            workflowID: workflowID, runID: runID, definition: definition, version: version, input: input, now: clock.now(),
             startsOnDispatch: startsOnDispatch, breakers: breakers)
         machines[workflowID] = machine
         readable.withLock { _ = $0.starting.insert(workflowID) }
         let commands = try await commit(workflowID, decision, isNew: true, archive: archive)
-        return (commands, true, nil)
+        return (commands, true, nil, previousRunID)
     }
 
     /// Applies the reuse policy to an existing run: throws `.alreadyExists` when it forbids returning it.
@@ -112,9 +115,16 @@ actor Shard {
     /// `.failedPrecondition` for closed ones when `requireOpen` is set (except a signal repeating a
     /// request id the closed run recorded: not recorded, no error).
     /// `recorded` tells whether the input changed anything (false e.g. for a repeated signal request id).
+    /// With `expectedRunID`, the input is for that run only: when the id's latest run is another one
+    /// (the named run closed and a new run took the id), it is refused like any input to a closed run.
     func handle(
-        _ workflowID: String, _ input: WorkflowInput, requireOpen: Bool
+        _ workflowID: String, _ input: WorkflowInput, requireOpen: Bool, expectedRunID: String? = nil
     ) async throws(BatonError) -> (commands: [EngineCommand], recorded: Bool) {
+        if let expectedRunID, try await ensureLoaded(workflowID),
+           let current = machines[workflowID]?.state.publicRunID, current != expectedRunID {
+            throw BatonError(.failedPrecondition,
+                             "run '\(expectedRunID)' of workflow '\(workflowID)' is closed; the id's latest run is '\(current)'")
+        }
         guard try await ensureLoaded(workflowID) else {
             if requireOpen {
                 guard let stored = try await store.loadWorkflow(workflowID) else {
@@ -125,9 +135,11 @@ actor Shard {
                 if case .signal(_, _, let requestID?) = input, stored.state.signalRequestIDs.contains(requestID) {
                     return ([], false)
                 }
+                let (id, archivedRun) = RunKey.split(workflowID)
+                let what = archivedRun.map { "run '\($0)' of workflow '\(id)'" } ?? "workflow '\(id)'"
                 throw BatonError(
                     .failedPrecondition,
-                    "workflow '\(workflowID)' is closed (\(stored.state.status.rawValue)); it accepts no more signals, cancels or terminates")
+                    "\(what) is closed (\(stored.state.status.rawValue)); it accepts no more signals, cancels or terminates")
             }
             return ([], false)
         }

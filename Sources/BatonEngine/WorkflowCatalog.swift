@@ -60,8 +60,11 @@ public struct WorkflowListCursor: Sendable, Hashable {
 
 /// One run as listed.
 public struct WorkflowSummary: Sendable, Hashable {
-    /// The run's id.
+    /// The run's storage key: the workflow id, or `ID/RUN_ID` for a closed run a newer run replaced
+    /// (see ``RunKey``; ``publicWorkflowID`` is the id users see).
     public var workflowID: String
+    /// The run's own id.
+    public var runID: String
     /// The pinned definition.
     public var definition: DefinitionRef
     /// The lifecycle state.
@@ -74,9 +77,10 @@ public struct WorkflowSummary: Sendable, Hashable {
     public var lastEventID: Int64
 
     /// Creates a summary.
-    public init(workflowID: String, definition: DefinitionRef, status: WorkflowStatus, startedAt: Instant,
-                closedAt: Instant?, lastEventID: Int64) {
+    public init(workflowID: String, runID: String? = nil, definition: DefinitionRef, status: WorkflowStatus,
+                startedAt: Instant, closedAt: Instant?, lastEventID: Int64) {
         self.workflowID = workflowID
+        self.runID = RunKey.runID(key: workflowID, recorded: runID, startedAt: startedAt)
         self.definition = definition
         self.status = status
         self.startedAt = startedAt
@@ -86,9 +90,12 @@ public struct WorkflowSummary: Sendable, Hashable {
 
     /// The summary of a run's state.
     public init(state: WorkflowState) {
-        self.init(workflowID: state.workflowID,
+        self.init(workflowID: state.workflowID, runID: state.runID,
                   definition: DefinitionRef(name: state.definitionName, version: state.definitionVersion),
                   status: state.status, startedAt: state.startedAt ?? .epoch, closedAt: state.closedAt,
                   lastEventID: state.lastEventID)
     }
+
+    /// The workflow id users see (without an archived run's run id).
+    public var publicWorkflowID: String { RunKey.split(workflowID).workflowID }
 }

@@ -59,14 +59,14 @@ public struct WorkflowMachine: Sendable {
 
     /// Starts a new run: records `WorkflowStarted` and schedules every step without dependencies.
     public static func start(
-        workflowID: String, definition: WorkflowDefinition, version: Int, input: JSONValue, now: Instant,
+        workflowID: String, runID: String? = nil, definition: WorkflowDefinition, version: Int, input: JSONValue, now: Instant,
         startsOnDispatch: @escaping @Sendable (String) -> Bool = { _ in true }, breakers: CircuitBreakerRegistry? = nil
     ) -> (WorkflowMachine, Decision) {
         var machine = WorkflowMachine(
             definition: definition, state: WorkflowState(workflowID: workflowID), startsOnDispatch: startsOnDispatch,
             breakers: breakers)
         let decision = machine.run(now: now, reported: nil) { machine in
-            machine.emit(.workflowStarted(definition: definition.name, version: version, input: input))
+            machine.emit(.workflowStarted(definition: definition.name, version: version, input: input, runID: runID))
         }
         return (machine, decision)
     }

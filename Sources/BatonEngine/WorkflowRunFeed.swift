@@ -97,7 +97,7 @@ extension WorkflowState {
     /// The run's summary for lists, once it has started.
     var listSummary: WorkflowSummary? {
         guard let startedAt else { return nil }
-        return WorkflowSummary(workflowID: workflowID,
+        return WorkflowSummary(workflowID: workflowID, runID: runID,
                                definition: DefinitionRef(name: definitionName, version: definitionVersion),
                                status: status, startedAt: startedAt, closedAt: closedAt, lastEventID: lastEventID)
     }

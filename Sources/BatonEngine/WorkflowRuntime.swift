@@ -172,12 +172,15 @@ public final class WorkflowRuntime: Sendable {
             throw BatonError(.invalidArgument, "workflow_id must be non-empty and contain no '/'")
         }
         try checkNotQuarantined(id)
+        let runID = RunKey.generate()
         let outcome = try await shard(for: id).start(
-            workflowID: id, checkExisting: workflowID != nil, definition: definition, version: pinned, input: input,
-            policy: policy)
+            workflowID: id, runID: runID, checkExisting: workflowID != nil, definition: definition, version: pinned,
+            input: input, policy: policy)
         await perform(outcome.commands)
         if outcome.started {
-            return StartedWorkflow(id: id, started: true, definition: DefinitionRef(name: definition.name, version: pinned))
+            return StartedWorkflow(id: id, runID: runID, started: true,
+                                   definition: DefinitionRef(name: definition.name, version: pinned),
+                                   previousRunID: outcome.previousRunID)
         }
         var existing = outcome.existing
         if existing == nil { existing = try await describe(id).state }
@@ -190,7 +193,7 @@ public final class WorkflowRuntime: Sendable {
                              + "(\(existing.status.rawValue)), not '\(definition.name)'; pick another id")
         }
         return StartedWorkflow(
-            id: id, started: false,
+            id: id, runID: existing.publicRunID, started: false,
             definition: DefinitionRef(name: existing.definitionName, version: existing.definitionVersion))
     }
 
@@ -199,31 +202,36 @@ public final class WorkflowRuntime: Sendable {
     /// `.failedPrecondition` for closed workflows (for a new request id).
     @discardableResult
     public func signal(
-        _ workflowID: String, name: String, payload: JSONValue = .null, requestID: String? = nil
+        _ workflowID: String, name: String, payload: JSONValue = .null, requestID: String? = nil, runID: String? = nil
     ) async throws(BatonError) -> Bool {
         try checkOpen()
         try checkNotQuarantined(workflowID)
         let outcome = try await shard(for: workflowID).handle(
-            workflowID, .signal(name: name, payload: payload, requestID: requestID), requireOpen: true)
+            workflowID, .signal(name: name, payload: payload, requestID: requestID), requireOpen: true,
+            expectedRunID: runID)
         await perform(outcome.commands)
         return outcome.recorded
     }
 
-    /// Cancels a running workflow.
-    public func cancel(_ workflowID: String, reason: String = "cancelled") async throws(BatonError) {
-        try await deliver(workflowID, .cancel(reason: reason), requireOpen: true)
+    /// Cancels a running workflow (only the run `runID` when given).
+    public func cancel(_ workflowID: String, reason: String = "cancelled", runID: String? = nil) async throws(BatonError) {
+        try await deliver(workflowID, .cancel(reason: reason), requireOpen: true, expectedRunID: runID)
     }
 
-    /// Terminates a running workflow at once.
-    public func terminate(_ workflowID: String, reason: String = "terminated") async throws(BatonError) {
-        try await deliver(workflowID, .terminate(reason: reason), requireOpen: true)
+    /// Terminates a running workflow at once (only the run `runID` when given).
+    public func terminate(_ workflowID: String, reason: String = "terminated", runID: String? = nil) async throws(BatonError) {
+        try await deliver(workflowID, .terminate(reason: reason), requireOpen: true, expectedRunID: runID)
     }
 
-    /// Feeds an input to a workflow (used by dispatchers, timers and the transport).
-    public func deliver(_ workflowID: String, _ input: WorkflowInput, requireOpen: Bool = false) async throws(BatonError) {
+    /// Feeds an input to a workflow (used by dispatchers, timers and the transport); with
+    /// `expectedRunID`, only to that run (see ``Shard/handle(_:_:requireOpen:expectedRunID:)``).
+    public func deliver(
+        _ workflowID: String, _ input: WorkflowInput, requireOpen: Bool = false, expectedRunID: String? = nil
+    ) async throws(BatonError) {
         try checkOpen()
         try checkNotQuarantined(workflowID)
-        let outcome = try await shard(for: workflowID).handle(workflowID, input, requireOpen: requireOpen)
+        let outcome = try await shard(for: workflowID).handle(
+            workflowID, input, requireOpen: requireOpen, expectedRunID: expectedRunID)
         await perform(outcome.commands)
     }
 

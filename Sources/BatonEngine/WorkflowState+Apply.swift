@@ -7,7 +7,8 @@ extension WorkflowState {
         lastEventID = event.id
         let time = event.time
         switch event.kind {
-        case .workflowStarted(let name, let version, let input):
+        case .workflowStarted(let name, let version, let input, let runID):
+            self.runID = runID
             definitionName = name
             definitionVersion = version
             self.input = input

@@ -47,6 +47,9 @@ public struct WorkflowState: Hashable, Sendable, Codable {
 
     /// The run's id.
     public var workflowID: String
+    /// The run's own id, from its `WorkflowStarted` event (`nil` for runs recorded before run ids
+    /// existed: see ``RunKey/runID(of:)``).
+    public var runID: String?
     /// Definition name.
     public var definitionName: String = ""
     /// Pinned definition version.
@@ -95,6 +98,7 @@ public struct WorkflowState: Hashable, Sendable, Codable {
     /// steps, timers or values: what a change carries when it does not rewrite the snapshot.
     public var summary: WorkflowState {
         var summary = WorkflowState(workflowID: workflowID)
+        summary.runID = runID
         summary.definitionName = definitionName
         summary.definitionVersion = definitionVersion
         summary.status = status

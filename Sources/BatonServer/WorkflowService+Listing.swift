@@ -87,7 +87,8 @@ extension WorkflowSummary {
     /// The API's run summary.
     var proto: Baton_V1_WorkflowInfo {
         Baton_V1_WorkflowInfo.with {
-            $0.workflowID = workflowID
+            $0.workflowID = publicWorkflowID
+            $0.runID = runID
             $0.definition = .with { $0.name = definition.name; $0.version = Int32(definition.version) }
             $0.status = status.proto
             $0.startTime = startedAt.proto

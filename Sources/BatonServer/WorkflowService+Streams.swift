@@ -11,13 +11,14 @@ extension WorkflowService {
         try Validate.workflowID(request.workflowID)
         let name = request.query.isEmpty ? "progress" : request.query
         try Validate.name(name, field: "query")
+        let key = try await runKey(request.workflowID, request.runID)
         if name == "progress" {
             // The same message, field names and units as StreamProgress: one vocabulary.
-            let progress = try await mappingErrors { try await runtime.progress(request.workflowID) }
+            let progress = try await mappingErrors { try await runtime.progress(key) }
             let value = try Google_Protobuf_Value(jsonString: ProtoJSON.string(progress.proto))
             return .with { $0.result = value }
         }
-        let result = try await mappingErrors { try await runtime.query(request.workflowID, name) }
+        let result = try await mappingErrors { try await runtime.query(key, name) }
         return .with { $0.result = result.proto }
     }
 
@@ -30,7 +31,8 @@ extension WorkflowService {
         // The call shares the run's one subscription with every other progress stream; the first
         // message is the current progress (a resumed stream needs nothing older: progress is a state).
         let failure = Mutex<RPCError?>(nil)
-        await progressFanout.follow(request.workflowID, after: -1) { message, _ in
+        let key = try await runKey(request.workflowID, request.runID)
+        await progressFanout.follow(key, after: -1) { message, _ in
             switch message {
             case .progress(_, let progress, _):
                 try await writer.write(progress)
@@ -50,7 +52,9 @@ extension WorkflowService {
 
     func watchHistory(_ request: Baton_V1_WatchHistoryRequest, _ writer: RPCResponseWriter<Baton_V1_HistoryEvent>,
                       _ context: ServerCallContext) async throws {
-        try await forEachUpdate(request.workflowID, after: request.afterEventID) { update in
+        try Validate.workflowID(request.workflowID)
+        let key = try await runKey(request.workflowID, request.runID)
+        try await forEachUpdate(key, after: request.afterEventID) { update in
             for event in update.events { try await writer.write(event.proto) }
         }
     }
@@ -58,7 +62,6 @@ extension WorkflowService {
     /// Validates a stream request and runs `body` for each update of the run's subscription.
     private func forEachUpdate(_ workflowID: String, after eventID: Int64,
                                _ body: (WorkflowUpdate) async throws -> Void) async throws {
-        try Validate.workflowID(workflowID)
         guard eventID >= 0 else {
             throw RPCError(code: .invalidArgument, message: "after_event_id: must be 0 or a positive event id")
         }
@@ -77,7 +80,7 @@ extension WorkflowProgress {
     /// The API's progress message.
     var proto: Baton_V1_Progress {
         Baton_V1_Progress.with {
-            $0.workflowID = workflowID
+            $0.workflowID = RunKey.split(workflowID).workflowID
             $0.status = status.proto
             $0.percentage = percentage.roundedToTenths
             $0.currentPhase = currentPhase ?? ""

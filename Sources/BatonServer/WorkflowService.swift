@@ -120,6 +120,8 @@ struct WorkflowService: Sendable {
         }
         return .with {
             $0.workflowID = run.id
+            $0.runID = run.runID
+            $0.previousRunID = run.previousRunID ?? ""
             $0.started = run.started
             $0.definition = .with {
                 $0.name = run.definition.name
@@ -134,9 +136,11 @@ struct WorkflowService: Sendable {
         let payload = request.hasPayload ? JSONValue(proto: request.payload) : .null
         try Validate.value(payload, field: "payload")
         let requestID = request.requestID.isEmpty ? nil : request.requestID
+        let key = try await runKey(request.workflowID, request.runID)
         // A repeated request_id is ignored by the engine (decided on the workflow's shard): say so.
         let recorded = try await mappingErrors {
-            try await runtime.signal(request.workflowID, name: request.name, payload: payload, requestID: requestID)
+            try await runtime.signal(key, name: request.name, payload: payload, requestID: requestID,
+                                     runID: request.runID.isEmpty ? nil : request.runID)
         }
         return .with { $0.accepted = recorded }
     }
@@ -146,8 +150,9 @@ struct WorkflowService: Sendable {
         try Validate.workflowID(request.workflowID)
         // A large run's description is built on the global executor, never on the connection's event loop.
         let runtime = self.runtime
+        let key = try await runKey(request.workflowID, request.runID)
         return try await withTaskExecutorPreference(globalConcurrentExecutor) {
-            let description = try await mappingErrors { try await runtime.describe(request.workflowID) }
+            let description = try await mappingErrors { try await runtime.describe(key) }
             let definition = try? await runtime.registry.definition(
                 named: description.definition.name, version: description.definition.version).0
             return .with { $0.workflow = description.state.protoDescription(definition: definition) }
@@ -161,26 +166,27 @@ struct WorkflowService: Sendable {
             throw RPCError(code: .invalidArgument, message: "page_size: must be between 1 and 1000 (0: default 100)")
         }
         let pageSize = request.pageSize == 0 ? 100 : Int(request.pageSize)
-        let after = try PageToken.decodeEventID(request.pageToken, workflowID: request.workflowID)
+        let key = try await runKey(request.workflowID, request.runID)
+        let after = try PageToken.decodeEventID(request.pageToken, workflowID: key)
         let events = try await costlyReads.run(context) {
-            try await mappingErrors { try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize) }
+            try await mappingErrors { try await runtime.history(key, afterEventID: after, limit: pageSize) }
         }
         if events.isEmpty, request.hasWait,
-           try await !mappingErrors({ try await runtime.describe(request.workflowID) }).status.isClosed {
+           try await !mappingErrors({ try await runtime.describe(key) }).status.isClosed {
             // Waiting for new events holds no slot of the gate.
             let wait = request.wait
             let deadline = ContinuousClock.now + .seconds(wait.seconds) + .nanoseconds(wait.nanos)
             let limit = context.deadline.map { min($0, deadline) } ?? deadline
             let arrived = try await mappingErrors {
-                try await runtime.history(request.workflowID, afterEventID: after, limit: pageSize, waitingUntil: limit)
+                try await runtime.history(key, afterEventID: after, limit: pageSize, waitingUntil: limit)
             }
-            return try await costlyReads.run(context) { try await historyPage(request, arrived, after: after) }
+            return try await costlyReads.run(context) { try await historyPage(key, arrived, after: after) }
         }
-        return try await costlyReads.run(context) { try await historyPage(request, events, after: after) }
+        return try await costlyReads.run(context) { try await historyPage(key, events, after: after) }
     }
 
-    /// The response of one page of `events` (which follow event `after`).
-    private func historyPage(_ request: Baton_V1_GetHistoryRequest, _ events: [WorkflowEvent], after: Int64) async throws
+    /// The response of one page of `events` (which follow event `after`) of the run stored under `key`.
+    private func historyPage(_ key: String, _ events: [WorkflowEvent], after: Int64) async throws
         -> Baton_V1_GetHistoryResponse {
         // A page also ends before it would pass `maxHistoryPageBytes` (at least one event), so every
         // page fits a client's default 4 MiB message limit whatever the run's values are.
@@ -194,22 +200,30 @@ struct WorkflowService: Sendable {
             bytes += size
         }
         let last = page.last?.eventID ?? after
-        let closed = try await mappingErrors { try await runtime.describe(request.workflowID) }
+        let closed = try await mappingErrors { try await runtime.describe(key) }
         let finished = closed.status.isClosed && last >= closed.state.lastEventID
         return .with {
             $0.events = page
-            $0.nextPageToken = finished ? "" : PageToken.encode(eventID: last, workflowID: request.workflowID)
+            $0.nextPageToken = finished ? "" : PageToken.encode(eventID: last, workflowID: key)
         }
     }
 
     /// The most bytes of events one GetHistory page carries (a page has at least one event).
     static let maxHistoryPageBytes = 2 * 1024 * 1024
 
+    /// The storage key of the run a request names by `workflowID` and an optional `runID`
+    /// (``WorkflowRuntime/runKey(_:runID:)``).
+    func runKey(_ workflowID: String, _ runID: String) async throws -> String {
+        try await mappingErrors { try await runtime.runKey(workflowID, runID: runID) }
+    }
+
     func cancelWorkflow(_ request: Baton_V1_CancelWorkflowRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_CancelWorkflowResponse {
         try Validate.workflowID(request.workflowID)
+        let key = try await runKey(request.workflowID, request.runID)
         try await mappingErrors {
-            try await runtime.cancel(request.workflowID, reason: request.reason.isEmpty ? "cancelled via API" : request.reason)
+            try await runtime.cancel(key, reason: request.reason.isEmpty ? "cancelled via API" : request.reason,
+                                     runID: request.runID.isEmpty ? nil : request.runID)
         }
         return .init()
     }
@@ -217,9 +231,10 @@ struct WorkflowService: Sendable {
     func terminateWorkflow(_ request: Baton_V1_TerminateWorkflowRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_TerminateWorkflowResponse {
         try Validate.workflowID(request.workflowID)
+        let key = try await runKey(request.workflowID, request.runID)
         try await mappingErrors {
-            try await runtime.terminate(request.workflowID,
-                                        reason: request.reason.isEmpty ? "terminated via API" : request.reason)
+            try await runtime.terminate(key, reason: request.reason.isEmpty ? "terminated via API" : request.reason,
+                                        runID: request.runID.isEmpty ? nil : request.runID)
         }
         return .init()
     }

@@ -14,6 +14,7 @@ struct EncodedChange: Sendable {
     }
 
     let workflowID: String
+    let runID: String?
     let isNew: Bool
     let definitionName: String
     let definitionVersion: Int64
@@ -37,6 +38,7 @@ struct EncodedChange: Sendable {
     init(_ change: WorkflowChange) throws(BatonError) {
         let state = change.state
         workflowID = change.workflowID
+        runID = state.runID
         isNew = change.isNew
         definitionName = state.definitionName
         definitionVersion = Int64(state.definitionVersion)
@@ -104,11 +106,11 @@ struct EncodedChange: Sendable {
                 try connection.run(
                     """
                     INSERT INTO workflows(id, definition_name, definition_version, status, started_at, closed_at,
-                        last_event_id, snapshot, snapshot_event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        last_event_id, snapshot, snapshot_event_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [.text(workflowID), .text(definitionName), .integer(definitionVersion), .text(status),
                      startedAt.map { .integer($0) } ?? .null, closed, .integer(lastEventID), .blob(snapshot),
-                     .integer(snapshotEventID)])
+                     .integer(snapshotEventID), runID.map { .text($0) } ?? .null])
             } catch {
                 if SQLiteResultCode.isUniquenessViolation(error) {
                     throw BatonError(.alreadyExists, "workflow '\(workflowID)' already exists")

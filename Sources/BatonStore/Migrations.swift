@@ -86,6 +86,13 @@ public enum Migrations {
                     key TEXT PRIMARY KEY, state TEXT NOT NULL, consecutive_failures INTEGER NOT NULL,
                     recent TEXT NOT NULL, changed_at INTEGER, opened_at INTEGER, trials INTEGER NOT NULL) WITHOUT ROWID;
                 """),
+        Migration(
+            // Each run has its own run id (recorded in WorkflowStarted), listed beside the workflow id.
+            // Runs stored before keep NULL: their run id is derived (RunKey.runID(key:recorded:startedAt:)).
+            name: "0007_run_ids",
+            sql: """
+                ALTER TABLE workflows ADD COLUMN run_id TEXT;
+                """),
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction; returns the names applied.

@@ -32,7 +32,7 @@ extension SQLiteWorkflowStore: WorkflowCatalog {
         values.append(.integer(Int64(max(0, limit))))
         let bound = values
         let sql = """
-            SELECT id, definition_name, definition_version, status, started_at, closed_at, last_event_id
+            SELECT id, definition_name, definition_version, status, started_at, closed_at, last_event_id, run_id
             FROM workflows \(clause) ORDER BY started_at DESC, id DESC LIMIT ?
             """
         return try await readers.read { connection throws(BatonError) in
@@ -41,7 +41,7 @@ extension SQLiteWorkflowStore: WorkflowCatalog {
                     throw BatonError(.storage, "workflow '\(row.text(0))' has an unknown status '\(row.text(3))'")
                 }
                 return WorkflowSummary(
-                    workflowID: row.text(0), definition: DefinitionRef(name: row.text(1), version: Int(row.integer(2))),
+                    workflowID: row.text(0), runID: row.isNull(7) ? nil : row.text(7), definition: DefinitionRef(name: row.text(1), version: Int(row.integer(2))),
                     status: status, startedAt: Instant(millisecondsSinceEpoch: row.integer(4)),
                     closedAt: row.isNull(5) ? nil : Instant(millisecondsSinceEpoch: row.integer(5)),
                     lastEventID: row.integer(6))

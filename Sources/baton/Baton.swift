@@ -15,15 +15,23 @@ struct Baton: AsyncParsableCommand {
         abstract: "Baton, a durable workflow orchestrator.",
         discussion: """
             Client subcommands talk to a server at --address HOST:PORT (default: $BATON_ADDRESS, \
-            else \(ClientOptions.defaultAddress)); --json prints responses in protobuf's JSON mapping. \
+            else \(ClientOptions.defaultAddress)); -o json|jsonl (--json: jsonl) prints responses in \
+            protobuf's JSON mapping. A workflow id names its latest run; -r/--run-id names an earlier one. \
             Errors are one line on stderr: baton: <what failed>: <status>: <message>.
 
             \(ExitStatus.help)
             """,
-        subcommands: [
-            ServerCommand.self, DevCommand.self, DefCommand.self, StartCommand.self, ExecuteCommand.self, SignalCommand.self, QueryCommand.self,
-            WatchCommand.self, DescribeCommand.self, HistoryCommand.self, ListCommand.self,
-            CancelCommand.self, TerminateCommand.self, BreakersCommand.self, InfoCommand.self, StoreCommand.self,
+        groupedSubcommands: [
+            CommandGroup(name: "Server", subcommands: [ServerCommand.self, DevCommand.self, StoreCommand.self]),
+            CommandGroup(name: "Definitions", subcommands: [DefCommand.self]),
+            CommandGroup(name: "Start and act on runs", subcommands: [
+                StartCommand.self, ExecuteCommand.self, SignalCommand.self, CancelCommand.self, TerminateCommand.self,
+            ]),
+            CommandGroup(name: "Read runs", subcommands: [
+                WatchCommand.self, DescribeCommand.self, QueryCommand.self, HistoryCommand.self, ListCommand.self,
+                CountCommand.self,
+            ]),
+            CommandGroup(name: "Operations", subcommands: [BreakersCommand.self, InfoCommand.self]),
         ]
     )
 

@@ -13,11 +13,13 @@ struct CancelCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Why, recorded in the history.")
     var reason: String?
 
+    @OptionGroup var run: RunOption
+
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
         try await client.withClient { baton in
-            try await client.call("cancel \(workflowID)") { try await baton.cancel(workflowID, reason: reason ?? "") }
+            try await client.call("cancel \(workflowID)") { try await baton.cancel(workflowID, reason: reason ?? "", runID: run.value) }
         }
         if client.json { return Output.line("{}") }
         Output.line("cancellation requested for \(workflowID)")

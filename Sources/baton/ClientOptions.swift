@@ -17,8 +17,25 @@ struct ClientOptions: ParsableArguments {
         valueName: "host:port"))
     var address: String?
 
-    @Flag(name: .long, help: "Print responses in protobuf's JSON mapping (one JSON document per line).")
-    var json = false
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp(
+        "Output format: table (text, the default), json (indented), jsonl (one JSON document per line).",
+        valueName: "format"))
+    var output: OutputFormat?
+
+    @Flag(name: .customLong("json"), help: "The same as -o jsonl.")
+    var jsonLines = false
+
+    /// The chosen output format (`--json` is `jsonl`).
+    var format: OutputFormat { output ?? (jsonLines ? .jsonl : .table) }
+
+    /// Whether responses are printed as JSON (protobuf's JSON mapping) rather than text.
+    var json: Bool { format != .table }
+
+    func validate() throws {
+        if jsonLines, let output, output != .jsonl {
+            throw ValidationError("--json is -o jsonl; it cannot be combined with -o \(output.rawValue)")
+        }
+    }
 
     /// The address to dial: `--address`, then `BATON_ADDRESS`, then the default.
     var resolvedAddress: String {
@@ -45,6 +62,7 @@ struct ClientOptions: ParsableArguments {
     /// Runs `body` with a client for the resolved address, closing it afterwards.
     func withClient<T>(_ body: (BatonClient) async throws -> T) async throws -> T {
         let (host, port) = try endpoint()
+        Output.indentJSON.store(format == .json, ordering: .relaxed)
         let client = BatonClient(host: host, port: port)
         do {
             let result = try await body(client)

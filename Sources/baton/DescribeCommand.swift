@@ -11,11 +11,13 @@ struct DescribeCommand: AsyncParsableCommand {
     @Argument(help: "The workflow id.")
     var workflowID: String
 
+    @OptionGroup var run: RunOption
+
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
         let response = try await client.withClient { baton in
-            try await client.call("describe \(workflowID)") { try await baton.describe(workflowID) }
+            try await client.call("describe \(workflowID)") { try await baton.describe(workflowID, runID: run.value) }
         }
         if client.json { return try Output.json(response) }
         for line in Self.render(response.workflow) { Output.line(line) }
@@ -25,6 +27,7 @@ struct DescribeCommand: AsyncParsableCommand {
     static func render(_ workflow: Baton_V1_WorkflowDescription) -> [String] {
         let info = workflow.info
         var summary = Table(header: ["workflow", info.workflowID])
+        if !info.runID.isEmpty { summary.rows.append(["run", info.runID]) }
         summary.rows.append(["definition", "\(info.definition.name) v\(info.definition.version)"])
         summary.rows.append(["status", Formatting.status(info.status)])
         summary.rows.append(["started", Formatting.time(info.hasStartTime ? info.startTime : nil)])

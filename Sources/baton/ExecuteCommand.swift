@@ -23,7 +23,7 @@ struct ExecuteCommand: AsyncParsableCommand {
         let request = try start.request()
         let code = try await client.withClient { baton in
             let response = try await client.call("execute \(start.definition)") { try await baton.startWorkflow(request) }
-            var watcher = ProgressWatcher(options: client, workflowID: response.workflowID)
+            var watcher = ProgressWatcher(options: client, workflowID: response.workflowID, runID: response.runID)
             watcher.quiet = true
             return try await watcher.run(baton)
         }

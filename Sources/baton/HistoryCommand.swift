@@ -21,6 +21,8 @@ struct HistoryCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep printing new events as they are recorded, until the run closes (WatchHistory).")
     var follow = false
 
+    @OptionGroup var run: RunOption
+
     @OptionGroup var client: ClientOptions
 
     func validate() throws {
@@ -34,6 +36,7 @@ struct HistoryCommand: AsyncParsableCommand {
             repeat {
                 let request = Baton_V1_GetHistoryRequest.with {
                     $0.workflowID = workflowID
+                    $0.runID = run.value
                     $0.pageSize = pageSize
                     $0.pageToken = token
                 }
@@ -52,7 +55,7 @@ struct HistoryCommand: AsyncParsableCommand {
     private func runFollowing() async throws {
         try await client.withClient { baton in
             try await client.call("history \(workflowID)") {
-                for try await event in baton.watchHistory(workflowID) {
+                for try await event in baton.watchHistory(workflowID, runID: run.value) {
                     if client.json { try Output.json(event) } else { Output.line(Self.line(event)) }
                 }
             }

@@ -1,4 +1,5 @@
 import BatonRPC
+import Synchronization
 import Foundation
 import SwiftProtobuf
 
@@ -40,9 +41,17 @@ enum Output {
         }
     }
 
-    /// Writes `message` as one line of protobuf JSON.
+    /// Whether ``json(_:)`` indents (`-o json`) instead of writing one line (`-o jsonl`, `--json`).
+    static let indentJSON = Atomic<Bool>(false)
+
+    /// Writes `message` in protobuf's JSON mapping: one line, or indented with `-o json`.
     static func json(_ message: some SwiftProtobuf.Message) throws {
-        line(try ProtoJSON.string(message))
+        let text = try ProtoJSON.string(message)
+        if indentJSON.load(ordering: .relaxed), let value = try? Google_Protobuf_Value(jsonString: text) {
+            line(prettyJSON(value))
+        } else {
+            line(text)
+        }
     }
 
     /// The JSON text of a `google.protobuf.Value`, compact (`{"a":1}`), keys sorted, whole numbers without `.0`.

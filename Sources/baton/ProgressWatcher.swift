@@ -8,8 +8,10 @@ import Foundation
 struct ProgressWatcher {
     /// The connection options (for error messages and `--json`).
     let options: ClientOptions
-    /// The run to follow.
+    /// The workflow to follow.
     let workflowID: String
+    /// Its run (empty: the latest).
+    var runID = ""
     /// `baton execute`: no progress lines, the hints on stderr, and only the output on stdout.
     var quiet = false
 
@@ -21,7 +23,7 @@ struct ProgressWatcher {
         var hinted: Set<String> = []
         while true {
             do {
-                for try await progress in baton.streamProgress(workflowID, afterEventID: last?.eventID ?? 0) {
+                for try await progress in baton.streamProgress(workflowID, afterEventID: last?.eventID ?? 0, runID: runID) {
                     retries = 0
                     last = progress
                     try renderer.show(progress)
@@ -46,7 +48,7 @@ struct ProgressWatcher {
         renderer.finish()
         guard let final = last else { return ExitStatus.other }
         if final.status == .completed {
-            if !options.json || quiet, let description = try? await baton.describe(workflowID) {
+            if !options.json || quiet, let description = try? await baton.describe(workflowID, runID: runID) {
                 if quiet {
                     // `execute` prints the output alone (null when the run has none), ready for a pipe.
                     Output.line(description.workflow.hasOutput ? Output.compactJSON(description.workflow.output) : "null")
@@ -57,7 +59,7 @@ struct ProgressWatcher {
             return ExitStatus.success
         }
         var reason = ""
-        if let description = try? await baton.describe(workflowID), description.workflow.hasFailure {
+        if let description = try? await baton.describe(workflowID, runID: runID), description.workflow.hasFailure {
             reason = ": " + Formatting.failure(description.workflow.failure)
         }
         Output.errorLine("baton: workflow \(workflowID) ended \(Formatting.status(final.status))\(reason)")
@@ -66,7 +68,7 @@ struct ProgressWatcher {
 
     /// One line per step that waits for a signal now: its name, its deadline and the command that sends it.
     private func waitHints(_ baton: BatonClient) async -> [String] {
-        guard let description = try? await baton.describe(workflowID) else { return [] }
+        guard let description = try? await baton.describe(workflowID, runID: runID) else { return [] }
         return description.workflow.steps.compactMap { Formatting.waitHint($0, workflowID: workflowID) }
     }
 }

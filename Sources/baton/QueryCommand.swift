@@ -14,11 +14,13 @@ struct QueryCommand: AsyncParsableCommand {
     @Argument(help: "The query.")
     var query: String = "progress"
 
+    @OptionGroup var run: RunOption
+
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
         let response = try await client.withClient { baton in
-            try await client.call("query \(workflowID) \(query)") { try await baton.query(workflowID, query) }
+            try await client.call("query \(workflowID) \(query)") { try await baton.query(workflowID, query, runID: run.value) }
         }
         if client.json { return try Output.json(response) }
         Output.line(Output.prettyJSON(response.result))

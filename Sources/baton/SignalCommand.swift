@@ -15,11 +15,14 @@ struct SignalCommand: AsyncParsableCommand {
     @Argument(help: "The signal's name, e.g. approve_campaign.")
     var signal: String
 
-    @Option(name: .long, help: ArgumentHelp("The payload as JSON, or @FILE to read it from a file.", valueName: "json"))
+    @Option(name: [.customShort("i"), .long],
+            help: ArgumentHelp("The payload as JSON, or @FILE to read it from a file.", valueName: "json"))
     var payload: String?
 
     @Option(name: .long, help: ArgumentHelp("A deduplication key: a repeat of an earlier one is ignored.", valueName: "r"))
     var requestID: String?
+
+    @OptionGroup var run: RunOption
 
     @OptionGroup var client: ClientOptions
 
@@ -28,6 +31,7 @@ struct SignalCommand: AsyncParsableCommand {
         request.workflowID = workflowID
         request.name = signal
         request.requestID = requestID ?? ""
+        request.runID = run.value
         if let payload { request.payload = try Output.parseJSONOption(payload, option: "--payload") }
         let response = try await client.withClient { baton in
             try await client.call("signal \(workflowID) \(signal)") { try await baton.signal(request) }

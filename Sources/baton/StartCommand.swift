@@ -29,11 +29,15 @@ struct StartCommand: AsyncParsableCommand {
             } else {
                 Output.line(response.workflowID)
                 if !response.started {
-                    Output.errorLine("baton: note: workflow \(response.workflowID) already exists; it was not started again")
+                    Output.errorLine("baton: note: workflow \(response.workflowID) already exists (run \(response.runID)); "
+                                     + "it was not started again")
+                } else if !response.previousRunID.isEmpty {
+                    Output.errorLine("baton: note: started a new run \(response.runID) of \(response.workflowID); its closed run "
+                                     + "stays readable with --run-id \(response.previousRunID) (--if-exists reject refuses instead)")
                 }
             }
             guard watch else { return ExitStatus.success }
-            return try await ProgressWatcher(options: client, workflowID: response.workflowID).run(baton)
+            return try await ProgressWatcher(options: client, workflowID: response.workflowID, runID: response.runID).run(baton)
         }
         if code != 0 { throw ExitCode(code) }
     }

@@ -13,11 +13,13 @@ struct TerminateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Why, recorded in the history.")
     var reason: String?
 
+    @OptionGroup var run: RunOption
+
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
         try await client.withClient { baton in
-            try await client.call("terminate \(workflowID)") { try await baton.terminate(workflowID, reason: reason ?? "") }
+            try await client.call("terminate \(workflowID)") { try await baton.terminate(workflowID, reason: reason ?? "", runID: run.value) }
         }
         if client.json { return Output.line("{}") }
         Output.line("terminated \(workflowID)")

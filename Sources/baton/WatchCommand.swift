@@ -15,11 +15,13 @@ struct WatchCommand: AsyncParsableCommand {
     @Argument(help: "The workflow id.")
     var workflowID: String
 
+    @OptionGroup var run: RunOption
+
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
         let code = try await client.withClient { baton in
-            try await ProgressWatcher(options: client, workflowID: workflowID).run(baton)
+            try await ProgressWatcher(options: client, workflowID: workflowID, runID: run.value).run(baton)
         }
         if code != 0 { throw ExitCode(code) }
     }

@@ -8,9 +8,12 @@ import Testing
         let runtime = WorkflowRuntime(store: store, clock: ManualClock())
         _ = try await runtime.register(source: gatedDefinition)
         let first = try await runtime.startWorkflow("gated", workflowID: "order-7", input: ["product": "A"])
-        #expect(first == StartedWorkflow(id: "order-7", started: true, definition: DefinitionRef(name: "gated", version: 1)))
-        // Open: every policy but reject returns the existing run.
-        #expect(try await runtime.startWorkflow("gated", workflowID: "order-7").started == false)
+        #expect(first.id == "order-7" && first.started && first.definition == DefinitionRef(name: "gated", version: 1))
+        #expect(first.previousRunID == nil)
+        #expect(RunKey.isValidRunID(first.runID) && first.runID.count == 36)
+        // Open: every policy but reject returns the existing run (and its run id).
+        let returned = try await runtime.startWorkflow("gated", workflowID: "order-7")
+        #expect(returned.started == false && returned.runID == first.runID)
         #expect(try await runtime.startWorkflow("gated", workflowID: "order-7", policy: .allowAfterClose).started == false)
         await #expect(throws: BatonError.self) { try await runtime.startWorkflow("gated", workflowID: "order-7", policy: .reject) }
 
@@ -19,17 +22,43 @@ import Testing
         #expect(try await runtime.startWorkflow("gated", workflowID: "order-7").started == false)
         let again = try await runtime.startWorkflow("gated", workflowID: "order-7", input: ["product": "B"], policy: .allowAfterClose)
         #expect(again.started)
+        #expect(again.runID != first.runID)
+        #expect(again.previousRunID == first.runID)
         let current = try await runtime.describe("order-7")
         #expect(current.status == .running)
         #expect(current.state.input == ["product": "B"])
+        #expect(current.state.publicRunID == again.runID)
         let history = try await runtime.history("order-7")
-        #expect(history.first?.kind == .workflowStarted(definition: "gated", version: 1, input: ["product": "B"]))
-        let archivedID = try #require(store.archivedRuns("order-7").first)
-        let archived = try await runtime.describe(archivedID)
+        #expect(history.first?.kind == .workflowStarted(definition: "gated", version: 1, input: ["product": "B"], runID: again.runID))
+        // The closed run keeps its run id and is addressed by it.
+        #expect(store.archivedRuns("order-7") == [RunKey.archived("order-7", runID: first.runID)])
+        let archivedKey = try await runtime.runKey("order-7", runID: first.runID)
+        #expect(archivedKey == "order-7/\(first.runID)")
+        #expect(try await runtime.runKey("order-7", runID: again.runID) == "order-7")
+        #expect(try await runtime.runKey("order-7", runID: nil) == "order-7")
+        let archived = try await runtime.describe(archivedKey)
         #expect(archived.status == .terminated)
-        #expect(archived.workflowID == archivedID)
-        #expect(try await runtime.history(archivedID).last?.kind.typeName == "WorkflowTerminated")
-        try await runtime.terminate("order-7")
+        #expect(archived.state.publicWorkflowID == "order-7" && archived.state.publicRunID == first.runID)
+        #expect(try await runtime.history(archivedKey).last?.kind.typeName == "WorkflowTerminated")
+        await #expect(throws: BatonError.self) { try await runtime.runKey("order-7", runID: "no-such-run") }
+        await #expect(throws: BatonError.self) { try await runtime.runKey("order-7", runID: "a/b") }
+        // An input for the closed run never reaches the id's new run.
+        do {
+            try await runtime.signal(archivedKey, name: "go", runID: first.runID)
+            Issue.record("a signal to the closed run succeeded")
+        } catch {
+            #expect(error.code == .failedPrecondition)
+            #expect(error.message.contains("run '\(first.runID)' of workflow 'order-7' is closed"))
+        }
+        do {
+            try await runtime.terminate("order-7", runID: first.runID)
+            Issue.record("terminating the closed run by the latest key succeeded")
+        } catch {
+            #expect(error.code == .failedPrecondition)
+        }
+        #expect(try await runtime.describe("order-7").status == .running)
+        try await runtime.terminate("order-7", runID: again.runID)
+        #expect(try await runtime.describe("order-7").status == .terminated)
         await runtime.shutdown()
     }
 

@@ -26,7 +26,7 @@ let threeStepSource = """
         #expect(withoutRowID.first?.contains("WITHOUT ROWID") == true)
         let recorded = try connection.query("SELECT name FROM migrations") { $0.text(0) }
         #expect(recorded == ["0001_initial", "0002_activity_durations", "0003_snapshot_event_id", "0004_drop_unused_task_columns",
-                             "0005_protobuf_history", "0006_circuit_breakers"])
+                             "0005_protobuf_history", "0006_circuit_breakers", "0007_run_ids"])
         let taskColumns = try connection.query("SELECT name FROM pragma_table_info('activity_tasks') ORDER BY cid") { $0.text(0) }
         #expect(taskColumns == ["workflow_id", "step", "attempt", "activity", "task_queue", "idempotency_key", "input", "scheduled_at"])
     }

@@ -513,6 +513,16 @@ public nonisolated struct Baton_Storage_V1_Snapshot: @unchecked Sendable {
     set {_uniqueStorage()._lastEventID = newValue}
   }
 
+  /// The run's id from its WorkflowStarted event (unset in runs recorded before run ids existed).
+  public var runID: String {
+    get {_storage._runID ?? String()}
+    set {_uniqueStorage()._runID = newValue}
+  }
+  /// Returns true if `runID` has been explicitly set.
+  public var hasRunID: Bool {_storage._runID != nil}
+  /// Clears the value of `runID`. Subsequent reads from it will return its default value.
+  public mutating func clearRunID() {_uniqueStorage()._runID = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1244,7 +1254,7 @@ nonisolated extension Baton_Storage_V1_Event: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Snapshot"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}definition_name\0\u{3}definition_version\0\u{1}status\0\u{1}input\0\u{1}steps\0\u{3}completion_order\0\u{3}pending_signals\0\u{3}signal_request_ids\0\u{1}timers\0\u{3}cancel_requested\0\u{3}cancel_reason\0\u{1}saga\0\u{3}compensation_failed_step\0\u{1}output\0\u{1}failure\0\u{3}failed_step\0\u{3}started_at_ms\0\u{3}closed_at_ms\0\u{3}last_event_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}definition_name\0\u{3}definition_version\0\u{1}status\0\u{1}input\0\u{1}steps\0\u{3}completion_order\0\u{3}pending_signals\0\u{3}signal_request_ids\0\u{1}timers\0\u{3}cancel_requested\0\u{3}cancel_reason\0\u{1}saga\0\u{3}compensation_failed_step\0\u{1}output\0\u{1}failure\0\u{3}failed_step\0\u{3}started_at_ms\0\u{3}closed_at_ms\0\u{3}last_event_id\0\u{3}run_id\0")
 
   fileprivate class _StorageClass {
     var _workflowID: String = String()
@@ -1267,6 +1277,7 @@ nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPro
     var _startedAtMs: Int64? = nil
     var _closedAtMs: Int64? = nil
     var _lastEventID: Int64 = 0
+    var _runID: String? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1297,6 +1308,7 @@ nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPro
       _startedAtMs = source._startedAtMs
       _closedAtMs = source._closedAtMs
       _lastEventID = source._lastEventID
+      _runID = source._runID
     }
   }
 
@@ -1335,6 +1347,7 @@ nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPro
         case 18: try { try decoder.decodeSingularInt64Field(value: &_storage._startedAtMs) }()
         case 19: try { try decoder.decodeSingularInt64Field(value: &_storage._closedAtMs) }()
         case 20: try { try decoder.decodeSingularInt64Field(value: &_storage._lastEventID) }()
+        case 21: try { try decoder.decodeSingularStringField(value: &_storage._runID) }()
         default: break
         }
       }
@@ -1407,6 +1420,9 @@ nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPro
       if _storage._lastEventID != 0 {
         try visitor.visitSingularInt64Field(value: _storage._lastEventID, fieldNumber: 20)
       }
+      try { if let v = _storage._runID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 21)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1436,6 +1452,7 @@ nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPro
         if _storage._startedAtMs != rhs_storage._startedAtMs {return false}
         if _storage._closedAtMs != rhs_storage._closedAtMs {return false}
         if _storage._lastEventID != rhs_storage._lastEventID {return false}
+        if _storage._runID != rhs_storage._runID {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -457,6 +457,9 @@ public nonisolated struct Baton_V1_WorkflowStarted: Sendable {
   /// Clears the value of `input`. Subsequent reads from it will return its default value.
   public mutating func clearInput() {self._input = nil}
 
+  /// The run's id (empty in runs recorded before run ids existed).
+  public var runID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1636,7 +1639,7 @@ nonisolated extension Baton_V1_HistoryEvent: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Baton_V1_WorkflowStarted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkflowStarted"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}definition\0\u{1}version\0\u{1}input\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}definition\0\u{1}version\0\u{1}input\0\u{3}run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1647,6 +1650,7 @@ nonisolated extension Baton_V1_WorkflowStarted: SwiftProtobuf.Message, SwiftProt
       case 1: try { try decoder.decodeSingularStringField(value: &self.definition) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.version) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._input) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       default: break
       }
     }
@@ -1666,6 +1670,9 @@ nonisolated extension Baton_V1_WorkflowStarted: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._input {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1673,6 +1680,7 @@ nonisolated extension Baton_V1_WorkflowStarted: SwiftProtobuf.Message, SwiftProt
     if lhs.definition != rhs.definition {return false}
     if lhs.version != rhs.version {return false}
     if lhs._input != rhs._input {return false}
+    if lhs.runID != rhs.runID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -67,6 +67,9 @@ public nonisolated struct Baton_V1_WorkflowInfo: Sendable {
   /// The id of the last event in the run's history.
   public var lastEventID: Int64 = 0
 
+  /// The run's own id: each run of a workflow id has one (the workflow id names the latest run).
+  public var runID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -313,7 +316,7 @@ fileprivate nonisolated let _protobuf_package = "baton.v1"
 
 nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkflowInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}definition\0\u{1}status\0\u{3}start_time\0\u{3}close_time\0\u{3}last_event_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}definition\0\u{1}status\0\u{3}start_time\0\u{3}close_time\0\u{3}last_event_id\0\u{3}run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -327,6 +330,7 @@ nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobu
       case 4: try { try decoder.decodeSingularMessageField(value: &self._startTime) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._closeTime) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.lastEventID) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       default: break
       }
     }
@@ -355,6 +359,9 @@ nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobu
     if self.lastEventID != 0 {
       try visitor.visitSingularInt64Field(value: self.lastEventID, fieldNumber: 6)
     }
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -365,6 +372,7 @@ nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobu
     if lhs._startTime != rhs._startTime {return false}
     if lhs._closeTime != rhs._closeTime {return false}
     if lhs.lastEventID != rhs.lastEventID {return false}
+    if lhs.runID != rhs.runID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -324,6 +324,13 @@ public nonisolated struct Baton_V1_StartWorkflowResponse: Sendable {
   /// Clears the value of `definition`. Subsequent reads from it will return its default value.
   public mutating func clearDefinition() {self._definition = nil}
 
+  /// The id of the returned run: a new one when started, the existing run's otherwise. Each run of a
+  /// workflow id has its own run id; a closed run stays readable by it after its id is reused.
+  public var runID: String = String()
+
+  /// When a new run started over a closed run of the same id (ALLOW_AFTER_CLOSE), that run's id.
+  public var previousRunID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -355,6 +362,10 @@ public nonisolated struct Baton_V1_SignalRequest: Sendable {
 
   /// Optional deduplication key: a signal repeating an earlier request_id is ignored.
   public var requestID: String = String()
+
+  /// The run; empty for the workflow id's current (latest) run. A closed earlier run of the id is
+  /// addressed by its run id (NOT_FOUND when the id has no such run).
+  public var runID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -388,6 +399,10 @@ public nonisolated struct Baton_V1_QueryRequest: Sendable {
 
   /// "progress", "state", "steps", "output" or a named query of the definition.
   public var query: String = String()
+
+  /// The run; empty for the workflow id's current (latest) run. A closed earlier run of the id is
+  /// addressed by its run id (NOT_FOUND when the id has no such run).
+  public var runID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -429,6 +444,10 @@ public nonisolated struct Baton_V1_StreamProgressRequest: Sendable {
   /// Resume after this event id (0: start with a snapshot of the current state).
   public var afterEventID: Int64 = 0
 
+  /// The run; empty for the workflow id's current (latest) run. A closed earlier run of the id is
+  /// addressed by its run id (NOT_FOUND when the id has no such run).
+  public var runID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -442,6 +461,10 @@ public nonisolated struct Baton_V1_DescribeWorkflowRequest: Sendable {
 
   /// The run's id.
   public var workflowID: String = String()
+
+  /// The run; empty for the workflow id's current (latest) run. A closed earlier run of the id is
+  /// addressed by its run id (NOT_FOUND when the id has no such run).
+  public var runID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -496,6 +519,10 @@ public nonisolated struct Baton_V1_GetHistoryRequest: Sendable {
   /// Clears the value of `wait`. Subsequent reads from it will return its default value.
   public mutating func clearWait() {self._wait = nil}
 
+  /// The run; empty for the workflow id's current (latest) run. A closed earlier run of the id is
+  /// addressed by its run id (NOT_FOUND when the id has no such run).
+  public var runID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -531,6 +558,10 @@ public nonisolated struct Baton_V1_WatchHistoryRequest: Sendable {
 
   /// Stream events after this id (0: from the first).
   public var afterEventID: Int64 = 0
+
+  /// The run; empty for the workflow id's current (latest) run. A closed earlier run of the id is
+  /// addressed by its run id (NOT_FOUND when the id has no such run).
+  public var runID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -612,6 +643,10 @@ public nonisolated struct Baton_V1_CancelWorkflowRequest: Sendable {
   /// Why, recorded in history.
   public var reason: String = String()
 
+  /// The run; empty for the workflow id's current (latest) run. A closed earlier run of the id is
+  /// addressed by its run id (NOT_FOUND when the id has no such run).
+  public var runID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -639,6 +674,10 @@ public nonisolated struct Baton_V1_TerminateWorkflowRequest: Sendable {
 
   /// Why, recorded in history.
   public var reason: String = String()
+
+  /// The run; empty for the workflow id's current (latest) run. A closed earlier run of the id is
+  /// addressed by its run id (NOT_FOUND when the id has no such run).
+  public var runID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -958,7 +997,7 @@ nonisolated extension Baton_V1_StartWorkflowRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Baton_V1_StartWorkflowResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StartWorkflowResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}started\0\u{1}definition\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}started\0\u{1}definition\0\u{3}run_id\0\u{3}previous_run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -969,6 +1008,8 @@ nonisolated extension Baton_V1_StartWorkflowResponse: SwiftProtobuf.Message, Swi
       case 1: try { try decoder.decodeSingularStringField(value: &self.workflowID) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.started) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._definition) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.runID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.previousRunID) }()
       default: break
       }
     }
@@ -988,6 +1029,12 @@ nonisolated extension Baton_V1_StartWorkflowResponse: SwiftProtobuf.Message, Swi
     try { if let v = self._definition {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 4)
+    }
+    if !self.previousRunID.isEmpty {
+      try visitor.visitSingularStringField(value: self.previousRunID, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -995,6 +1042,8 @@ nonisolated extension Baton_V1_StartWorkflowResponse: SwiftProtobuf.Message, Swi
     if lhs.workflowID != rhs.workflowID {return false}
     if lhs.started != rhs.started {return false}
     if lhs._definition != rhs._definition {return false}
+    if lhs.runID != rhs.runID {return false}
+    if lhs.previousRunID != rhs.previousRunID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1002,7 +1051,7 @@ nonisolated extension Baton_V1_StartWorkflowResponse: SwiftProtobuf.Message, Swi
 
 nonisolated extension Baton_V1_SignalRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SignalRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}name\0\u{1}payload\0\u{3}request_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}name\0\u{1}payload\0\u{3}request_id\0\u{3}run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1014,6 +1063,7 @@ nonisolated extension Baton_V1_SignalRequest: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._payload) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       default: break
       }
     }
@@ -1036,6 +1086,9 @@ nonisolated extension Baton_V1_SignalRequest: SwiftProtobuf.Message, SwiftProtob
     if !self.requestID.isEmpty {
       try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 4)
     }
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1044,6 +1097,7 @@ nonisolated extension Baton_V1_SignalRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.name != rhs.name {return false}
     if lhs._payload != rhs._payload {return false}
     if lhs.requestID != rhs.requestID {return false}
+    if lhs.runID != rhs.runID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1081,7 +1135,7 @@ nonisolated extension Baton_V1_SignalResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Baton_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QueryRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}query\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}query\0\u{3}run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1091,6 +1145,7 @@ nonisolated extension Baton_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.workflowID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.query) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       default: break
       }
     }
@@ -1103,12 +1158,16 @@ nonisolated extension Baton_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
     if !self.query.isEmpty {
       try visitor.visitSingularStringField(value: self.query, fieldNumber: 2)
     }
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Baton_V1_QueryRequest, rhs: Baton_V1_QueryRequest) -> Bool {
     if lhs.workflowID != rhs.workflowID {return false}
     if lhs.query != rhs.query {return false}
+    if lhs.runID != rhs.runID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1150,7 +1209,7 @@ nonisolated extension Baton_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Baton_V1_StreamProgressRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StreamProgressRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}after_event_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}after_event_id\0\u{3}run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1160,6 +1219,7 @@ nonisolated extension Baton_V1_StreamProgressRequest: SwiftProtobuf.Message, Swi
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.workflowID) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.afterEventID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       default: break
       }
     }
@@ -1172,12 +1232,16 @@ nonisolated extension Baton_V1_StreamProgressRequest: SwiftProtobuf.Message, Swi
     if self.afterEventID != 0 {
       try visitor.visitSingularInt64Field(value: self.afterEventID, fieldNumber: 2)
     }
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Baton_V1_StreamProgressRequest, rhs: Baton_V1_StreamProgressRequest) -> Bool {
     if lhs.workflowID != rhs.workflowID {return false}
     if lhs.afterEventID != rhs.afterEventID {return false}
+    if lhs.runID != rhs.runID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1185,7 +1249,7 @@ nonisolated extension Baton_V1_StreamProgressRequest: SwiftProtobuf.Message, Swi
 
 nonisolated extension Baton_V1_DescribeWorkflowRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DescribeWorkflowRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1194,6 +1258,7 @@ nonisolated extension Baton_V1_DescribeWorkflowRequest: SwiftProtobuf.Message, S
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.workflowID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       default: break
       }
     }
@@ -1203,11 +1268,15 @@ nonisolated extension Baton_V1_DescribeWorkflowRequest: SwiftProtobuf.Message, S
     if !self.workflowID.isEmpty {
       try visitor.visitSingularStringField(value: self.workflowID, fieldNumber: 1)
     }
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Baton_V1_DescribeWorkflowRequest, rhs: Baton_V1_DescribeWorkflowRequest) -> Bool {
     if lhs.workflowID != rhs.workflowID {return false}
+    if lhs.runID != rhs.runID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1249,7 +1318,7 @@ nonisolated extension Baton_V1_DescribeWorkflowResponse: SwiftProtobuf.Message, 
 
 nonisolated extension Baton_V1_GetHistoryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetHistoryRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}page_size\0\u{3}page_token\0\u{1}wait\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}page_size\0\u{3}page_token\0\u{1}wait\0\u{3}run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1261,6 +1330,7 @@ nonisolated extension Baton_V1_GetHistoryRequest: SwiftProtobuf.Message, SwiftPr
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._wait) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       default: break
       }
     }
@@ -1283,6 +1353,9 @@ nonisolated extension Baton_V1_GetHistoryRequest: SwiftProtobuf.Message, SwiftPr
     try { if let v = self._wait {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1291,6 +1364,7 @@ nonisolated extension Baton_V1_GetHistoryRequest: SwiftProtobuf.Message, SwiftPr
     if lhs.pageSize != rhs.pageSize {return false}
     if lhs.pageToken != rhs.pageToken {return false}
     if lhs._wait != rhs._wait {return false}
+    if lhs.runID != rhs.runID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1333,7 +1407,7 @@ nonisolated extension Baton_V1_GetHistoryResponse: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Baton_V1_WatchHistoryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WatchHistoryRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}after_event_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}after_event_id\0\u{3}run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1343,6 +1417,7 @@ nonisolated extension Baton_V1_WatchHistoryRequest: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.workflowID) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.afterEventID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       default: break
       }
     }
@@ -1355,12 +1430,16 @@ nonisolated extension Baton_V1_WatchHistoryRequest: SwiftProtobuf.Message, Swift
     if self.afterEventID != 0 {
       try visitor.visitSingularInt64Field(value: self.afterEventID, fieldNumber: 2)
     }
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Baton_V1_WatchHistoryRequest, rhs: Baton_V1_WatchHistoryRequest) -> Bool {
     if lhs.workflowID != rhs.workflowID {return false}
     if lhs.afterEventID != rhs.afterEventID {return false}
+    if lhs.runID != rhs.runID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1462,7 +1541,7 @@ nonisolated extension Baton_V1_ListWorkflowsResponse: SwiftProtobuf.Message, Swi
 
 nonisolated extension Baton_V1_CancelWorkflowRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CancelWorkflowRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}reason\0\u{3}run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1472,6 +1551,7 @@ nonisolated extension Baton_V1_CancelWorkflowRequest: SwiftProtobuf.Message, Swi
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.workflowID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       default: break
       }
     }
@@ -1484,12 +1564,16 @@ nonisolated extension Baton_V1_CancelWorkflowRequest: SwiftProtobuf.Message, Swi
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
     }
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Baton_V1_CancelWorkflowRequest, rhs: Baton_V1_CancelWorkflowRequest) -> Bool {
     if lhs.workflowID != rhs.workflowID {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.runID != rhs.runID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1516,7 +1600,7 @@ nonisolated extension Baton_V1_CancelWorkflowResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Baton_V1_TerminateWorkflowRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TerminateWorkflowRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}reason\0\u{3}run_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1526,6 +1610,7 @@ nonisolated extension Baton_V1_TerminateWorkflowRequest: SwiftProtobuf.Message, 
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.workflowID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       default: break
       }
     }
@@ -1538,12 +1623,16 @@ nonisolated extension Baton_V1_TerminateWorkflowRequest: SwiftProtobuf.Message, 
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
     }
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Baton_V1_TerminateWorkflowRequest, rhs: Baton_V1_TerminateWorkflowRequest) -> Bool {
     if lhs.workflowID != rhs.workflowID {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.runID != rhs.runID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -25,7 +25,8 @@ extension WorkflowState {
     /// The run's summary.
     var protoInfo: Baton_V1_WorkflowInfo {
         Baton_V1_WorkflowInfo.with {
-            $0.workflowID = workflowID
+            $0.workflowID = publicWorkflowID
+            $0.runID = publicRunID
             $0.definition = .with { ref in
                 ref.name = definitionName
                 ref.version = Int32(definitionVersion)
