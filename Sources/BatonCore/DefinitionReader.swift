@@ -8,6 +8,7 @@ final class DefinitionReader {
 
     static let workflowFields: Set<String> = [
         "name", "version", "description", "defaults", "steps", "output", "on_failure", "queries", "circuit_breakers",
+        "input_schema",
     ]
     static let defaultsFields: Set<String> = [
         "task_queue", "retry", "start_to_close_timeout", "schedule_to_start_timeout", "schedule_to_close_timeout",
@@ -80,6 +81,7 @@ final class DefinitionReader {
             }
         }
         let breakers = fields["circuit_breakers"].map { readBreakers($0) } ?? [:]
+        let inputSchema = fields["input_schema"].flatMap { readInputSchema($0, field: "input_schema") }
         var steps: [StepDefinition] = []
         var stepNodes: [String: StepNodes] = [:]
         if let node = fields["steps"] {
@@ -106,7 +108,8 @@ final class DefinitionReader {
         let definition = WorkflowDefinition(
             name: name, declaredVersion: declaredVersion,
             description: fields["description"].flatMap { $0.string }, steps: steps, output: output,
-            onFailure: onFailure, queries: queries, circuitBreakers: breakers, canonicalContent: content.canonicalText)
+            onFailure: onFailure, queries: queries, circuitBreakers: breakers, canonicalContent: content.canonicalText,
+            inputSchema: inputSchema)
         DefinitionValidator(reader: self, definition: definition, nodes: stepNodes, root: fields).validate()
         return definition
     }

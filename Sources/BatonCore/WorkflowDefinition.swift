@@ -37,6 +37,8 @@ public struct WorkflowDefinition: Hashable, Sendable {
     public var circuitBreakers: [String: CircuitBreakerPolicy]
     /// Canonical JSON of the source document without `version`: equal content, equal text.
     public var canonicalContent: String
+    /// The schema every run's input must match when the run starts (`input_schema`); `nil` accepts any input.
+    public var inputSchema: InputSchema?
 
     /// Index of each step in ``steps`` by name.
     public let stepIndex: [String: Int]
@@ -47,7 +49,8 @@ public struct WorkflowDefinition: Hashable, Sendable {
     public init(
         name: String, declaredVersion: Int? = nil, description: String? = nil, steps: [StepDefinition],
         output: Template? = nil, onFailure: FailurePolicy = .fail, queries: [String: Template] = [:],
-        circuitBreakers: [String: CircuitBreakerPolicy] = [:], canonicalContent: String = ""
+        circuitBreakers: [String: CircuitBreakerPolicy] = [:], canonicalContent: String = "",
+        inputSchema: InputSchema? = nil
     ) {
         self.name = name
         self.declaredVersion = declaredVersion
@@ -58,6 +61,7 @@ public struct WorkflowDefinition: Hashable, Sendable {
         self.queries = queries
         self.circuitBreakers = circuitBreakers
         self.canonicalContent = canonicalContent
+        self.inputSchema = inputSchema
         var index: [String: Int] = [:]
         var dependents: [String: [String]] = [:]
         for (position, step) in steps.enumerated() {

@@ -155,7 +155,8 @@ public final class WorkflowRuntime: Sendable {
     /// `workflowID` that exists, `policy` decides: return the existing run (`started == false`),
     /// reject with `.alreadyExists`, or (``IDReusePolicy/allowAfterClose``) start a new run over a closed one.
     /// An existing run of another definition is `.alreadyExists` whatever the policy, unless a new run
-    /// replaces it (a closed run under ``IDReusePolicy/allowAfterClose``).
+    /// replaces it (a closed run under ``IDReusePolicy/allowAfterClose``). An `input` that does not match
+    /// the definition's ``WorkflowDefinition/inputSchema`` is `.invalidArgument` on every start, before anything is stored.
     public func startWorkflow(
         _ name: String, version: Int? = nil, workflowID: String? = nil, input: JSONValue = .null,
         policy: IDReusePolicy = .returnExisting
@@ -167,6 +168,7 @@ public final class WorkflowRuntime: Sendable {
         } else {
             (definition, pinned) = try await registry.definition(named: name, version: version)
         }
+        try definition.inputSchema?.check(input, definition: definition.name, version: pinned)
         let id = workflowID ?? "\(idPrefix)-\(counter.wrappingAdd(1, ordering: .relaxed).newValue)"
         if id.isEmpty || id.contains("/") {
             throw BatonError(.invalidArgument, "workflow_id must be non-empty and contain no '/'")
