@@ -467,9 +467,9 @@ def test_list_filters(cli, defs):
     r = cli("list", "--status", "completed", "--definition", "three")
     assert r.code == 0, r
     rows = [line.split() for line in r.out.splitlines()]
-    assert rows[0][:3] == ["WORKFLOW", "ID", "DEFINITION"], r
-    assert [wid, "three", "v1", "completed"] in [row[:4] for row in rows], r
-    assert all(row[3] == "completed" and row[1] == "three" for row in rows[1:]), r
+    assert rows[0][:5] == ["WORKFLOW", "ID", "RUN", "ID", "DEFINITION"], r
+    assert [wid, "three", "v1", "completed"] in [[row[0]] + row[2:5] for row in rows], r
+    assert all(row[4] == "completed" and row[2] == "three" for row in rows[1:]), r
     running = cli("list", "--status", "running", "--json")
     assert running.code == 0, running
     assert all(json.loads(line)["status"] == "WORKFLOW_STATUS_RUNNING" for line in running.out.splitlines())
