@@ -236,10 +236,9 @@ final class DefinitionReader {
         return value
     }
 
-    /// `value` with control characters shown as `\u{…}`, for messages.
+    /// `value` with control characters shown as `\u{…}`, for messages (``NameRule/printable(_:)``).
     static func printable(_ value: String) -> String {
-        String(value.prefix(60).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F
-            ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
+        NameRule.printable(value)
     }
 
     func duration(_ node: Node, step: String?, field: String) -> Interval? {

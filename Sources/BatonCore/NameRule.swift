@@ -14,4 +14,11 @@ public enum NameRule {
         }
         return nil
     }
+
+    /// The first 60 characters of `value` with control characters shown as `\u{…}`: how a message
+    /// echoes a name or id from outside without letting it drive a terminal or split a log line.
+    public static func printable(_ value: String) -> String {
+        String(value.prefix(60).unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value)
+            ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
+    }
 }

@@ -92,7 +92,7 @@ public actor DefinitionRegistry {
     public func definition(named name: String, version: Int?) async throws(BatonError) -> (WorkflowDefinition, Int) {
         let all = try await records(name)
         guard let record = version.map({ wanted in all.first { $0.version == wanted } }) ?? all.last else {
-            let what = version.map { "\(name) version \($0)" } ?? name
+            let what = version.map { "'\(name)' version \($0)" } ?? "'\(name)'"
             throw BatonError(.notFound, "no definition \(what)")
         }
         let ref = DefinitionRef(name: name, version: record.version)

@@ -34,7 +34,8 @@ enum Validate {
               value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E && $0 != UInt8(ascii: "/") })
         else {
             throw RPCError(code: .invalidArgument,
-                           message: "\(field): '\(value.prefix(60))' must be 1-200 printable ASCII characters without spaces or '/'")
+                           message: "\(field): '\(NameRule.printable(value))' must be 1-200 printable ASCII characters "
+                               + "without spaces or '/'")
         }
     }
 }

@@ -46,7 +46,9 @@ struct Baton: AsyncParsableCommand {
                 try command.run()
             }
         } catch let failure as CLIFailure {
-            Output.errorLine("baton: \(failure.line)")
+            // Ids and names echoed from the command line or the server never put control characters
+            // on the terminal: they are shown escaped.
+            Output.errorLine("baton: " + CLIFailure.escapingControlCharacters(failure.line))
             Foundation.exit(failure.exitCode)
         } catch {
             if exitCode(for: error) == .validationFailure {

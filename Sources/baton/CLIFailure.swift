@@ -9,6 +9,20 @@ struct CLIFailure: Error {
     /// The process exit code.
     var exitCode: Int32
 
+    /// `text` with control characters (C0, DEL, C1) shown as `\u{1b}`, so an echoed id cannot drive
+    /// the terminal or split the one error line.
+    static func escapingControlCharacters(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     /// Bad local input (an option's value, an unreadable file): exit 2.
     static func usage(_ message: String) -> CLIFailure {
         CLIFailure(line: message, exitCode: ExitStatus.usage)

@@ -17,7 +17,7 @@ struct DefApplyCommand: AsyncParsableCommand {
     func run() async throws {
         let source = try readSource()
         let response = try await client.withClient { baton in
-            try await client.call("apply \(file)") { try await baton.registerDefinition(source: source) }
+            try await client.call("def apply \(file)") { try await baton.registerDefinition(source: source) }
         }
         if client.json { return try Output.json(response) }
         let ref = response.definition

@@ -10,17 +10,17 @@ struct DefShowCommand: AsyncParsableCommand {
     @Argument(help: "The definition's name.")
     var name: String
 
-    @Option(name: .long, help: "The version (default: the latest).")
+    @Option(name: .long, parsing: .unconditional, help: "The version (default: the latest).")
     var version: Int32?
 
     @OptionGroup var client: ClientOptions
 
     func validate() throws {
-        if let version, version < 1 { throw ValidationError("--version must be 1 or more") }
+        if let version, version < 1 { throw ValidationError("--version must be 1 or more (got \(version))") }
     }
 
     func run() async throws {
-        let what = version.map { "show \(name) version \($0)" } ?? "show \(name)"
+        let what = version.map { "def show \(name) version \($0)" } ?? "def show \(name)"
         let response = try await client.withClient { baton in
             try await client.call(what) { try await baton.getDefinition(name, version: version ?? 0) }
         }

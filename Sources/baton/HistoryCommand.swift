@@ -15,7 +15,7 @@ struct HistoryCommand: AsyncParsableCommand {
     @Argument(help: "The workflow id.")
     var workflowID: String
 
-    @Option(name: .long, help: "Events fetched per call (1 to 1000).")
+    @Option(name: .long, parsing: .unconditional, help: "Events fetched per call (1 to 1000).")
     var pageSize: Int32 = 200
 
     @Flag(name: .long, help: "Keep printing new events as they are recorded, until the run closes (WatchHistory).")

@@ -15,13 +15,13 @@ struct ListCommand: AsyncParsableCommand {
 
     @OptionGroup var filter: WorkflowFilter
 
-    @Option(name: [.customShort("n"), .long], help: "At most this many workflows (0: all).")
+    @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "At most this many workflows (0: all).")
     var limit: Int = 50
 
     @OptionGroup var client: ClientOptions
 
     func validate() throws {
-        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more (got \(limit))") }
     }
 
     func run() async throws {

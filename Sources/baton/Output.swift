@@ -44,14 +44,13 @@ enum Output {
     /// Whether ``json(_:)`` indents (`-o json`) instead of writing one line (`-o jsonl`, `--json`).
     static let indentJSON = Atomic<Bool>(false)
 
-    /// Writes `message` in protobuf's JSON mapping: one line, or indented with `-o json`.
+    /// Writes `message` in protobuf's JSON mapping with every object's keys sorted (also inside
+    /// `google.protobuf.Struct` values, whose order the library leaves to a hash), so the same answer
+    /// prints the same text in every run: one line, or indented with `-o json`.
     static func json(_ message: some SwiftProtobuf.Message) throws {
         let text = try ProtoJSON.string(message)
-        if indentJSON.load(ordering: .relaxed), let value = try? Google_Protobuf_Value(jsonString: text) {
-            line(prettyJSON(value))
-        } else {
-            line(text)
-        }
+        guard let value = try? Google_Protobuf_Value(jsonString: text) else { return line(text) }
+        line(JSONText.render(value, indent: indentJSON.load(ordering: .relaxed) ? "  " : nil))
     }
 
     /// The JSON text of a `google.protobuf.Value`, compact (`{"a":1}`), keys sorted, whole numbers without `.0`.

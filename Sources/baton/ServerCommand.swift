@@ -15,11 +15,13 @@ struct ServerCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
-    @Option(name: .long, help: "Directory of the SQLite history (created if missing; default $BATON_DATA or .baton).")
-    var data: String = ProcessInfo.processInfo.environment["BATON_DATA"] ?? ".baton"
+    @Option(name: .long, help: ArgumentHelp(
+        "Directory of the SQLite history, created if missing (default: $BATON_DATA, else .baton).", valueName: "dir"))
+    var data: String?
 
     func run() async throws {
-        let configuration = try options.configuration(data: data)
+        let configuration = try options.configuration(
+            data: data ?? ProcessInfo.processInfo.environment["BATON_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? ".baton")
         try await ServerRunner.run(configuration, shutdownGrace: options.shutdownGrace) { _ in }
     }
 }
@@ -32,17 +34,17 @@ struct ServerOptions: ParsableArguments {
     @Flag(name: .long, help: "Mount grpc.testing.TestService (interop conformance tests).")
     var enableTestService = false
 
-    @Option(name: .long, help: "Seconds in-flight calls get to finish on shutdown.")
+    @Option(name: .long, parsing: .unconditional, help: "Seconds in-flight calls get to finish on shutdown.")
     var shutdownGrace: Int = 10
 
     @Option(name: .long, help: "full (an acknowledged call survives power loss) or normal (faster).")
     var durability: String = "full"
 
-    @Option(name: .long, help: ArgumentHelp(
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
         "Response MiB all clients together may leave unread before more responses are refused.", valueName: "mib"))
     var maxUnreadResponseMib: Int = 256
 
-    @Option(name: .long, help: ArgumentHelp(
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
         "Response MiB one connection may leave unread before more responses are refused.", valueName: "mib"))
     var maxUnreadResponseMibPerConnection: Int = 32
 

@@ -14,7 +14,7 @@ struct StartOptions: ParsableArguments {
             help: ArgumentHelp("The input as JSON, or @FILE to read it from a file.", valueName: "json"))
     var input: String?
 
-    @Option(name: .long, help: "The definition version (default: the latest).")
+    @Option(name: .long, parsing: .unconditional, help: "The definition version (default: the latest).")
     var version: Int32?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -23,7 +23,7 @@ struct StartOptions: ParsableArguments {
     var ifExists: IfExists?
 
     func validate() throws {
-        if let version, version < 1 { throw ValidationError("--version must be 1 or more") }
+        if let version, version < 1 { throw ValidationError("--version must be 1 or more (got \(version))") }
         if let id, id.isEmpty { throw ValidationError("--id must not be empty") }
     }
 

@@ -115,6 +115,12 @@ def test_output_formats_table_json_and_jsonl(cli):
     assert indented.count("\n") > 10 and indented.startswith("{\n")
     assert json.loads(indented) == json.loads(lines) == json.loads(cli("describe", wid, "--json").stdout)
     assert field(cli("describe", wid, "-o", "table").stdout, "status") == "completed"
+    # Keys are sorted at every level (also inside values), so the same answer prints the same text.
+    keyed = cli("start", "three", "-i", '{"n": 1, "zeta": 1, "alpha": {"y": 2, "b": 3}, "mid": 0}').stdout.strip()
+    assert cli("watch", keyed).returncode == 0
+    described = cli("describe", keyed, "--json").stdout
+    assert '"input":{"alpha":{"b":3,"y":2},"mid":0,"n":1,"zeta":1}' in described, described
+    assert described == cli("describe", keyed, "--json").stdout
     one_error_line(R(cli("describe", wid, "--json", "-o", "json")), 2, "--json")
     one_error_line(R(cli("describe", wid, "-o", "yaml")), 2, "yaml")
 
@@ -160,3 +166,28 @@ def test_an_input_schema_refuses_a_bad_input_at_start_and_creates_no_run(cli):
     assert ok.returncode == 0 and json.loads(ok.stdout) == {"p": "Widget"}, ok
     bad = R(cli("def", "apply", "-", stdin=SCHEMA.replace("minLength: 1", "format: email")))
     one_error_line(bad, 2, "input_schema.properties.product.format", "6:")
+
+
+def test_errors_quote_names_escape_control_characters_and_refuse_negative_numbers(cli):
+    one_error_line(R(cli("def", "show", "nope")), 4, "baton: def show nope: NOT_FOUND: no definition 'nope'")
+    one_error_line(R(cli("start", "nope")), 4, "baton: start nope: NOT_FOUND: no definition 'nope'")
+    one_error_line(R(cli("start", "three", "--version", "9")), 4, "no definition 'three' version 9")
+    r = R(cli("describe", "a\x1b[2Jb"))
+    line = one_error_line(r, 2, "INVALID_ARGUMENT", "a\\u{1b}[2Jb")
+    assert "\x1b" not in r.err, r
+    r = R(cli("signal", "x\x07y", "go"))
+    assert "\x07" not in r.err and "x\\u{7}y" in r.err, r
+    one_error_line(R(cli("list", "--limit", "-1")), 2, "--limit", "got -1")
+    one_error_line(R(cli("list", "-n", "-5")), 2, "--limit", "got -5")
+    one_error_line(R(cli("def", "show", "three", "--version", "-1")), 2, "--version", "got -1")
+    one_error_line(R(cli("start", "three", "--version", "-2")), 2, "--version", "got -2")
+
+
+def test_server_help_states_each_default_once():
+    r = subprocess.run([str(baton_bin()), "server", "--help"], capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert r.returncode == 0
+    options = re.split(r"\n  (?=--)", r.stdout.split("OPTIONS:")[1])
+    for option in options:
+        assert option.count("default") <= 1, f"default stated twice: {option!r}"
+    data = next(o for o in options if o.startswith("--data"))
+    assert "$BATON_DATA" in data and ".baton" in data, data
