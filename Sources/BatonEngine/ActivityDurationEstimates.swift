@@ -5,11 +5,12 @@ import Synchronization
 /// every commit that completes an activity attempt (the store persists the same samples in that commit).
 public final class ActivityDurationEstimates: Sendable {
     private let estimates = Mutex<[String: ActivityDurationEstimate]>([:])
-    /// The estimate used for an activity never seen completing.
-    public let defaultEstimate: Interval
+    /// The estimate used for an activity never seen completing; `nil` (the default): none, so an ETA
+    /// whose path has such an activity is unknown rather than a guess.
+    public let defaultEstimate: Interval?
 
     /// Creates an empty set of estimates.
-    public init(defaultEstimate: Interval = .seconds(1)) {
+    public init(defaultEstimate: Interval? = nil) {
         self.defaultEstimate = defaultEstimate
     }
 
@@ -35,7 +36,7 @@ public final class ActivityDurationEstimates: Sendable {
     }
 
     /// The expected duration of `activity`: the learned mean, else ``defaultEstimate``.
-    public func expected(_ activity: String) -> Interval {
+    public func expected(_ activity: String) -> Interval? {
         guard let estimate = estimate(activity) else { return defaultEstimate }
         return .milliseconds(Int64(estimate.meanMilliseconds.rounded()))
     }

@@ -33,10 +33,15 @@ public struct WorkflowProgress: Hashable, Sendable {
     public var waitingForSignals: [String: String]
     /// Time since start (until close for closed runs).
     public var elapsed: Interval
-    /// Estimated time to completion: the critical path of the remaining steps using per-activity
-    /// duration estimates; 0 once closed; `nil` while a `wait_for_signal` step is waiting (it depends
-    /// on people). Signal waits not reached yet count as zero.
+    /// Estimated time to completion — or, when ``etaUntilSignal`` is set, until the run reaches a wait
+    /// for that signal: the critical path of the remaining steps from per-activity durations learned
+    /// from history; 0 once closed. `nil` while a `wait_for_signal` step is waiting (the time until a
+    /// person or another system sends the signal cannot be estimated), and when an activity left on
+    /// the path has never completed (no history to estimate it from).
     public var eta: Interval?
+    /// The signal of the first wait the run has not reached yet, when ``eta`` only runs until that
+    /// wait begins (the wait itself and the steps after it are not in the estimate).
+    public var etaUntilSignal: String?
     /// The last event folded into this progress (resume point for streams).
     public var lastEventID: Int64
 

@@ -171,6 +171,7 @@ extension WorkflowProgress {
             "waiting_for_signals": .object(waitingForSignals.mapValues { .string($0) }),
             "elapsed_ms": .number(Double(elapsed.milliseconds)),
             "eta_ms": eta.map { .number(Double($0.milliseconds)) } ?? .null,
+            "eta_until_signal": etaUntilSignal.map { .string($0) } ?? .null,
             "last_event_id": .number(Double(lastEventID)),
         ]
     }

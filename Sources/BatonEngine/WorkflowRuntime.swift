@@ -62,11 +62,12 @@ public final class WorkflowRuntime: Sendable {
     ///   - dispatcher: where attempts go; defaults to `activities`.
     ///   - breakerPolicies: circuit-breaker policies by key (server configuration), for keys a
     ///     definition does not configure under `circuit_breakers:`.
-    ///   - defaultActivityEstimate: the expected duration of an activity never seen completing (ETAs).
+    ///   - defaultActivityEstimate: the expected duration of an activity never seen completing (ETAs);
+    ///     `nil`: none, the ETA stays unknown until history has one.
     public init(
         store: any WorkflowStore, clock: any WorkflowClock, activities: InProcessActivities? = nil,
         dispatcher: (any ActivityDispatcher)? = nil, shardCount: Int = 4,
-        breakerPolicies: [String: CircuitBreakerPolicy] = [:], defaultActivityEstimate: Interval = .seconds(1)
+        breakerPolicies: [String: CircuitBreakerPolicy] = [:], defaultActivityEstimate: Interval? = nil
     ) {
         self.store = store
         self.clock = clock

@@ -97,6 +97,7 @@ extension WorkflowProgress {
             }
             $0.eventID = lastEventID
             $0.waitingForSignals = waitingForSignals
+            if $0.hasEta, let etaUntilSignal { $0.etaUntilSignal = etaUntilSignal }
         }
     }
 }

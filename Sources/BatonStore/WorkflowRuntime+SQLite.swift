@@ -14,7 +14,7 @@ extension WorkflowRuntime {
     public static func open(
         path: String, durability: Durability = .full, clock: any WorkflowClock,
         activities: InProcessActivities? = nil, dispatcher: (any ActivityDispatcher)? = nil, shardCount: Int = 4,
-        breakerPolicies: [String: CircuitBreakerPolicy] = [:], defaultActivityEstimate: Interval = .seconds(1)
+        breakerPolicies: [String: CircuitBreakerPolicy] = [:], defaultActivityEstimate: Interval? = nil
     ) async throws(BatonError) -> WorkflowRuntime {
         let store = try SQLiteWorkflowStore(path: path, durability: durability, now: clock.now())
         let runtime = WorkflowRuntime(

@@ -70,7 +70,7 @@ final class ProgressRenderer {
         if progress.status == .running || progress.status == .unspecified {
             if !progress.currentPhase.isEmpty { parts.append("phase=\(progress.currentPhase)") }
             if !progress.runningSteps.isEmpty { parts.append("running=\(progress.runningSteps.joined(separator: ","))") }
-            if progress.hasEta { parts.append("eta=\(Formatting.duration(progress.eta))") }
+            if progress.hasEta { parts.append("eta=\(Formatting.duration(progress.eta))" + untilSignal(progress)) }
         } else {
             parts.append(Formatting.status(progress.status))
             if progress.hasElapsed { parts.append("in \(Formatting.duration(progress.elapsed))") }
@@ -87,12 +87,23 @@ final class ProgressRenderer {
         if progress.status == .running || progress.status == .unspecified {
             if !progress.currentPhase.isEmpty { text += "  \(progress.currentPhase)" }
             if !progress.runningSteps.isEmpty { text += "  running: \(progress.runningSteps.joined(separator: ", "))" }
-            text += "  ETA \(progress.hasEta ? Formatting.duration(progress.eta) : "?")"
+            if progress.hasEta {
+                text += "  ETA \(Formatting.duration(progress.eta))" + untilSignal(progress)
+            } else if progress.waitingForSignals.isEmpty {
+                text += "  ETA ?"
+            } else {
+                text += "  waiting for signal " + Set(progress.waitingForSignals.values).sorted().joined(separator: ", ")
+            }
         } else {
             text += "  \(Formatting.status(progress.status))"
             if progress.hasElapsed { text += " in \(Formatting.duration(progress.elapsed))" }
         }
         return text
+    }
+
+    /// ` until signal approve` when the ETA only runs to a wait for a person.
+    private static func untilSignal(_ progress: Baton_V1_Progress) -> String {
+        progress.etaUntilSignal.isEmpty ? "" : " until signal \(progress.etaUntilSignal)"
     }
 
     private static func percent(_ progress: Baton_V1_Progress) -> String {

@@ -88,7 +88,7 @@ let gatedDefinition = """
         let estimates: [String: Interval] = ["fast": .seconds(1), "slow": .seconds(7)]
         let t0 = Instant(millisecondsSinceEpoch: 1_000)
         var (machine, _) = WorkflowMachine.start(workflowID: "w", definition: definition, version: 1, input: .null, now: t0)
-        let expected: (String) -> Interval = { estimates[$0] ?? .seconds(99) }
+        let expected: (String) -> Interval? = { estimates[$0] ?? .seconds(99) }
         // a(1) → b(7) → d(1) = 9s; the sleep (10s) is longer.
         #expect(WorkflowProgress(state: machine.state, definition: definition, now: t0, expected: expected).eta == .seconds(10))
         _ = machine.decide(.activityCompleted(step: "a", attempt: 1, output: .null), now: t0 + .seconds(1))

@@ -570,9 +570,9 @@ class ScriptedServer:
         self.requests = []
         scripted = self
 
-        def progress(wid, status, pct, event_id, phase="", running=(), eta=None, elapsed=None):
+        def progress(wid, status, pct, event_id, phase="", running=(), eta=None, elapsed=None, until=""):
             p = wf.Progress(workflow_id=wid, status=status, percentage=pct, current_phase=phase,
-                            running_steps=list(running), event_id=event_id)
+                            running_steps=list(running), event_id=event_id, eta_until_signal=until)
             if eta is not None:
                 p.eta.seconds = eta
             if elapsed is not None:
@@ -585,6 +585,10 @@ class ScriptedServer:
                     progress("ok", R, 42, 3, "research", ["b"], eta=7),
                     progress("ok", R, 42, 3, "research", ["b"], eta=7),  # unchanged: no new line
                     progress("ok", C, 100, 6, elapsed=3)]],
+            "waits": [[progress("waits", R, 0, 1, "research", ["a"], eta=13, until="approve"),
+                       progress("waits", R, 60, 5, "approval", ["approval"]),
+                       progress("waits", R, 80, 7, "deploy", ["deploy"], eta=2),
+                       progress("waits", C, 100, 9, elapsed=40)]],
             "fails": [[progress("fails", R, 30, 2, "build", ["x"]), progress("fails", F, 30, 4, elapsed=1)]],
             "drop": [[progress("drop", R, 10, 2, running=["a"]), progress("drop", R, 50, 5, running=["b"]), "drop"],
                      [progress("drop", C, 100, 9, elapsed=2)]],
@@ -638,6 +642,17 @@ def test_watch_prints_one_line_per_change(scripted):
         "100% completed in 3s",
     ], r
     assert r.stderr == ""
+
+
+def test_watch_says_the_eta_runs_until_a_signal_and_gives_none_while_waiting(scripted):
+    r = run_watch(scripted, "waits")
+    assert r.returncode == 0, r
+    assert r.stdout.splitlines() == [
+        "0% phase=research running=a eta=13s until signal approve",
+        "60% phase=approval running=approval",
+        "80% phase=deploy running=deploy eta=2s",
+        "100% completed in 40s",
+    ], r
 
 
 def test_watch_failed_run_exits_6_with_the_failure(scripted):

@@ -286,7 +286,9 @@ public nonisolated struct Baton_V1_Progress: Sendable {
   /// Clears the value of `elapsed`. Subsequent reads from it will return its default value.
   public mutating func clearElapsed() {self._elapsed = nil}
 
-  /// Estimated time until the run completes; unset when it cannot be estimated or the run is closed.
+  /// Estimated time until the run completes (or until `eta_until_signal`'s wait begins), from the
+  /// durations of earlier activity attempts; unset while the run waits for a signal, when an activity
+  /// left has no history yet, or once the run is closed.
   public var eta: SwiftProtobuf.Google_Protobuf_Duration {
     get {_eta ?? SwiftProtobuf.Google_Protobuf_Duration()}
     set {_eta = newValue}
@@ -301,6 +303,10 @@ public nonisolated struct Baton_V1_Progress: Sendable {
 
   /// While the run waits for signals: each waiting step and the signal it needs.
   public var waitingForSignals: Dictionary<String,String> = [:]
+
+  /// When set, `eta` runs only until the run reaches its first wait for this signal (how long a
+  /// person or another system takes to send it cannot be estimated); unset, `eta` runs to the end.
+  public var etaUntilSignal: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -632,7 +638,7 @@ nonisolated extension Baton_V1_WorkflowDescription: SwiftProtobuf.Message, Swift
 
 nonisolated extension Baton_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Progress"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}status\0\u{1}percentage\0\u{3}current_phase\0\u{3}running_steps\0\u{3}completed_steps\0\u{3}failed_steps\0\u{3}skipped_steps\0\u{1}attempts\0\u{1}elapsed\0\u{1}eta\0\u{3}event_id\0\u{3}waiting_for_signals\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}status\0\u{1}percentage\0\u{3}current_phase\0\u{3}running_steps\0\u{3}completed_steps\0\u{3}failed_steps\0\u{3}skipped_steps\0\u{1}attempts\0\u{1}elapsed\0\u{1}eta\0\u{3}event_id\0\u{3}waiting_for_signals\0\u{3}eta_until_signal\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -653,6 +659,7 @@ nonisolated extension Baton_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._M
       case 11: try { try decoder.decodeSingularMessageField(value: &self._eta) }()
       case 12: try { try decoder.decodeSingularInt64Field(value: &self.eventID) }()
       case 13: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.waitingForSignals) }()
+      case 14: try { try decoder.decodeSingularStringField(value: &self.etaUntilSignal) }()
       default: break
       }
     }
@@ -702,6 +709,9 @@ nonisolated extension Baton_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.waitingForSignals.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.waitingForSignals, fieldNumber: 13)
     }
+    if !self.etaUntilSignal.isEmpty {
+      try visitor.visitSingularStringField(value: self.etaUntilSignal, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -719,6 +729,7 @@ nonisolated extension Baton_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs._eta != rhs._eta {return false}
     if lhs.eventID != rhs.eventID {return false}
     if lhs.waitingForSignals != rhs.waitingForSignals {return false}
+    if lhs.etaUntilSignal != rhs.etaUntilSignal {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

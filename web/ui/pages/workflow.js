@@ -188,7 +188,14 @@ export async function renderWorkflow(ctx) {
     const open = !isClosed(p.status);
     const drift = open ? (Date.now() - state.progressAt) / 1000 : 0;
     elapsedText.textContent = elapsed === null ? '—' : formatDuration(elapsed + drift);
-    etaText.textContent = !open ? 'done' : eta === null ? 'unknown' : formatDuration(Math.max(0, eta - drift));
+    const waits = Object.values(p.waitingForSignals || {});
+    let etaLabel;
+    if (!open) etaLabel = 'done';
+    else if (eta !== null) {
+      etaLabel = formatDuration(Math.max(0, eta - drift)) + (p.etaUntilSignal ? ` until signal ${p.etaUntilSignal}` : '');
+    } else if (waits.length > 0) etaLabel = `waiting for signal ${[...new Set(waits)].sort().join(', ')}`;
+    else etaLabel = 'unknown';
+    etaText.textContent = etaLabel;
   };
 
   const applyProgress = (p) => {
