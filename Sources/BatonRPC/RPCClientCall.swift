@@ -49,7 +49,17 @@ public struct RPCClientCall: Sendable {
 
     /// The response messages; the sequence throws `RPCError` when the status is not OK.
     public func messages<Response: SwiftProtobuf.Message>(as type: Response.Type) -> AsyncThrowingMapSequence<AsyncThrowingStream<ByteBuffer, any Error>, Response> {
-        responses.map { payload in try GRPCMessageFramer.decode(Response.self, from: payload) }
+        responses.map { payload in
+            do {
+                return try GRPCMessageFramer.decode(Response.self, from: payload)
+            } catch {
+                // The peer answered with something that is not this RPC's response: say so in the
+                // client's words, not as a request error.
+                throw RPCError(code: .internal,
+                               message: "the server's answer is not a \(Response.protoMessageName) "
+                                   + "(is the address a Baton server of this version?)", cause: error)
+            }
+        }
     }
 
     /// The response headers' custom metadata (empty for a Trailers-Only answer).

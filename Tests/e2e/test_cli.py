@@ -655,6 +655,25 @@ def test_watch_says_the_eta_runs_until_a_signal_and_gives_none_while_waiting(scr
     ], r
 
 
+def test_an_answer_that_is_not_the_response_is_named_as_such():
+    # A peer whose GetDefinition answers bytes that are not a GetDefinitionResponse (a wrong or broken server).
+    garbage = grpc.unary_unary_rpc_method_handler(lambda request, context: b"\xff\xff\xff garbage")
+    peer = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    peer.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("baton.v1.WorkflowService", {"GetDefinition": garbage}),))
+    port = peer.add_insecure_port("127.0.0.1:0")
+    peer.start()
+    try:
+        r = subprocess.run([str(baton_bin()), "def", "show", "x", "--address", f"127.0.0.1:{port}"],
+                           capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    finally:
+        peer.stop(0)
+    assert r.returncode == 1, r
+    assert r.stderr.count("\n") == 1, r
+    assert "def show x: INTERNAL: the server's answer is not a baton.v1.GetDefinitionResponse" in r.stderr, r
+    assert "request" not in r.stderr and "BinaryDecodingError" not in r.stderr, r
+
+
 def test_watch_failed_run_exits_6_with_the_failure(scripted):
     r = run_watch(scripted, "fails")
     assert r.returncode == 6, r

@@ -4,6 +4,7 @@ schemas checked at start — against a live server started by the test."""
 
 import json
 import re
+from pathlib import Path
 import subprocess
 
 import pytest
@@ -191,3 +192,25 @@ def test_server_help_states_each_default_once():
         assert option.count("default") <= 1, f"default stated twice: {option!r}"
     data = next(o for o in options if o.startswith("--data"))
     assert "$BATON_DATA" in data and ".baton" in data, data
+
+
+def test_the_readme_cli_reference_matches_help():
+    """Every subcommand `baton --help` lists, and every long option of each, is in README's CLI section."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("\n## CLI\n")[1].split("\n## ")[0]
+    top = subprocess.run([str(baton_bin()), "--help"], capture_output=True, text=True, timeout=CLI_TIMEOUT).stdout
+    groups = re.findall(r"^([A-Z][A-Z ]+) SUBCOMMANDS:$", top, re.M)
+    for group in groups:
+        assert f"# {group.capitalize()}" in section, f"group {group} missing from README's CLI section"
+    commands = re.findall(r"^  ([a-z]+)\s{2,}", top, re.M)
+    assert {"start", "execute", "count", "list", "describe"} <= set(commands), top
+    shared = {"--address", "--output", "--json", "--help"}
+    for command in commands:
+        assert f"baton {command}" in section, f"'baton {command}' missing from README's CLI section"
+        usage = subprocess.run([str(baton_bin()), command, "--help"], capture_output=True, text=True,
+                               timeout=CLI_TIMEOUT).stdout
+        for option in set(re.findall(r"\[(--[a-z-]+)", usage.split("OPTIONS:")[0])) - shared:
+            assert option in section or option.replace("--", "-", 1) in section, \
+                f"'baton {command} {option}' is in --help but not in README's CLI section"
+    for option in ["-o table|json|jsonl", "-r RUN", "-w", "-i"]:
+        assert option in section, option
