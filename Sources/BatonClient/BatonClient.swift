@@ -155,6 +155,19 @@ extension BatonClient {
         }, as: Baton_V1_HistoryEvent.self)
     }
 
+    /// Waits until the latest run of `workflowID` (or the run `runID`) closes and returns its
+    /// description; DEADLINE_EXCEEDED when it is still open after `timeout`.
+    /// With `timeout` nil the call has no deadline and waits as long as the run takes.
+    public func awaitWorkflow(
+        _ workflowID: String, runID: String = "", timeout: Duration?
+    ) async throws -> Baton_V1_AwaitWorkflowResponse {
+        let request = Baton_V1_AwaitWorkflowRequest.with {
+            $0.workflowID = workflowID
+            $0.runID = runID
+        }
+        return try await rpc.unary("/\(Self.workflows)/AwaitWorkflow", request: request, timeout: timeout)
+    }
+
     /// Every circuit breaker.
     public func listCircuitBreakers() async throws -> Baton_V1_ListCircuitBreakersResponse {
         try await unary(Self.admin, "ListCircuitBreakers", Baton_V1_ListCircuitBreakersRequest())

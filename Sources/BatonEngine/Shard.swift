@@ -18,7 +18,9 @@ actor Shard {
     private let estimates: ActivityDurationEstimates
     private var machines: [String: WorkflowMachine] = [:]
     private var starting: Set<String> = []
-    private var waiters: [String: [CheckedContinuation<WorkflowState, Never>]] = [:]
+    /// Callers awaiting a run's close, by workflow id and waiter number (a cancelled waiter leaves at once).
+    private var waiters: [String: [Int: CheckedContinuation<WorkflowState?, Never>]] = [:]
+    private var nextWaiter = 0
     /// Side effects to restore for open workflows reloaded after an eviction (a failed commit).
     private var restored: [String: [EngineCommand]] = [:]
     /// Events committed since each open workflow's last full snapshot (absent: write one next).
@@ -206,10 +208,31 @@ actor Shard {
             }
             return stored.state
         }
-        return await withCheckedContinuation { continuation in
-            waiters[workflowID, default: []].append(continuation)
+        let number = nextWaiter
+        nextWaiter += 1
+        let closed: WorkflowState? = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled { return continuation.resume(returning: nil) }
+                waiters[workflowID, default: [:]][number] = continuation
+            }
+        } onCancel: {
+            Task { await self.dropWaiter(workflowID, number) }
         }
+        guard let closed else {
+            throw BatonError(.cancelled, "stopped waiting for workflow '\(workflowID)' to close: the caller went away")
+        }
+        return closed
     }
+
+    /// Resumes a cancelled waiter with nothing, so an abandoned await holds no memory until the run closes.
+    private func dropWaiter(_ workflowID: String, _ number: Int) {
+        guard let continuation = waiters[workflowID]?.removeValue(forKey: number) else { return }
+        if waiters[workflowID]?.isEmpty == true { waiters[workflowID] = nil }
+        continuation.resume(returning: nil)
+    }
+
+    /// Number of callers awaiting runs' close (tests: an abandoned await leaves no waiter behind).
+    var awaitingCount: Int { waiters.values.reduce(0) { $0 + $1.count } }
 
     /// Makes sure an open workflow is in memory (loading its snapshot and queueing its restore commands
     /// on a miss). False when it does
@@ -264,7 +287,7 @@ actor Shard {
             if let closedState {
                 hub.committed(workflowID, events: newlyCommitted, state: closedState)
                 hub.runs.changed(closedState.listSummary)
-                for waiter in waiters.removeValue(forKey: workflowID) ?? [] { waiter.resume(returning: closedState) }
+                for waiter in (waiters.removeValue(forKey: workflowID) ?? [:]).values { waiter.resume(returning: closedState) }
             }
         } else if hub.isWatched(workflowID), let state = readable.withLock({ $0.states[workflowID] }) {
             hub.committed(workflowID, events: newlyCommitted, state: state)

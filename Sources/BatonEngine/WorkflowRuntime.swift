@@ -252,11 +252,19 @@ public final class WorkflowRuntime: Sendable {
         try await store.history(workflowID, afterEventID: afterEventID, limit: limit)
     }
 
-    /// Waits until the workflow closes and returns its final description.
+    /// Waits until the workflow closes and returns its final description; a cancelled caller stops
+    /// waiting at once (`.cancelled`).
     public func awaitCompletion(_ workflowID: String) async throws(BatonError) -> WorkflowDescription {
         let shard = shard(for: workflowID)
         await perform(try await shard.restore(workflowID))
         return WorkflowDescription(state: try await shard.awaitClosed(workflowID))
+    }
+
+    /// Number of callers waiting in ``awaitCompletion(_:)``.
+    public func awaitingCount() async -> Int {
+        var total = 0
+        for shard in shards { total += await shard.awaitingCount }
+        return total
     }
 
     /// Number of open workflows held in memory (closed ones leave memory).

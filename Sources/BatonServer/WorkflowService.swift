@@ -43,6 +43,7 @@ struct WorkflowService: Sendable {
         router.register(path("GetHistory"), .unary(getHistory).sideEffectFree())
         router.register(path("CancelWorkflow"), .unary(cancelWorkflow))
         router.register(path("TerminateWorkflow"), .unary(terminateWorkflow))
+        router.register(path("AwaitWorkflow"), .unary(awaitWorkflow).sideEffectFree())
     }
 
     // MARK: - Definitions
@@ -149,13 +150,31 @@ struct WorkflowService: Sendable {
         -> Baton_V1_DescribeWorkflowResponse {
         try Validate.workflowID(request.workflowID)
         // A large run's description is built on the global executor, never on the connection's event loop.
-        let runtime = self.runtime
         let key = try await runKey(request.workflowID, request.runID)
-        return try await withTaskExecutorPreference(globalConcurrentExecutor) {
-            let description = try await mappingErrors { try await runtime.describe(key) }
+        let description = try await mappingErrors { try await runtime.describe(key) }
+        let workflow = await protoDescription(description)
+        return .with { $0.workflow = workflow }
+    }
+
+    func awaitWorkflow(_ request: Baton_V1_AwaitWorkflowRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_AwaitWorkflowResponse {
+        try Validate.workflowID(request.workflowID)
+        let key = try await runKey(request.workflowID, request.runID)
+        // Waits on the run's shard for its closing commit; the call's deadline cancels the wait (the
+        // transport answers DEADLINE_EXCEEDED) and leaves nothing behind.
+        let closed = try await mappingErrors { try await runtime.awaitCompletion(key) }
+        let workflow = await protoDescription(closed)
+        return .with { $0.workflow = workflow }
+    }
+
+    /// The API's description of a run, built on the global executor (a large run's description is
+    /// CPU work that must not stall the connection's event loop).
+    private func protoDescription(_ description: WorkflowDescription) async -> Baton_V1_WorkflowDescription {
+        let runtime = self.runtime
+        return await withTaskExecutorPreference(globalConcurrentExecutor) {
             let definition = try? await runtime.registry.definition(
                 named: description.definition.name, version: description.definition.version).0
-            return .with { $0.workflow = description.state.protoDescription(definition: definition) }
+            return description.state.protoDescription(definition: definition)
         }
     }
 

@@ -28,7 +28,7 @@ struct Baton: AsyncParsableCommand {
                 StartCommand.self, ExecuteCommand.self, SignalCommand.self, CancelCommand.self, TerminateCommand.self,
             ]),
             CommandGroup(name: "Read runs", subcommands: [
-                WatchCommand.self, DescribeCommand.self, QueryCommand.self, HistoryCommand.self, ListCommand.self,
+                WatchCommand.self, AwaitCommand.self, DescribeCommand.self, QueryCommand.self, HistoryCommand.self, ListCommand.self,
                 CountCommand.self,
             ]),
             CommandGroup(name: "Operations", subcommands: [BreakersCommand.self, InfoCommand.self]),

@@ -18,6 +18,13 @@ struct StartCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Follow the run's progress until it closes (exit code as for 'baton watch').")
     var watch = false
 
+    @Flag(name: .long, help: "Wait until the run closes (AwaitWorkflow) and print its output (exit code as for 'baton await').")
+    var wait = false
+
+    func validate() throws {
+        if watch && wait { throw ValidationError("--watch and --wait are exclusive: --watch follows the progress, --wait only the result") }
+    }
+
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
@@ -35,6 +42,11 @@ struct StartCommand: AsyncParsableCommand {
                     Output.errorLine("baton: note: started a new run \(response.runID) of \(response.workflowID); its closed run "
                                      + "stays readable with --run-id \(response.previousRunID) (--if-exists reject refuses instead)")
                 }
+            }
+            if wait {
+                return try await AwaitCommand.awaitAndPrint(
+                    baton, workflowID: response.workflowID, runID: response.runID, timeout: nil,
+                    what: "await \(response.workflowID)", client: client)
             }
             guard watch else { return ExitStatus.success }
             return try await ProgressWatcher(options: client, workflowID: response.workflowID, runID: response.runID).run(baton)

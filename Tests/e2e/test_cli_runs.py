@@ -214,3 +214,25 @@ def test_the_readme_cli_reference_matches_help():
                 f"'baton {command} {option}' is in --help but not in README's CLI section"
     for option in ["-o table|json|jsonl", "-r RUN", "-w", "-i"]:
         assert option in section, option
+
+
+def test_await_and_start_wait_print_the_output_and_exit_by_status(cli):
+    waited = cli("start", "three", "-i", '{"n": 6}', "--wait")
+    assert waited.returncode == 0, waited
+    wid, output = waited.stdout.splitlines()
+    assert json.loads(output) == {"b": 6}, waited
+    again = cli("await", wid)
+    assert again.returncode == 0 and json.loads(again.stdout) == {"b": 6}, again
+    full = json.loads(cli("await", wid, "-o", "jsonl").stdout)
+    assert full["workflow"]["info"]["status"] == "WORKFLOW_STATUS_COMPLETED", full
+
+    assert cli("start", "gated", "-w", "await-1").returncode == 0
+    timed_out = R(cli("await", "await-1", "--timeout", "300ms"))
+    one_error_line(timed_out, 1, "await await-1: DEADLINE_EXCEEDED")
+    assert cli("terminate", "await-1").returncode == 0
+    ended = cli("await", "await-1", "-t", "30s")
+    assert ended.returncode == 6 and ended.stdout == "", ended
+    assert ended.stderr.startswith("baton: workflow await-1 ended terminated"), ended
+    one_error_line(R(cli("await", "await-1", "--timeout", "soon")), 2, "--timeout", "soon")
+    one_error_line(R(cli("await", "nobody")), 4, "NOT_FOUND", "nobody")
+    one_error_line(R(cli("start", "three", "--wait", "--watch")), 2, "--watch", "--wait")

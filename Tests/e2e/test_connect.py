@@ -73,9 +73,17 @@ def test_connect_client_unary_rpcs(api, web, conn):
         assert [s.name for s in described.workflow.steps] == ["prepare", "approve"], described
         runs = ws.list_workflows(api.ws.ListWorkflowsRequest(definition=name), use_get=use_get)
         assert [w.workflow_id for w in runs.workflows] == [wid], runs
+    # AwaitWorkflow: an open run is DEADLINE_EXCEEDED at the call's deadline (connect-timeout-ms).
+    with pytest.raises(ConnectError) as error:
+        ws.await_workflow(api.ws.AwaitWorkflowRequest(workflow_id=wid), timeout_ms=300)
+    assert error.value.code == Code.DEADLINE_EXCEEDED, error.value
     signal = ws.signal(api.ws.SignalRequest(workflow_id=wid, name="approve", payload=value({"ok": True}),
                                             request_id="once"))
     assert signal.accepted is True, signal
+    # ...and answers with the closed run once the signal let it finish.
+    awaited = ws.await_workflow(api.ws.AwaitWorkflowRequest(workflow_id=wid, run_id=reply.run_id), timeout_ms=RPC_MS)
+    assert awaited.workflow.info.status == api.common.WORKFLOW_STATUS_COMPLETED, awaited
+    assert plain(awaited.workflow.output) == {"approved": True, "item": "lamp"}, awaited
     wait_history(api, ws, wid, closing, "the run to close")
     described = ws.describe_workflow(api.ws.DescribeWorkflowRequest(workflow_id=wid))
     assert described.workflow.info.status == api.common.WORKFLOW_STATUS_COMPLETED, described

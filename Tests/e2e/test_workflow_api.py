@@ -242,6 +242,28 @@ def test_signal_query_and_stream_progress_to_completion(api, baton):
         assert watched and watched[0] == 3 and watched == list(range(3, 3 + len(watched)))
 
 
+def test_await_workflow_answers_when_the_run_closes_within_the_deadline(api, baton):
+    """AwaitWorkflow through grpcio: DEADLINE_EXCEEDED while open, the closed run's description after."""
+    channel, client = stub(api, baton)
+    with channel:
+        client.RegisterDefinition(api.ws.RegisterDefinitionRequest(source=APPROVAL), timeout=5)
+        started = client.StartWorkflow(api.ws.StartWorkflowRequest(
+            definition="approval", workflow_id="py-await", input=api.worker.to_value({"item": "y"})), timeout=5)
+        with pytest.raises(grpc.RpcError) as error:
+            client.AwaitWorkflow(api.ws.AwaitWorkflowRequest(workflow_id="py-await"), timeout=0.3)
+        assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED, error.value
+        pending = client.AwaitWorkflow.future(api.ws.AwaitWorkflowRequest(workflow_id="py-await"), timeout=30)
+        client.Signal(api.ws.SignalRequest(workflow_id="py-await", name="approve",
+                                           payload=api.worker.to_value({"ok": False})), timeout=5)
+        closed = pending.result(timeout=30).workflow
+        assert closed.info.status == api.common.WORKFLOW_STATUS_COMPLETED, closed
+        assert closed.info.run_id == started.run_id and closed.info.workflow_id == "py-await"
+        assert api.worker.from_value(closed.output) == {"approved": False}
+        with pytest.raises(grpc.RpcError) as error:
+            client.AwaitWorkflow(api.ws.AwaitWorkflowRequest(workflow_id="py-await", run_id="nope"), timeout=5)
+        assert error.value.code() == grpc.StatusCode.NOT_FOUND and "nope" in error.value.details()
+
+
 def test_history_pages_fit_the_message_limit_whatever_the_values(api, baton):
     """Six signals of ~900 KB each: one page of 1,000 events would be ~5.4 MB, over a stock client's
     4 MiB limit; the server ends each page before 2 MiB, so paging reads every event."""
