@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "baton", targets: ["baton"]),
         .library(name: "BatonClient", targets: ["BatonClient"]),
+        .executable(name: "baton-quickstart", targets: ["baton-quickstart"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -104,6 +105,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "baton-quickstart",
+            dependencies: ["BatonClient", "BatonProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "clients/swift/Sources/baton-quickstart"
         ),
         .executableTarget(
             name: "baton-loadgen",

@@ -18,12 +18,19 @@ public struct ActivityTask: Hashable, Sendable, Codable {
     public var heartbeatDetails: JSONValue
     /// When this attempt was scheduled.
     public var scheduledAt: Instant
+    /// The longest gap allowed between heartbeats of the started attempt (the step's `heartbeat_timeout`).
+    public var heartbeatTimeout: Interval?
+    /// How long the started attempt may run (the step's `start_to_close_timeout`).
+    public var startToCloseTimeout: Interval?
 
     /// Creates a task.
     public init(
         workflowID: String, step: String, attempt: Int, activity: String, taskQueue: String?, input: JSONValue,
-        heartbeatDetails: JSONValue, scheduledAt: Instant
+        heartbeatDetails: JSONValue, scheduledAt: Instant, heartbeatTimeout: Interval? = nil,
+        startToCloseTimeout: Interval? = nil
     ) {
+        self.heartbeatTimeout = heartbeatTimeout
+        self.startToCloseTimeout = startToCloseTimeout
         self.workflowID = workflowID
         self.step = step
         self.attempt = attempt

@@ -114,6 +114,7 @@ extension WorkflowMachine {
         return ActivityTask(
             workflowID: state.workflowID, step: ref.step, attempt: ref.attempt, activity: compensation.activity,
             taskQueue: step.taskQueue, input: saga.input, heartbeatDetails: .null,
-            scheduledAt: state.closedAt ?? state.step(name).finishedAt ?? now)
+            scheduledAt: state.closedAt ?? state.step(name).finishedAt ?? now,
+            startToCloseTimeout: step.timeouts.startToClose)
     }
 }

@@ -154,7 +154,8 @@ public struct WorkflowMachine: Sendable {
         return ActivityTask(
             workflowID: state.workflowID, step: ref.step, attempt: ref.attempt, activity: activity,
             taskQueue: step.taskQueue, input: stepState.input, heartbeatDetails: stepState.heartbeatDetails,
-            scheduledAt: stepState.scheduledAt ?? now)
+            scheduledAt: stepState.scheduledAt ?? now, heartbeatTimeout: step.timeouts.heartbeat,
+            startToCloseTimeout: step.timeouts.startToClose)
     }
 
     private func isStartedOnDispatch(_ step: String) -> Bool {

@@ -4,6 +4,7 @@ import BatonEngine
 import BatonProto
 import BatonRPC
 import Foundation
+import SwiftProtobuf
 
 /// `baton.v1.WorkerService`: workers in any language long-poll task queues for activity attempts
 /// and report results and heartbeats with the attempt's unguessable token.
@@ -58,6 +59,11 @@ struct WorkerService: Sendable {
             $0.attempt = Int32(task.attempt)
             $0.idempotencyKey = task.idempotencyKey
             if task.heartbeatDetails != .null { $0.heartbeatDetails = task.heartbeatDetails.proto }
+            // The lease starts now: the attempt must be done start_to_close from here.
+            if let limit = task.startToCloseTimeout {
+                $0.deadline = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(Double(limit.milliseconds) / 1000))
+            }
+            if let heartbeat = task.heartbeatTimeout { $0.heartbeatTimeout = .init(milliseconds: heartbeat.milliseconds) }
         }
     }
 
