@@ -117,6 +117,11 @@ let package = Package(
             path: "bench/Sources/baton-loadgen"
         ),
         .executableTarget(
+            name: "baton-bench-worker",
+            dependencies: ["BatonClient"],
+            path: "bench/Sources/baton-bench-worker"
+        ),
+        .executableTarget(
             name: "baton-bench",
             dependencies: ["BatonCore", "BatonEngine", "BatonStore"],
             path: "bench/Sources/baton-bench"

@@ -107,8 +107,29 @@ extension WorkflowMachine {
     }
 
     /// A failed or timed-out attempt: retry after a durable backoff when the policy allows, else fail the step.
+    /// A heartbeat-timeout timer fired: when heartbeats came within the timeout (kept in memory), the
+    /// attempt is alive — re-arm the timer from the last one (replacing it: no `TimerFired`), recording
+    /// the latest details when the last record is an interval old. False when the attempt timed out.
+    private mutating func extendHeartbeatLease(_ timer: WorkflowState.ArmedTimer) -> Bool {
+        let ref = AttemptRef(step: timer.step, attempt: timer.attempt)
+        guard state.step(timer.step).attempt == timer.attempt, state.step(timer.step).status.isInFlight,
+              let mark = heartbeats[ref], let timeout = definition.step(timer.step)?.timeouts.heartbeat,
+              now - mark.receivedAt < timeout
+        else { return false }
+        if let details = mark.pending, now - mark.recordedAt >= Self.heartbeatRecordInterval {
+            emit(.stepHeartbeat(step: timer.step, attempt: timer.attempt, details: details))
+            heartbeats[ref] = HeartbeatMark(recordedAt: now, receivedAt: mark.receivedAt)
+        }
+        arm(timer.step, attempt: timer.attempt, purpose: .timeout(.heartbeat), fireAt: mark.receivedAt + timeout)
+        return true
+    }
+
     mutating func attemptFailed(_ name: String, attempt: Int, failure: ActivityFailure, timeout: TimeoutKind?) {
         guard let step = definition.step(name) else { return }
+        // The next attempt resumes from the latest details, also ones not recorded yet.
+        if let details = heartbeats.removeValue(forKey: AttemptRef(step: name, attempt: attempt))?.pending {
+            emit(.stepHeartbeat(step: name, attempt: attempt, details: details))
+        }
         if failure.type != "CircuitOpen" { recordBreakerOutcome(name, success: false) }
         var retryAt: Instant?
         if !state.cancelRequested,
@@ -131,6 +152,7 @@ extension WorkflowMachine {
     }
 
     mutating func timerFired(_ id: String, _ timer: WorkflowState.ArmedTimer) {
+        if timer.purpose == .timeout(.heartbeat), extendHeartbeatLease(timer) { return }
         emit(.timerFired(timer: id))
         if let name = SagaState.compensatedStep(ofTaskStep: timer.step) {
             compensationTimerFired(name, timer)
@@ -161,6 +183,11 @@ extension WorkflowMachine {
             let failure = ActivityFailure(type: "Timeout", message: "schedule_to_close timeout", nonRetryable: true)
             emit(.stepTimedOut(step: step.name, attempt: stepState.attempt, timeout: .scheduleToClose, retryAt: nil))
             failWorkflow(step: step.name, failure: failure)
+        case .timeout(.heartbeat):
+            guard stepState.attempt == timer.attempt, stepState.status.isInFlight else { return }
+            attemptFailed(
+                step.name, attempt: timer.attempt,
+                failure: ActivityFailure(type: "Timeout", message: "heartbeat timeout"), timeout: .heartbeat)
         case .timeout(let kind):
             guard stepState.attempt == timer.attempt, stepState.status.isInFlight else { return }
             attemptFailed(

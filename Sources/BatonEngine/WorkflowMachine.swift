@@ -29,6 +29,16 @@ public struct WorkflowMachine: Sendable {
 
     var pending: [WorkflowEvent] = []
     var now = Instant.epoch
+    /// Heartbeats of in-flight attempts, by attempt (memory only, never folded into the state).
+    var heartbeats: [AttemptRef: HeartbeatMark] = [:]
+
+    /// How often a heartbeating attempt's details are recorded in history: the first heartbeat of an
+    /// attempt is, later ones at most once per interval, and the latest details when the attempt fails or
+    /// times out. The heartbeat-timeout timer is re-armed (one `TimerStarted`) only when it fires and
+    /// heartbeats came meanwhile. So an hour of heartbeats every second with a 60 s heartbeat timeout adds
+    /// about 180 events, not 7,200. A crash of the server loses at most one interval of details (the next
+    /// attempt resumes from the last recorded ones), never the attempt.
+    public static let heartbeatRecordInterval: Interval = .seconds(30)
     /// Circuit-breaker reservations and keys of the decision in progress.
     var breakerReservations: [Int] = []
     var touchedBreakers: [String] = []
@@ -98,6 +108,7 @@ public struct WorkflowMachine: Sendable {
             return run(now: now, reported: AttemptRef(step: step, attempt: attempt)) { machine in
                 if machine.state.step(step).status == .scheduled { machine.markStarted(step, attempt: attempt) }
                 machine.recordBreakerOutcome(step, success: true)
+                machine.heartbeats[AttemptRef(step: step, attempt: attempt)] = nil
                 machine.emit(.stepCompleted(step: step, attempt: attempt, output: output))
             }
         case .activityFailed(let step, let attempt, let failure):
@@ -113,11 +124,17 @@ public struct WorkflowMachine: Sendable {
             }
         case .activityHeartbeat(let step, let attempt, let details):
             guard isCurrent(step, attempt) else { return Decision() }
+            let ref = AttemptRef(step: step, attempt: attempt)
+            if let recorded = heartbeats[ref]?.recordedAt, now - recorded < Self.heartbeatRecordInterval {
+                // Kept in memory: it keeps the attempt alive when its heartbeat-timeout timer fires, and is
+                // recorded at the next interval or when the attempt fails. Nothing to commit now.
+                heartbeats[ref]?.pending = details
+                heartbeats[ref]?.receivedAt = now
+                return Decision()
+            }
+            heartbeats[ref] = HeartbeatMark(recordedAt: now, receivedAt: now)
             return run(now: now, reported: nil) { machine in
                 machine.emit(.stepHeartbeat(step: step, attempt: attempt, details: details))
-                if let timeout = machine.definition.step(step)?.timeouts.heartbeat {
-                    machine.arm(step, attempt: attempt, purpose: .timeout(.heartbeat), fireAt: now + timeout)
-                }
             }
         case .timerFired(let id):
             guard let timer = state.timers[id] else { return Decision() }
@@ -283,5 +300,21 @@ public struct WorkflowMachine: Sendable {
 
     mutating func arm(_ step: String, attempt: Int, purpose: TimerPurpose, fireAt: Instant) {
         emit(.timerStarted(timer: purpose.timerID(step: step, attempt: attempt), step: step, attempt: attempt, purpose: purpose, fireAt: fireAt))
+    }
+}
+
+/// The heartbeats of one in-flight attempt that history does not hold yet.
+struct HeartbeatMark: Sendable {
+    /// When the attempt's last `StepHeartbeat` was recorded.
+    var recordedAt: Instant
+    /// When its latest heartbeat came.
+    var receivedAt: Instant
+    /// The latest details not recorded yet.
+    var pending: JSONValue?
+
+    init(recordedAt: Instant, receivedAt: Instant, pending: JSONValue? = nil) {
+        self.recordedAt = recordedAt
+        self.receivedAt = receivedAt
+        self.pending = pending
     }
 }

@@ -139,6 +139,48 @@ import Testing
         #expect(sim.machine.state.status == .completed)
     }
 
+    @Test func anHourOfHeartbeatsEverySecondAddsAFewHundredEventsAndTheLatestDetailsReachTheRetry() throws {
+        var sim = try Simulation(
+            "name: t\nsteps:\n  a: { activity: work, heartbeat_timeout: 60s, retry: { maximum_attempts: 2, initial_interval: 1s } }\n",
+            start: t0, script: { task in task.attempt == 1 ? (.zero, .hang) : (.seconds(1), .complete("done")) })
+        for second in 1...3600 {
+            sim.inject(.activityHeartbeat(step: "a", attempt: 1, details: ["done": .number(Double(second))]),
+                       at: t0 + .seconds(Int64(second)))
+        }
+        sim.inject(.activityFailed(step: "a", attempt: 1, failure: ActivityFailure(type: "Crash", message: "power cut")),
+                   at: t0 + .seconds(3600) + .milliseconds(500))
+        sim.run(limit: 20_000)
+        #expect(sim.machine.state.status == .completed)
+        // Alive all along: never timed out, though the timer was re-armed only when it fired.
+        #expect(!sim.history.contains { $0.kind.typeName == "StepTimedOut" })
+        let heartbeats = sim.history.filter { $0.kind.typeName == "StepHeartbeat" }.count
+        let rearmed = sim.history.filter { $0.kind.typeName == "TimerStarted" }.count
+        #expect(heartbeats <= 3600 / 30 + 2, "\(heartbeats) heartbeat events")
+        #expect(rearmed <= 3600 / 60 + 3, "\(rearmed) timer events")
+        #expect(sim.history.count < 250, "\(sim.history.count) events for an hour of heartbeats")
+        // The retry resumes from the very last details, recorded when the attempt failed.
+        #expect(sim.dispatched.last?.heartbeatDetails == ["done": 3600])
+        #expect(sim.fold() == sim.machine.state)
+    }
+
+    @Test func heartbeatsKeptInMemoryStillExtendTheLeaseAndItsEndTimesOut() throws {
+        var sim = try Simulation(
+            "name: t\nsteps:\n  a: { activity: work, heartbeat_timeout: 10s, retry: { maximum_attempts: 1 } }\n",
+            start: t0, script: { _ in (.zero, .hang) })
+        // Heartbeats every 2 s until 41 s, then silence: the attempt times out 10 s after the last one.
+        for second in stride(from: 1, through: 41, by: 2) {
+            sim.inject(.activityHeartbeat(step: "a", attempt: 1, details: ["at": .number(Double(second))]),
+                       at: t0 + .seconds(Int64(second)))
+        }
+        sim.run()
+        #expect(sim.machine.state.status == .failed)
+        #expect(sim.times("StepTimedOut", step: "a") == [t0 + .seconds(51)])
+        // Recorded: the first heartbeat, the 30 s one, and the last before the timeout.
+        #expect(sim.history.filter { $0.kind.typeName == "StepHeartbeat" }.count <= 3)
+        #expect(sim.machine.state.step("a").heartbeatDetails == ["at": 41])
+        #expect(sim.fold() == sim.machine.state)
+    }
+
     @Test func scheduleToCloseBoundsAllAttempts() throws {
         var sim = try Simulation(
             "name: t\nsteps:\n  a: { activity: work, schedule_to_close_timeout: 10s, retry: { initial_interval: 3s, backoff_coefficient: 1 } }\n",

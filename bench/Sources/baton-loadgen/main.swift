@@ -3,11 +3,15 @@ import BatonProto
 import Foundation
 import NIOPosix
 
-/// Drives a running Baton server through its public API: registers a three-step definition
-/// (A → B, A → C, builtin.echo), then runs N workflows with C in flight, each started with
-/// StartWorkflow and observed to completion with StreamProgress. Prints workflows/s and latency.
+/// Drives a running Baton server through its public API: registers a three-step definition, then runs
+/// N workflows with C in flight and prints workflows/s and latency. Modes:
+/// - `api` (default): A → B, A → C as builtin.echo, each run started with StartWorkflow and observed to
+///   completion with StreamProgress;
+/// - `worker`: a → b → c on task queue `bench`, executed by external workers (`baton-bench-worker`),
+///   each run started and awaited with AwaitWorkflow;
+/// - `inprocess`: the `worker` workload with builtin.echo activities in the server (same calls).
 ///
-///     baton-loadgen --address 127.0.0.1:7400 --workflows 20000 --concurrency 200 --connections 4
+///     baton-loadgen --address 127.0.0.1:7400 --workflows 20000 --concurrency 200 --connections 4 [--mode worker]
 @main
 struct LoadGenerator {
     static let definition = """
@@ -19,9 +23,22 @@ struct LoadGenerator {
         output: { b: "${steps.b.output.x}", c: "${steps.c.output.x}" }
         """
 
+    /// Three sequential steps; `ACTIVITY` is replaced by the activity names (external or builtin.echo).
+    static func sequential(name: String, activities: [String]) -> String {
+        """
+        name: \(name)
+        defaults: { task_queue: bench }
+        steps:
+          a: { activity: \(activities[0]), input: { n: "${input.n}" } }
+          b: { activity: \(activities[1]), depends_on: [a], input: { n: "${steps.a.output.n}" } }
+          c: { activity: \(activities[2]), depends_on: [b], input: { n: "${steps.b.output.n}" } }
+        output: { n: "${steps.c.output.n}" }
+        """
+    }
+
     static func main() async throws {
         var options = ["--address": "127.0.0.1:7400", "--workflows": "20000", "--concurrency": "200",
-                       "--connections": "4"]
+                       "--connections": "4", "--mode": "api"]
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let name = arguments.next() {
             guard options[name] != nil, let value = arguments.next() else {
@@ -38,8 +55,21 @@ struct LoadGenerator {
             complain("baton-loadgen: bad options \(options)")
             exit(2)
         }
+        let mode = options["--mode"]!
+        let name: String
+        switch mode {
+        case "api": name = "bench_three"
+        case "worker": name = "bench_worker"
+        case "inprocess": name = "bench_inprocess"
+        default:
+            complain("baton-loadgen: --mode must be api, worker or inprocess, got \(mode)")
+            exit(2)
+        }
         let clients = (0..<connections).map { _ in BatonClient(host: String(parts[0]), port: port) }
         _ = try await clients[0].registerDefinition(source: definition)
+        _ = try await clients[0].registerDefinition(source: sequential(name: "bench_worker", activities: ["a", "b", "c"]))
+        _ = try await clients[0].registerDefinition(source: sequential(
+            name: "bench_inprocess", activities: ["builtin.echo", "builtin.echo", "builtin.echo"]))
 
         let started = ContinuousClock.now
         let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
@@ -51,11 +81,16 @@ struct LoadGenerator {
                     while index < total {
                         let begin = ContinuousClock.now
                         let run = try await client.startWorkflow(.with {
-                            $0.definition = "bench_three"
+                            $0.definition = name
                             $0.input = .init(structValue: .init(fields: ["n": .init(numberValue: Double(index))]))
                         })
                         var status = Baton_V1_WorkflowStatus.running
-                        for try await progress in client.streamProgress(run.workflowID) { status = progress.status }
+                        if mode == "api" {
+                            for try await progress in client.streamProgress(run.workflowID) { status = progress.status }
+                        } else {
+                            let closed = try await client.awaitWorkflow(run.workflowID, runID: run.runID, timeout: .seconds(120))
+                            status = closed.workflow.info.status
+                        }
                         guard status == .completed else {
                             throw NSError(domain: "baton-loadgen", code: 1,
                                           userInfo: [NSLocalizedDescriptionKey: "\(run.workflowID) ended \(status)"])
@@ -80,9 +115,10 @@ struct LoadGenerator {
         let rate = Double(sorted.count) / seconds
         print(String(format: "workflows: %d in %.2fs, concurrency %d over %d connections", sorted.count, seconds,
                      concurrency, connections))
-        print(String(format: "latency start→completed (StreamProgress): p50 %.1f ms, p99 %.1f ms", percentile(0.5),
+        let observed = mode == "api" ? "StreamProgress" : "AwaitWorkflow"
+        print(String(format: "latency start→completed (%@): p50 %.1f ms, p99 %.1f ms", observed, percentile(0.5),
                      percentile(0.99)))
-        print(String(format: "api: %.0f workflows/s", rate))
+        print(String(format: "%@: %.0f workflows/s", mode, rate))
         for client in clients { await client.close() }
     }
 }
