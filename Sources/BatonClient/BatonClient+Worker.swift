@@ -14,11 +14,18 @@ extension BatonClient {
         }, timeout: wait)
     }
 
-    /// Reports an attempt's output.
-    public func completeActivityTask(token: String, output: Google_Protobuf_Value) async throws {
-        let _: Baton_V1_CompleteActivityTaskResponse = try await unary(
-            Self.workers, "CompleteActivityTask",
-            Baton_V1_CompleteActivityTaskRequest.with { $0.taskToken = token; $0.output = output })
+    /// Reports an attempt's output. With `nextTaskQueue`, the answer's `nextTask` is the next task
+    /// waiting on that queue, leased to `identity` (empty token when none was waiting).
+    @discardableResult
+    public func completeActivityTask(
+        token: String, output: Google_Protobuf_Value, nextTaskQueue: String = "", identity: String = ""
+    ) async throws -> Baton_V1_CompleteActivityTaskResponse {
+        try await unary(Self.workers, "CompleteActivityTask", Baton_V1_CompleteActivityTaskRequest.with {
+            $0.taskToken = token
+            $0.output = output
+            $0.nextTaskQueue = nextTaskQueue
+            $0.workerIdentity = identity
+        })
     }
 
     /// Reports a failed attempt; the step's retry policy decides what follows.

@@ -100,16 +100,19 @@ public final class BatonWorker: Sendable {
                 backoff = min(backoff * 2, .seconds(5))
                 continue
             }
-            guard !task.taskToken.isEmpty else { continue }
-            await execute(task)
+            // A completion hands over the next waiting task (the next step of the run, usually).
+            var next: Baton_V1_PollActivityTaskResponse? = task
+            while let current = next, !current.taskToken.isEmpty {
+                next = await execute(current)
+            }
         }
     }
 
-    private func execute(_ task: Baton_V1_PollActivityTaskResponse) async {
+    /// Runs one attempt and reports it; returns the next task the completion handed over, if any.
+    private func execute(_ task: Baton_V1_PollActivityTaskResponse) async -> Baton_V1_PollActivityTaskResponse? {
         guard let activity = activities.withLock({ $0[task.activity] }) else {
-            await report(task, .failure(ActivityError(
+            return await report(task, .failure(ActivityError(
                 type: "UnknownActivity", message: "worker \(identity) has no activity '\(task.activity)'")))
-            return
         }
         let now = running.add(1, ordering: .relaxed).newValue
         _ = peak.max(now, ordering: .relaxed)
@@ -127,16 +130,15 @@ public final class BatonWorker: Sendable {
         jobs.withLock { $0[token] = nil }
         switch result {
         case .success(let output):
-            await report(task, .success(output))
+            return await report(task, .success(output))
         case .failure(let error) where error is CancellationError || Task.isCancelled || context.isCancelled:
             if context.isCancelled {
-                await report(task, .failure(ActivityError(type: "Cancelled", message: "the run was cancelled")))
-            } else {
-                await report(task, .failure(ActivityError(
-                    type: "WorkerShutdown", message: "worker \(identity) stopped before the attempt finished")))
+                return await report(task, .failure(ActivityError(type: "Cancelled", message: "the run was cancelled")))
             }
+            return await report(task, .failure(ActivityError(
+                type: "WorkerShutdown", message: "worker \(identity) stopped before the attempt finished")))
         case .failure(let error):
-            await report(task, .failure(error))
+            return await report(task, .failure(error))
         }
     }
 
@@ -153,26 +155,33 @@ public final class BatonWorker: Sendable {
         }
     }
 
-    /// Reports the attempt's outcome, retrying while the server is unavailable (at most 5 times).
-    private func report(_ task: Baton_V1_PollActivityTaskResponse, _ outcome: Result<Google_Protobuf_Value, any Error>) async {
+    /// Reports the attempt's outcome, retrying while the server is unavailable (at most 5 times); a
+    /// completion asks for the next waiting task unless the worker is stopping, and returns it.
+    private func report(
+        _ task: Baton_V1_PollActivityTaskResponse, _ outcome: Result<Google_Protobuf_Value, any Error>
+    ) async -> Baton_V1_PollActivityTaskResponse? {
         var delay = Duration.milliseconds(100)
         for _ in 0..<5 {
             do {
                 switch outcome {
                 case .success(let output):
-                    try await client.completeActivityTask(token: task.taskToken, output: output)
+                    let more = !stopping.load(ordering: .relaxed)
+                    let response = try await client.completeActivityTask(
+                        token: task.taskToken, output: output, nextTaskQueue: more ? taskQueue : "", identity: identity)
+                    return response.hasNextTask ? response.nextTask : nil
                 case .failure(let error):
                     try await client.failActivityTask(token: task.taskToken, failure: Self.failure(error))
+                    return nil
                 }
-                return
             } catch let error as RPCError where error.code == .unavailable {
                 try? await Task.sleep(for: delay)
                 delay = delay * 2
             } catch {
                 // The lease expired or the run closed meanwhile: the server has moved on.
-                return
+                return nil
             }
         }
+        return nil
     }
 
     static func failure(_ error: any Error) -> Baton_V1_Failure {

@@ -34,8 +34,22 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
     private struct State {
         var pending: [String: [Entry]] = [:]
         var leased: [String: Entry] = [:]
+        /// The token of each leased attempt by idempotency key (finds a redelivered attempt's stale
+        /// lease without scanning every lease).
+        var leasedTokens: [String: String] = [:]
         var waiters: [String: [Waiter]] = [:]
         var nextWaiter = 0
+
+        mutating func lease(_ entry: Entry) {
+            leased[entry.token] = entry
+            leasedTokens[entry.task.idempotencyKey] = entry.token
+        }
+
+        mutating func unlease(_ token: String) -> Entry? {
+            guard let entry = leased.removeValue(forKey: token) else { return nil }
+            if leasedTokens[entry.task.idempotencyKey] == token { leasedTokens[entry.task.idempotencyKey] = nil }
+            return entry
+        }
     }
 
     /// The activities that run in this process.
@@ -66,11 +80,11 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
         let handoff: (Waiter, LeasedActivityTask)? = state.withLock { state in
             // A redelivered attempt replaces any stale copy of itself.
             state.pending[queue]?.removeAll { $0.task.idempotencyKey == task.idempotencyKey }
-            state.leased = state.leased.filter { $0.value.task.idempotencyKey != task.idempotencyKey }
+            if let stale = state.leasedTokens[task.idempotencyKey] { _ = state.unlease(stale) }
             if var waiting = state.waiters[queue], !waiting.isEmpty {
                 let waiter = waiting.removeFirst()
                 state.waiters[queue] = waiting
-                state.leased[entry.token] = entry
+                state.lease(entry)
                 return (waiter, LeasedActivityTask(token: entry.token, task: task))
             }
             state.pending[queue, default: []].append(entry)
@@ -90,9 +104,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
             for queue in state.pending.keys {
                 state.pending[queue]?.removeAll { $0.task.idempotencyKey == key }
             }
-            for (token, entry) in state.leased where entry.task.idempotencyKey == key {
-                state.leased[token]?.cancelRequested = true
-            }
+            if let token = state.leasedTokens[key] { state.leased[token]?.cancelRequested = true }
         }
     }
 
@@ -115,7 +127,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
                         var entry = entries.removeFirst()
                         state.pending[queue] = entries
                         entry.worker = worker
-                        state.leased[entry.token] = entry
+                        state.lease(entry)
                         return .some(LeasedActivityTask(token: entry.token, task: entry.task))
                     }
                     state.waiters[queue, default: []].append(Waiter(id: id, continuation: continuation))
@@ -137,13 +149,20 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
         return leased
     }
 
+    /// Leases an attempt already waiting on `queue` to `worker` without waiting; nil when none is.
+    public func take(queue: String, worker: String) async -> LeasedActivityTask? {
+        guard let leased = takePending(queue: queue, worker: worker) else { return nil }
+        if let reporter = reporter(for: leased.token) { await reporter.started() }
+        return leased
+    }
+
     private func takePending(queue: String, worker: String) -> LeasedActivityTask? {
         let entry: Entry? = state.withLock { state in
             guard var entries = state.pending[queue], !entries.isEmpty else { return nil }
             var entry = entries.removeFirst()
             state.pending[queue] = entries
             entry.worker = worker
-            state.leased[entry.token] = entry
+            state.lease(entry)
             return entry
         }
         return entry.map { LeasedActivityTask(token: $0.token, task: $0.task) }
@@ -178,7 +197,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
     }
 
     private func release(_ token: String) throws(BatonError) -> Entry {
-        guard let entry = state.withLock({ $0.leased.removeValue(forKey: token) }) else { throw Self.unknownToken() }
+        guard let entry = state.withLock({ $0.unlease(token) }) else { throw Self.unknownToken() }
         return entry
     }
 

@@ -28,6 +28,10 @@ struct WorkerService: Sendable {
     func poll(_ request: Baton_V1_PollActivityTaskRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_PollActivityTaskResponse {
         try Validate.name(request.taskQueue, field: "task_queue")
+        guard (0...Int32(Self.maxTasksPerPoll)).contains(request.maxTasks) else {
+            throw RPCError(code: .invalidArgument,
+                           message: "max_tasks: \(request.maxTasks) is outside 0...\(Self.maxTasksPerPoll)")
+        }
         let worker = request.workerIdentity.isEmpty ? context.peer : request.workerIdentity
         // Answer empty before the caller's deadline (a quarter of the wait early, at most 1 s), so the
         // empty answer arrives in time even on a busy machine.
@@ -49,6 +53,21 @@ struct WorkerService: Sendable {
             return leased
         }
         guard let leased else { return Baton_V1_PollActivityTaskResponse() }
+        var response = Self.response(leased)
+        // More tasks only from what is already waiting: the poll never waits for a second one.
+        let more = min(Int(max(request.maxTasks, 1)), Self.maxTasksPerPoll) - 1
+        for _ in 0..<more {
+            guard let next = await queues.take(queue: request.taskQueue, worker: worker) else { break }
+            response.additionalTasks.append(Self.response(next))
+        }
+        return response
+    }
+
+    /// The most tasks one poll hands out.
+    static let maxTasksPerPoll = 100
+
+    /// The API's form of a leased attempt.
+    static func response(_ leased: LeasedActivityTask) -> Baton_V1_PollActivityTaskResponse {
         let task = leased.task
         return .with {
             $0.taskToken = leased.token
@@ -72,8 +91,13 @@ struct WorkerService: Sendable {
         try Self.validateToken(request.taskToken)
         let output = request.hasOutput ? JSONValue(proto: request.output) : .null
         try Validate.value(output, field: "output")
+        if !request.nextTaskQueue.isEmpty { try Validate.name(request.nextTaskQueue, field: "next_task_queue") }
         try await mappingErrors { try await queues.complete(token: request.taskToken, output: output) }
-        return .init()
+        // The completion committed (and scheduled what follows): hand over the next waiting task.
+        guard !request.nextTaskQueue.isEmpty else { return .init() }
+        let worker = request.workerIdentity.isEmpty ? context.peer : request.workerIdentity
+        guard let next = await queues.take(queue: request.nextTaskQueue, worker: worker) else { return .init() }
+        return .with { $0.nextTask = Self.response(next) }
     }
 
     func fail(_ request: Baton_V1_FailActivityTaskRequest, _ context: ServerCallContext) async throws

@@ -79,7 +79,11 @@ import Testing
             worker.register("slow") { context in
                 began.continuation.yield()
                 do {
-                    while true { try await context.heartbeat() }
+                    // A worker heartbeats as it makes progress (paced, as real work is), until cancelled.
+                    while true {
+                        try await context.heartbeat()
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
                 } catch is CancellationError {
                     sawCancel.withLock { $0 = true }
                     throw CancellationError()

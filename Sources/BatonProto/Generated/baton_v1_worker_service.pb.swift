@@ -34,6 +34,10 @@ public nonisolated struct Baton_V1_PollActivityTaskRequest: Sendable {
   /// Identifies the worker in history and logs.
   public var workerIdentity: String = String()
 
+  /// Take up to this many tasks at once (0 or 1: one; at most 100): the first is waited for, the
+  /// others are the ones already waiting on the queue.
+  public var maxTasks: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -103,6 +107,10 @@ public nonisolated struct Baton_V1_PollActivityTaskResponse: Sendable {
   /// Clears the value of `heartbeatTimeout`. Subsequent reads from it will return its default value.
   public mutating func clearHeartbeatTimeout() {self._heartbeatTimeout = nil}
 
+  /// With max_tasks > 1: the tasks after this one (each with its own token; their own
+  /// additional_tasks are empty).
+  public var additionalTasks: [Baton_V1_PollActivityTaskResponse] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -132,6 +140,12 @@ public nonisolated struct Baton_V1_CompleteActivityTaskRequest: Sendable {
   /// Clears the value of `output`. Subsequent reads from it will return its default value.
   public mutating func clearOutput() {self._output = nil}
 
+  /// When set, hand this worker the next task waiting on this queue in the response (no waiting).
+  public var nextTaskQueue: String = String()
+
+  /// Identifies the worker taking the next task.
+  public var workerIdentity: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -145,9 +159,21 @@ public nonisolated struct Baton_V1_CompleteActivityTaskResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The next task of next_task_queue, leased to this worker; empty (no task_token) when none was waiting.
+  public var nextTask: Baton_V1_PollActivityTaskResponse {
+    get {_nextTask ?? Baton_V1_PollActivityTaskResponse()}
+    set {_nextTask = newValue}
+  }
+  /// Returns true if `nextTask` has been explicitly set.
+  public var hasNextTask: Bool {self._nextTask != nil}
+  /// Clears the value of `nextTask`. Subsequent reads from it will return its default value.
+  public mutating func clearNextTask() {self._nextTask = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _nextTask: Baton_V1_PollActivityTaskResponse? = nil
 }
 
 /// FailActivityTask's request.
@@ -233,7 +259,7 @@ fileprivate nonisolated let _protobuf_package = "baton.v1"
 
 nonisolated extension Baton_V1_PollActivityTaskRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PollActivityTaskRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_queue\0\u{3}worker_identity\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_queue\0\u{3}worker_identity\0\u{3}max_tasks\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -243,6 +269,7 @@ nonisolated extension Baton_V1_PollActivityTaskRequest: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.taskQueue) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.workerIdentity) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.maxTasks) }()
       default: break
       }
     }
@@ -255,12 +282,16 @@ nonisolated extension Baton_V1_PollActivityTaskRequest: SwiftProtobuf.Message, S
     if !self.workerIdentity.isEmpty {
       try visitor.visitSingularStringField(value: self.workerIdentity, fieldNumber: 2)
     }
+    if self.maxTasks != 0 {
+      try visitor.visitSingularInt32Field(value: self.maxTasks, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Baton_V1_PollActivityTaskRequest, rhs: Baton_V1_PollActivityTaskRequest) -> Bool {
     if lhs.taskQueue != rhs.taskQueue {return false}
     if lhs.workerIdentity != rhs.workerIdentity {return false}
+    if lhs.maxTasks != rhs.maxTasks {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -268,7 +299,7 @@ nonisolated extension Baton_V1_PollActivityTaskRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Baton_V1_PollActivityTaskResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PollActivityTaskResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_token\0\u{3}workflow_id\0\u{1}step\0\u{1}activity\0\u{1}input\0\u{1}attempt\0\u{3}idempotency_key\0\u{3}heartbeat_details\0\u{1}deadline\0\u{3}heartbeat_timeout\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_token\0\u{3}workflow_id\0\u{1}step\0\u{1}activity\0\u{1}input\0\u{1}attempt\0\u{3}idempotency_key\0\u{3}heartbeat_details\0\u{1}deadline\0\u{3}heartbeat_timeout\0\u{3}additional_tasks\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -286,6 +317,7 @@ nonisolated extension Baton_V1_PollActivityTaskResponse: SwiftProtobuf.Message, 
       case 8: try { try decoder.decodeSingularMessageField(value: &self._heartbeatDetails) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._deadline) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._heartbeatTimeout) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.additionalTasks) }()
       default: break
       }
     }
@@ -326,6 +358,9 @@ nonisolated extension Baton_V1_PollActivityTaskResponse: SwiftProtobuf.Message, 
     try { if let v = self._heartbeatTimeout {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     } }()
+    if !self.additionalTasks.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.additionalTasks, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -340,6 +375,7 @@ nonisolated extension Baton_V1_PollActivityTaskResponse: SwiftProtobuf.Message, 
     if lhs._heartbeatDetails != rhs._heartbeatDetails {return false}
     if lhs._deadline != rhs._deadline {return false}
     if lhs._heartbeatTimeout != rhs._heartbeatTimeout {return false}
+    if lhs.additionalTasks != rhs.additionalTasks {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -347,7 +383,7 @@ nonisolated extension Baton_V1_PollActivityTaskResponse: SwiftProtobuf.Message, 
 
 nonisolated extension Baton_V1_CompleteActivityTaskRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CompleteActivityTaskRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_token\0\u{1}output\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_token\0\u{1}output\0\u{3}next_task_queue\0\u{3}worker_identity\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -357,6 +393,8 @@ nonisolated extension Baton_V1_CompleteActivityTaskRequest: SwiftProtobuf.Messag
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.taskToken) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._output) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.nextTaskQueue) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.workerIdentity) }()
       default: break
       }
     }
@@ -373,12 +411,20 @@ nonisolated extension Baton_V1_CompleteActivityTaskRequest: SwiftProtobuf.Messag
     try { if let v = self._output {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    if !self.nextTaskQueue.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextTaskQueue, fieldNumber: 3)
+    }
+    if !self.workerIdentity.isEmpty {
+      try visitor.visitSingularStringField(value: self.workerIdentity, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Baton_V1_CompleteActivityTaskRequest, rhs: Baton_V1_CompleteActivityTaskRequest) -> Bool {
     if lhs.taskToken != rhs.taskToken {return false}
     if lhs._output != rhs._output {return false}
+    if lhs.nextTaskQueue != rhs.nextTaskQueue {return false}
+    if lhs.workerIdentity != rhs.workerIdentity {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -386,18 +432,33 @@ nonisolated extension Baton_V1_CompleteActivityTaskRequest: SwiftProtobuf.Messag
 
 nonisolated extension Baton_V1_CompleteActivityTaskResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CompleteActivityTaskResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}next_task\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    // Load everything into unknown fields
-    while try decoder.nextFieldNumber() != nil {}
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._nextTask) }()
+      default: break
+      }
+    }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._nextTask {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Baton_V1_CompleteActivityTaskResponse, rhs: Baton_V1_CompleteActivityTaskResponse) -> Bool {
+    if lhs._nextTask != rhs._nextTask {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -9,7 +9,9 @@ import NIOPosix
 ///   completion with StreamProgress;
 /// - `worker`: a → b → c on task queue `bench`, executed by external workers (`baton-bench-worker`),
 ///   each run started and awaited with AwaitWorkflow;
-/// - `inprocess`: the `worker` workload with builtin.echo activities in the server (same calls).
+/// - `inprocess`: the `worker` workload with builtin.echo activities in the server (same calls);
+/// - `open`: starts N runs `open-0` … `open-N-1` that wait for signal `go` (they stay open);
+/// - `signal`: signals each of those runs and awaits its completion (AwaitWorkflow).
 ///
 ///     baton-loadgen --address 127.0.0.1:7400 --workflows 20000 --concurrency 200 --connections 4 [--mode worker]
 @main
@@ -61,6 +63,7 @@ struct LoadGenerator {
         case "api": name = "bench_three"
         case "worker": name = "bench_worker"
         case "inprocess": name = "bench_inprocess"
+        case "open", "signal": name = "bench_open"
         default:
             complain("baton-loadgen: --mode must be api, worker or inprocess, got \(mode)")
             exit(2)
@@ -70,6 +73,13 @@ struct LoadGenerator {
         _ = try await clients[0].registerDefinition(source: sequential(name: "bench_worker", activities: ["a", "b", "c"]))
         _ = try await clients[0].registerDefinition(source: sequential(
             name: "bench_inprocess", activities: ["builtin.echo", "builtin.echo", "builtin.echo"]))
+        _ = try await clients[0].registerDefinition(source: """
+            name: bench_open
+            steps:
+              wait: { wait_for_signal: { name: go } }
+              done: { activity: builtin.echo, depends_on: [wait], input: { ok: "${steps.wait.signal.ok}" } }
+            output: { ok: "${steps.done.output.ok}" }
+            """)
 
         let started = ContinuousClock.now
         let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
@@ -80,6 +90,34 @@ struct LoadGenerator {
                     var index = worker
                     while index < total {
                         let begin = ContinuousClock.now
+                        if mode == "open" {
+                            let run = try await client.startWorkflow(.with {
+                                $0.definition = name
+                                $0.workflowID = "open-\(index)"
+                            })
+                            guard run.started else {
+                                throw NSError(domain: "baton-loadgen", code: 1,
+                                              userInfo: [NSLocalizedDescriptionKey: "open-\(index) existed already"])
+                            }
+                            mine.append(ContinuousClock.now - begin)
+                            index += concurrency
+                            continue
+                        }
+                        if mode == "signal" {
+                            var request = Baton_V1_SignalRequest()
+                            request.workflowID = "open-\(index)"
+                            request.name = "go"
+                            request.payload = .init(structValue: .init(fields: ["ok": .init(boolValue: true)]))
+                            _ = try await client.signal(request)
+                            let closed = try await client.awaitWorkflow("open-\(index)", timeout: .seconds(120))
+                            guard closed.workflow.info.status == .completed else {
+                                throw NSError(domain: "baton-loadgen", code: 1, userInfo: [
+                                    NSLocalizedDescriptionKey: "open-\(index) ended \(closed.workflow.info.status)"])
+                            }
+                            mine.append(ContinuousClock.now - begin)
+                            index += concurrency
+                            continue
+                        }
                         let run = try await client.startWorkflow(.with {
                             $0.definition = name
                             $0.input = .init(structValue: .init(fields: ["n": .init(numberValue: Double(index))]))
@@ -115,7 +153,7 @@ struct LoadGenerator {
         let rate = Double(sorted.count) / seconds
         print(String(format: "workflows: %d in %.2fs, concurrency %d over %d connections", sorted.count, seconds,
                      concurrency, connections))
-        let observed = mode == "api" ? "StreamProgress" : "AwaitWorkflow"
+        let observed = mode == "api" ? "StreamProgress" : mode == "open" ? "StartWorkflow" : "AwaitWorkflow"
         print(String(format: "latency start→completed (%@): p50 %.1f ms, p99 %.1f ms", observed, percentile(0.5),
                      percentile(0.99)))
         print(String(format: "%@: %.0f workflows/s", mode, rate))
