@@ -3,9 +3,11 @@ package baton
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"baton.dev/baton/batonv1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 )
 
 // DefaultAddress is the server address used when neither Dial's argument nor BATON_ADDRESS gives one.
@@ -38,8 +40,9 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 }
 
 // Dial connects to the server at address; an empty address means $BATON_ADDRESS, else
-// 127.0.0.1:7400. The connection is made lazily and re-made after failures, so Dial fails only
-// for a malformed address; calls made while the server is unreachable fail with UNAVAILABLE.
+// 127.0.0.1:7400. The connection is made lazily and re-made after failures (retrying within 5s),
+// so Dial fails only for a malformed address; calls made while the server is unreachable fail
+// with UNAVAILABLE.
 //
 //	c, err := baton.Dial("")
 //	if err != nil { ... }
@@ -58,6 +61,11 @@ func Dial(address string, opts ...Option) (*Client, error) {
 	dialOptions := []grpc.DialOption{
 		grpc.WithInsecure(),
 		grpc.WithDefaultCallOptions(CodecOption()),
+		// Reconnect within seconds of a server coming back (grpc-go's default backs off to 2 min).
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
+			MinConnectTimeout: 5 * time.Second,
+		}),
 	}
 	dialOptions = append(dialOptions, config.dialOptions...)
 	conn, err := grpc.Dial(address, dialOptions...)
