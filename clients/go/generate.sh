@@ -54,7 +54,7 @@ if [ "$check" = 1 ]; then
     cmp -s "$f" "$target/$name" || stale+=("clients/go/src/$import_path/$name")
   done
   if [ -d "$target" ]; then
-    for f in "$target"/*.go; do
+    for f in "$target"/*.pb.go; do
       [ -e "$f" ] || continue
       name="$(basename "$f")"
       [ -e "$generated/$name" ] || stale+=("clients/go/src/$import_path/$name (no longer generated)")
