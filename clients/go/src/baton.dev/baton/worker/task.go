@@ -47,9 +47,12 @@ type task struct {
 
 // start runs a leased task on its own goroutine; the slot is freed once its result is reported.
 func (w *Worker) start(response *batonv1.PollActivityTaskResponse, slots chan struct{}) {
-	ctx, cancel := context.WithCancel(context.Background())
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if deadline := response.GetDeadline(); deadline != nil {
 		ctx, cancel = context.WithDeadline(context.Background(), deadline.AsTime())
+	} else {
+		ctx, cancel = context.WithCancel(context.Background())
 	}
 	t := &task{
 		w:       w,
@@ -66,8 +69,8 @@ func (w *Worker) start(response *batonv1.PollActivityTaskResponse, slots chan st
 		defer func() {
 			t.cancel()
 			w.untrack(t)
-			w.inFlight.Done()
 			<-slots
+			w.inFlight.Done()
 		}()
 		t.run()
 	}()

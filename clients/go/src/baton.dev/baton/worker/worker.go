@@ -46,9 +46,8 @@ type Options struct {
 
 // Worker polls one task queue and runs registered activities. Register activities, then call Run.
 type Worker struct {
-	client *baton.Client
-	stub   batonv1.WorkerServiceClient
-	opts   Options
+	stub batonv1.WorkerServiceClient
+	opts Options
 
 	mu         sync.Mutex
 	activities map[string]ActivityFunc
@@ -59,6 +58,10 @@ type Worker struct {
 
 // New makes a worker on client's connection; see Options for the defaults.
 func New(client *baton.Client, opts Options) *Worker {
+	return newWorker(client.WorkerService(), opts)
+}
+
+func newWorker(stub batonv1.WorkerServiceClient, opts Options) *Worker {
 	if opts.Identity == "" {
 		host, _ := os.Hostname()
 		opts.Identity = fmt.Sprintf("worker@%s:%d", host, os.Getpid())
@@ -88,8 +91,7 @@ func New(client *baton.Client, opts Options) *Worker {
 		opts.Logf = log.Printf
 	}
 	return &Worker{
-		client:     client,
-		stub:       client.WorkerService(),
+		stub:       stub,
 		opts:       opts,
 		activities: map[string]ActivityFunc{},
 		running:    map[*task]struct{}{},
