@@ -176,7 +176,7 @@ func TestWorkerReconnectsWhenTheServerComesBack(t *testing.T) {
 	if _, err := c.Workflow("x").Describe(ctx); !baton.IsUnavailable(err) {
 		t.Fatalf("describe with no server: got %v, want UNAVAILABLE", err)
 	}
-	late, err := testserver.Start(address)
+	late, err := testserver.Start(testserver.Options{Listen: address})
 	if err != nil {
 		t.Fatal(err)
 	}

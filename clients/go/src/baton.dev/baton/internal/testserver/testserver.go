@@ -31,15 +31,25 @@ type Server struct {
 	Addr string
 
 	cmd     *exec.Cmd
-	dataDir string
+	tempDir string
 	logPath string
 	exited  chan struct{}
 	waitErr error
 }
 
-// Start runs `$BATON_BIN server --listen LISTEN --data <temp dir>` (LISTEN defaults to
-// 127.0.0.1:0) and waits for its "baton: listening on HOST:PORT" line.
-func Start(listen string) (*Server, error) {
+// Options say how to run the server; the zero value is a fresh server on a free loopback port.
+type Options struct {
+	// Listen is the --listen address; default 127.0.0.1:0.
+	Listen string
+	// DataDir is the --data directory, kept after Stop; default a temporary one, removed by Stop.
+	DataDir string
+	// Args are further arguments, e.g. "--shutdown-grace", "1".
+	Args []string
+}
+
+// Start runs `$BATON_BIN server --listen LISTEN --data DIR ARGS...` and waits for its
+// "baton: listening on HOST:PORT" line.
+func Start(opts Options) (*Server, error) {
 	binary := os.Getenv(BinaryEnv)
 	if binary == "" {
 		return nil, fmt.Errorf("%s is not set: the Go client's tests run against a live server; "+
@@ -48,20 +58,26 @@ func Start(listen string) (*Server, error) {
 	if info, err := os.Stat(binary); err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
 		return nil, fmt.Errorf("%s=%s is not an executable file (%v)", BinaryEnv, binary, err)
 	}
+	listen := opts.Listen
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	dataDir, err := os.MkdirTemp("", "baton-go-test-")
+	tempDir, err := os.MkdirTemp("", "baton-go-test-")
 	if err != nil {
-		return nil, fmt.Errorf("testserver: data dir: %w", err)
+		return nil, fmt.Errorf("testserver: temp dir: %w", err)
 	}
-	s := &Server{dataDir: dataDir, logPath: filepath.Join(dataDir, "server.stderr"), exited: make(chan struct{})}
+	dataDir := opts.DataDir
+	if dataDir == "" {
+		dataDir = filepath.Join(tempDir, "data")
+	}
+	s := &Server{tempDir: tempDir, logPath: filepath.Join(tempDir, "server.stderr"), exited: make(chan struct{})}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, fmt.Errorf("testserver: %w", err)
 	}
 	defer logFile.Close()
-	s.cmd = exec.Command(binary, "server", "--listen", listen, "--data", filepath.Join(dataDir, "data"))
+	args := append([]string{"server", "--listen", listen, "--data", dataDir}, opts.Args...)
+	s.cmd = exec.Command(binary, args...)
 	s.cmd.Stderr = logFile
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
@@ -122,9 +138,10 @@ func (s *Server) Stderr() string {
 }
 
 // Stop sends SIGTERM and waits for a clean exit (status 0); it kills the server and fails after
-// 20s. The data directory is removed either way.
+// 20s. Its temporary directory (and the data in it, unless Options.DataDir named another) is
+// removed either way.
 func (s *Server) Stop() error {
-	defer os.RemoveAll(s.dataDir)
+	defer os.RemoveAll(s.tempDir)
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	timer := time.NewTimer(stopTimeout)
 	defer timer.Stop()
@@ -154,7 +171,7 @@ func (s *Server) kill() {
 //
 //	func TestMain(m *testing.M) { os.Exit(testserver.Main(m, &server)) }
 func Main(m *testing.M, server **Server) int {
-	s, err := Start("")
+	s, err := Start(Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
 		return 1
