@@ -6,6 +6,7 @@ golang-google-protobuf-dev); the build cache lives in clients/go/.cache (git-ign
 the first run compiles grpc-go.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -92,9 +93,17 @@ def test_quickstart_completes_its_run():
         lines = result.stdout.splitlines()
         assert any(line.startswith("progress") for line in lines), result.stdout
         assert any(line.startswith("progress 100% COMPLETED") for line in lines), result.stdout
-        assert 'output text="HELLO, GOPHER!" length=14' in lines, result.stdout
+        assert lines[-1].startswith("output "), result.stdout
+        assert json.loads(lines[-1].removeprefix("output ")) == {"text": "HELLO, GOPHER!", "length": 14}, lines[-1]
+        assert '"length":14' in lines[-1], f"the integer came back as a float: {lines[-1]}"
     finally:
         alive = server.alive()
         code = server.terminate()
     assert alive, f"server died during the quickstart (exit {code}); stderr:\n{server.stderr()}"
     assert code == 0, f"server exited {code} after SIGTERM; stderr:\n{server.stderr()}"
+
+
+def test_quickstart_fails_clearly_without_a_server():
+    result = run(["go", "run", "./cmd/quickstart", "-timeout", "30s"], BATON_ADDRESS="127.0.0.1:1")
+    assert result.returncode == 1, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert "quickstart: baton: RegisterDefinition: UNAVAILABLE" in result.stderr, result.stderr

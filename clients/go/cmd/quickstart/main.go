@@ -1,13 +1,13 @@
 // Command quickstart runs one Baton workflow end to end with the Go client and worker: it
 // registers a three-step definition, serves its activities itself, starts a run, prints the
-// run's progress as it streams and then its output. It exits 0 only when the run COMPLETED.
+// run's progress as it streams and then its output as JSON on the last line. It exits 0 only
+// when the run COMPLETED, and 1 with the reason on stderr otherwise.
 //
 //	BATON_ADDRESS=127.0.0.1:7400 go run ./cmd/quickstart [-name Gopher] [-timeout 2m]
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -85,19 +85,16 @@ func run(ctx context.Context, name string) error {
 		return err
 	}
 
-	var output struct {
-		Text   string `json:"text"`
-		Length int    `json:"length"`
-	}
-	err = run.Get(ctx, &output)
-	var closed *baton.WorkflowError
-	if errors.As(err, &closed) {
-		return fmt.Errorf("the run did not complete: %w", err)
-	}
+	description, err := run.Await(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("output text=%q length=%d\n", output.Text, output.Length)
+	if status := description.GetInfo().GetStatus(); status != batonv1.WorkflowStatus_WORKFLOW_STATUS_COMPLETED {
+		return fmt.Errorf("the run did not complete: %w", &baton.WorkflowError{
+			WorkflowID: run.ID(), RunID: run.RunID(), Status: status, Failure: description.GetFailure(),
+		})
+	}
+	fmt.Printf("output %s\n", baton.JSON(description.GetOutput()))
 	return nil
 }
 

@@ -33,9 +33,9 @@ type Options struct {
 	PollTimeout time.Duration
 	// CallTimeout bounds each heartbeat, complete and fail call; default 10s.
 	CallTimeout time.Duration
-	// HeartbeatInterval is the automatic heartbeat period for tasks that do not carry their
-	// heartbeat timeout; default 10s. Tasks that do are heartbeated every
-	// max(heartbeat_timeout/3, 1s).
+	// HeartbeatInterval is the automatic heartbeat period for tasks that do not carry a heartbeat
+	// timeout (steps without one, or servers that do not send it); default 10s. Tasks that do are
+	// heartbeated every max(heartbeat_timeout/3, 1s).
 	HeartbeatInterval time.Duration
 	// GracePeriod is how long a shutdown waits for running activities before failing them with
 	// the retryable type "WorkerShutdown"; default 10s.

@@ -278,7 +278,8 @@ steps:
 	}
 	receive(t, ctx, started, "the activity to start")
 
-	// Follow the history until the automatic heartbeats span more than the heartbeat timeout.
+	// Follow the history until it shows the attempt alive for 1.5 heartbeat timeouts (the server
+	// re-arms its heartbeat-timeout timer when heartbeats came meanwhile, a recorded event).
 	var startedAt time.Time
 	for token := ""; ; {
 		page, err := run.History(ctx, baton.HistoryOptions{PageToken: token, Wait: 5 * time.Second})
@@ -309,7 +310,8 @@ steps:
 	if attempts := description.GetSteps()[0].GetAttempts(); attempts != 1 {
 		t.Fatalf("%d attempts, want 1 (the lease never expired)", attempts)
 	}
-	if beats := historyOf(t, ctx, run, "StepHeartbeat"); len(beats) < 3 {
-		t.Fatalf("%d heartbeats recorded", len(beats))
+	// The server records the first heartbeat of an attempt (later ones at most every 30s).
+	if beats := historyOf(t, ctx, run, "StepHeartbeat"); len(beats) == 0 {
+		t.Fatal("no heartbeat recorded")
 	}
 }
