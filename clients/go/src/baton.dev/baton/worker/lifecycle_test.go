@@ -213,3 +213,22 @@ func TestHeartbeatOutsideAnActivity(t *testing.T) {
 		t.Fatal("Info found an activity in a plain context")
 	}
 }
+
+func TestRunEndsWhenTheClientIsClosed(t *testing.T) {
+	t.Parallel()
+	ctx := timeout(t, 30*time.Second)
+	c, err := baton.Dial(server.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := worker.New(c, worker.Options{TaskQueue: unique(t, "queue"), Logf: t.Logf})
+	result := make(chan error, 1)
+	go func() { result <- w.Run(context.Background()) }()
+	c.Close()
+	if err := receive(t, ctx, result, "Run to return"); !baton.IsCanceled(err) {
+		t.Fatalf("Run returned %v, want CANCELLED (the connection is closed)", err)
+	}
+	if err := w.Run(context.Background()); err == nil {
+		t.Fatal("Run on a closed client returned nil")
+	}
+}

@@ -63,10 +63,11 @@ func (w *Worker) pollOnce(ctx context.Context) (*batonv1.PollActivityTaskRespons
 	return response, nil
 }
 
-// fatalPollError: errors that retrying cannot fix.
+// fatalPollError: errors that retrying cannot fix — including CANCELLED while the worker's own
+// context is live, which means the client's connection was closed.
 func fatalPollError(err error) bool {
 	switch baton.Code(err) {
-	case codes.Unauthenticated, codes.PermissionDenied, codes.InvalidArgument, codes.Unimplemented:
+	case codes.Unauthenticated, codes.PermissionDenied, codes.InvalidArgument, codes.Unimplemented, codes.Canceled:
 		return true
 	}
 	return false

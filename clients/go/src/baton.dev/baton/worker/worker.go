@@ -120,8 +120,8 @@ func (w *Worker) activity(name string) ActivityFunc {
 
 // Run polls and runs tasks until ctx ends, then shuts down gracefully (see the package doc) and
 // returns nil. It returns an error early if the server refuses the worker for good
-// (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, UNIMPLEMENTED) — after the same
-// graceful shutdown. A Worker runs once at a time.
+// (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, UNIMPLEMENTED) or the client was
+// closed (CANCELLED) — after the same graceful shutdown. A Worker runs once at a time.
 func (w *Worker) Run(ctx context.Context) error {
 	if w.opts.TaskQueue == "" {
 		return errors.New("worker: Options.TaskQueue is empty: name the queue to poll")
