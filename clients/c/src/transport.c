@@ -50,6 +50,7 @@ typedef struct call {
     size_t messages;
     int closed;
     uint32_t rst_code;
+    int peer_reset; /* the server sent RST_STREAM (rather than the session ending) */
     int too_big;
 } call;
 
@@ -62,6 +63,7 @@ struct baton_client {
     int goaway;
     uint32_t goaway_code;
     int send_errno;
+    char h2_error[160]; /* nghttp2's last complaint about what the peer sent */
     int busy;
     int timeout_ms;
     int interrupt_fd; /* > 0: a call ends as soon as it is readable */
@@ -184,10 +186,21 @@ static int cb_stream_close(nghttp2_session *s, int32_t stream_id, uint32_t error
 static int cb_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
     (void)s;
     baton_client *c = ud;
+    call *k = current(c, f->hd.stream_id);
+    if (k && f->hd.type == NGHTTP2_RST_STREAM) k->peer_reset = 1;
     if (f->hd.type == NGHTTP2_GOAWAY) {
         c->goaway = 1;
         c->goaway_code = f->goaway.error_code;
     }
+    return 0;
+}
+
+static int cb_error(nghttp2_session *s, int lib_error_code, const char *msg, size_t len, void *ud) {
+    (void)s, (void)lib_error_code;
+    baton_client *c = ud;
+    size_t n = len < sizeof c->h2_error - 1 ? len : sizeof c->h2_error - 1;
+    memcpy(c->h2_error, msg, n);
+    c->h2_error[n] = '\0';
     return 0;
 }
 
@@ -213,6 +226,7 @@ static void disconnect(baton_client *c) {
     c->fd = -1;
     c->broken = c->eof = c->goaway = 0;
     c->goaway_code = 0;
+    c->h2_error[0] = '\0';
 }
 
 static int wait_connected(int fd, int timeout_ms) {
@@ -280,6 +294,7 @@ static int start_session(baton_client *c, baton_error *err) {
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, cb_data);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, cb_stream_close);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, cb_frame_recv);
+    nghttp2_session_callbacks_set_error_callback2(cbs, cb_error);
     int rv = nghttp2_session_client_new(&c->session, cbs, c);
     nghttp2_session_callbacks_del(cbs);
     if (rv != 0) {
@@ -399,8 +414,8 @@ static int read_available(baton_client *c, baton_error *err) {
             ssize_t used = nghttp2_session_mem_recv(c->session, buf, (size_t)n);
             if (used < 0) {
                 c->broken = 1;
-                return bt_fail(err, BATON_ERR_PROTOCOL, "HTTP/2 error from %s: %s", c->authority,
-                               nghttp2_strerror((int)used));
+                return bt_fail(err, BATON_ERR_PROTOCOL, "HTTP/2 error talking to %s: %s", c->authority,
+                               c->h2_error[0] ? c->h2_error : nghttp2_strerror((int)used));
             }
             continue;
         }
@@ -509,10 +524,21 @@ static int outcome(baton_client *c, call *k, baton_error *err) {
     if (k->too_big)
         return bt_fail(err, BATON_RESOURCE_EXHAUSTED, "the answer is over the client's limit of %u bytes", BT_MAX_MESSAGE);
     if (k->in.failed) return bt_fail(err, BATON_ERR_NO_MEMORY, "out of memory while receiving the answer");
-    if (k->rst_code != NGHTTP2_NO_ERROR)
+    if (k->peer_reset)
         return bt_fail(err, h2_to_grpc(k->rst_code), "the server reset the stream (HTTP/2 %s)%s",
                        nghttp2_http2_strerror(k->rst_code),
                        k->rst_code == NGHTTP2_REFUSED_STREAM ? "; the call did not run and can be retried" : "");
+    if (c->h2_error[0]) {
+        c->broken = 1;
+        return bt_fail(err, BATON_ERR_PROTOCOL, "HTTP/2 error talking to %s: %s (is it a gRPC server speaking h2c?)",
+                       c->authority, c->h2_error);
+    }
+    if (k->rst_code == NGHTTP2_REFUSED_STREAM && c->goaway)
+        return bt_fail(err, BATON_UNAVAILABLE, "%s is going away (GOAWAY) and did not take the call; it can be retried",
+                       c->authority);
+    if (k->rst_code != NGHTTP2_NO_ERROR)
+        return bt_fail(err, h2_to_grpc(k->rst_code), "the stream ended with HTTP/2 %s",
+                       nghttp2_http2_strerror(k->rst_code));
     if (k->have_headers && k->http_status != 200)
         return bt_fail(err, http_to_grpc(k->http_status), "HTTP status %d from %s without a grpc-status",
                        k->http_status, c->authority);
@@ -548,9 +574,11 @@ static int pump(baton_client *c, call *k, int64_t deadline, int timeout_ms, bt_m
         }
         if (!nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session)) {
             c->broken = 1;
-            return bt_fail(err, c->goaway ? BATON_UNAVAILABLE : BATON_ERR_CONNECTION,
-                           "%s ended the HTTP/2 session (GOAWAY %s) before the call ended", c->authority,
-                           nghttp2_http2_strerror(c->goaway_code));
+            if (c->goaway)
+                return bt_fail(err, BATON_UNAVAILABLE, "%s ended the HTTP/2 session (GOAWAY %s) before the call ended",
+                               c->authority, nghttp2_http2_strerror(c->goaway_code));
+            return bt_fail(err, BATON_ERR_PROTOCOL, "HTTP/2 error talking to %s: %s (is it a gRPC server speaking h2c?)",
+                           c->authority, c->h2_error[0] ? c->h2_error : "the session ended");
         }
         int wait = -1;
         if (deadline) {
