@@ -7,6 +7,7 @@
  * the run COMPLETED; otherwise prints the failure and exits 1 (2 when the client itself failed).
  * QUICKSTART_FAIL=reserve|charge|dispatch makes that step fail for good, to see a failed run.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +78,9 @@ static int activities(baton_activity *act, void *user_data, baton_activity_resul
 typedef struct watcher {
     const char *address;
     const char *workflow_id;
+    int live_pipe[2]; /* written at the first update: the stream is live, serving may begin */
     int stop_pipe[2]; /* written when the stream ends: the worker stops */
+    int updates;
     int rc;
     baton_error err;
 } watcher;
@@ -90,7 +93,9 @@ static int attempts_of(const baton_progress *p, const char *step) {
 }
 
 static int on_progress(const baton_progress *p, void *user_data) {
-    (void)user_data;
+    watcher *w = user_data;
+    if (w->updates++ == 0 && write(w->live_pipe[1], "x", 1) != 1) perror("quickstart: write");
+    flockfile(stdout); /* one whole line, never interleaved with the worker's */
     printf("progress: %3.0f%% %-9s event %-3lld", p->percentage, baton_workflow_status_name(p->status),
            (long long)p->event_id);
     if (p->current_phase[0]) printf(" phase=%s", p->current_phase);
@@ -102,6 +107,7 @@ static int on_progress(const baton_progress *p, void *user_data) {
     for (size_t i = 0; i < p->failed_count; i++) printf("%s%s", i ? "," : "", p->failed_steps[i]);
     printf("\n");
     fflush(stdout);
+    funlockfile(stdout);
     return 0;
 }
 
@@ -109,11 +115,12 @@ static void *watch(void *arg) {
     watcher *w = arg;
     baton_client *c = baton_connect(w->address, &w->err);
     if (c) {
-        w->rc = baton_stream_progress(c, w->workflow_id, 0, 120000, on_progress, NULL, &w->err);
+        w->rc = baton_stream_progress(c, w->workflow_id, 0, 120000, on_progress, w, &w->err);
         baton_close(c);
     } else {
         w->rc = w->err.code;
     }
+    if (w->updates == 0 && write(w->live_pipe[1], "x", 1) != 1) perror("quickstart: write");
     if (write(w->stop_pipe[1], "x", 1) != 1) perror("quickstart: write");
     return NULL;
 }
@@ -148,7 +155,7 @@ int main(void) {
     fflush(stdout);
 
     watcher w = {.address = address, .workflow_id = workflow_id};
-    if (pipe(w.stop_pipe) != 0) {
+    if (pipe(w.live_pipe) != 0 || pipe(w.stop_pipe) != 0) {
         perror("quickstart: pipe");
         baton_close(c);
         return 2;
@@ -160,7 +167,10 @@ int main(void) {
         return 2;
     }
 
-    /* Serve the run's activities until its progress stream ends (the run closed). */
+    /* Serve the run's activities once the stream is live (so that it shows every step), until the
+     * stream ends (the run closed). */
+    struct pollfd live = {.fd = w.live_pipe[0], .events = POLLIN};
+    if (poll(&live, 1, 30000) != 1) fprintf(stderr, "quickstart: no progress within 30 s; serving anyway\n");
     int handled = 0;
     baton_worker_options wopts = {
         .identity = "c-quickstart-worker", .poll_timeout_ms = 10000, .run_timeout_ms = 120000,
@@ -169,6 +179,8 @@ int main(void) {
     int rc = baton_worker_run(c, "c-quickstart", activities, (void *)fail_step, &wopts, &err);
     if (rc != BATON_OK) client_error("worker", &err);
     pthread_join(thread, NULL);
+    close(w.live_pipe[0]);
+    close(w.live_pipe[1]);
     close(w.stop_pipe[0]);
     close(w.stop_pipe[1]);
     if (w.rc != BATON_OK) client_error("progress stream", &w.err);

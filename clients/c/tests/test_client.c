@@ -6,6 +6,7 @@
  * nothing sleeps. Ids carry the process id, so runs against a long-lived server do not collide.
  */
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +242,7 @@ typedef struct stream_log {
     double percentage[MAX_UPDATES];
     int64_t event_id[MAX_UPDATES];
     size_t completed[MAX_UPDATES];
+    int first_update_pipe[2]; /* written at the first update: the stream is live */
     int rc;
     baton_error err;
 } stream_log;
@@ -254,6 +256,7 @@ static int record(const baton_progress *p, void *user_data) {
         log->completed[log->n] = p->completed_count;
         log->n++;
     }
+    if (log->n == 1 && log->first_update_pipe[1] > 0 && write(log->first_update_pipe[1], "x", 1) != 1) return 1;
     return 0;
 }
 
@@ -280,14 +283,20 @@ static void test_stream_progress_to_completion(void) {
     stream_log log;
     memset(&log, 0, sizeof log);
     log.workflow_id = id("pipeline");
+    CHECK(pipe(log.first_update_pipe) == 0, "a pipe");
     pthread_t thread;
     CHECK(pthread_create(&thread, NULL, stream_thread, &log) == 0, "a thread");
+    /* The worker starts once the stream is live, so that the stream sees the run progress. */
+    struct pollfd live = {.fd = log.first_update_pipe[0], .events = POLLIN};
+    CHECK(poll(&live, 1, AWAIT_MS) == 1, "the stream's first update within %d ms", AWAIT_MS);
     int handled = 0;
     baton_worker_options wopts = {.max_tasks = 3, .poll_timeout_ms = 5000, .run_timeout_ms = WORKER_MS,
                                   .tasks_handled = &handled};
     CHECK_OK(baton_worker_run(c, queue, pipeline_step, NULL, &wopts, &err), err);
     CHECK(handled == 3, "handled %d tasks", handled);
     pthread_join(thread, NULL);
+    close(log.first_update_pipe[0]);
+    close(log.first_update_pipe[1]);
 
     CHECK(log.rc == BATON_OK, "the stream ended with %s: %s", baton_status_name(log.rc), log.err.message);
     CHECK(log.n >= 2, "%d updates", log.n);
