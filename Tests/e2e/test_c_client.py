@@ -16,7 +16,7 @@ C_DIR = REPO / "clients" / "c"
 BUILD = C_DIR / "build"
 BUILD_TIMEOUT = 240      # seconds; a cold build of the library, stubs, example and tests
 RUN_TIMEOUT = 120        # each test program or quickstart run
-VALGRIND_TIMEOUT = 280   # `make valgrind`: both test programs and the quickstart (under pytest's 300 s)
+VALGRIND_TIMEOUT = 280   # `make valgrind`: the three test programs and the quickstart (under pytest's 300 s)
 
 
 def run(args, timeout, env=None):
@@ -54,7 +54,7 @@ def built():
     require("make", "cc", "pkg-config")
     proc = run(["make", "-C", C_DIR], BUILD_TIMEOUT, env=env_for())
     assert proc.returncode == 0, f"make -C clients/c failed:\n{describe(proc)}"
-    for product in ("libbaton.a", "examples/quickstart", "tests/test_json", "tests/test_client"):
+    for product in ("libbaton.a", "examples/quickstart", "tests/test_json", "tests/test_transport", "tests/test_client"):
         assert (BUILD / product).is_file(), f"make -C clients/c did not build {product}"
     return BUILD
 
@@ -89,6 +89,15 @@ def test_json_unit_tests(built):
     assert re.search(r"^test_json: \d+ tests, \d+ checks, 0 failed checks in 0 tests: passed$", proc.stdout, re.M), \
         proc.stdout
     assert "FAIL" not in proc.stdout
+
+
+def test_transport_tests_against_a_scripted_peer(built):
+    # Malformed answers, HTTP errors, percent-encoded grpc-message, a peer that is not HTTP/2, and
+    # the client's own deadline against a peer that never answers.
+    proc = run([built / "tests" / "test_transport"], RUN_TIMEOUT, env=env_for())
+    assert proc.returncode == 0, describe(proc)
+    assert re.search(r"^test_transport: \d+ tests, \d+ checks, 0 failed checks in 0 tests: passed$", proc.stdout, re.M), \
+        proc.stdout
 
 
 def test_client_tests_against_the_server(built, baton):
@@ -140,7 +149,8 @@ def test_tests_and_quickstart_are_clean_under_valgrind(built, baton):
     report = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"make valgrind failed (99: valgrind found errors or leaks):\n{describe(proc)}"
     summaries = re.findall(r"ERROR SUMMARY: (\d+) errors", report)
-    assert summaries == ["0", "0", "0"], f"expected three clean runs, got {summaries}:\n{report}"
+    assert summaries == ["0"] * 4, f"expected four clean runs (3 test programs, quickstart), got {summaries}:\n{report}"
     assert not re.search(r"(definitely|indirectly) lost: [1-9]", report), report
-    assert "test_json: " in report and "test_client: " in report and "status: COMPLETED" in report
-    assert report.count(": passed") == 2, report
+    for program in ("test_json", "test_transport", "test_client"):
+        assert re.search(rf"^{program}: .*: passed$", report, re.M), f"{program} did not pass:\n{report}"
+    assert "status: COMPLETED" in report
