@@ -367,7 +367,7 @@ void   baton__v1__record_heartbeat_response__free_unpacked
   assert(message->base.descriptor == &baton__v1__record_heartbeat_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor baton__v1__poll_activity_task_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor baton__v1__poll_activity_task_request__field_descriptors[3] =
 {
   {
     "task_queue",
@@ -393,15 +393,28 @@ static const ProtobufCFieldDescriptor baton__v1__poll_activity_task_request__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "max_tasks",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__PollActivityTaskRequest, max_tasks),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned baton__v1__poll_activity_task_request__field_indices_by_name[] = {
+  2,   /* field[2] = max_tasks */
   0,   /* field[0] = task_queue */
   1,   /* field[1] = worker_identity */
 };
 static const ProtobufCIntRange baton__v1__poll_activity_task_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor baton__v1__poll_activity_task_request__descriptor =
 {
@@ -411,14 +424,14 @@ const ProtobufCMessageDescriptor baton__v1__poll_activity_task_request__descript
   "Baton__V1__PollActivityTaskRequest",
   "baton.v1",
   sizeof(Baton__V1__PollActivityTaskRequest),
-  2,
+  3,
   baton__v1__poll_activity_task_request__field_descriptors,
   baton__v1__poll_activity_task_request__field_indices_by_name,
   1,  baton__v1__poll_activity_task_request__number_ranges,
   (ProtobufCMessageInit) baton__v1__poll_activity_task_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor baton__v1__poll_activity_task_response__field_descriptors[10] =
+static const ProtobufCFieldDescriptor baton__v1__poll_activity_task_response__field_descriptors[11] =
 {
   {
     "task_token",
@@ -540,9 +553,22 @@ static const ProtobufCFieldDescriptor baton__v1__poll_activity_task_response__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "additional_tasks",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Baton__V1__PollActivityTaskResponse, n_additional_tasks),
+    offsetof(Baton__V1__PollActivityTaskResponse, additional_tasks),
+    &baton__v1__poll_activity_task_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned baton__v1__poll_activity_task_response__field_indices_by_name[] = {
   3,   /* field[3] = activity */
+  10,   /* field[10] = additional_tasks */
   5,   /* field[5] = attempt */
   8,   /* field[8] = deadline */
   7,   /* field[7] = heartbeat_details */
@@ -556,7 +582,7 @@ static const unsigned baton__v1__poll_activity_task_response__field_indices_by_n
 static const ProtobufCIntRange baton__v1__poll_activity_task_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor baton__v1__poll_activity_task_response__descriptor =
 {
@@ -566,14 +592,14 @@ const ProtobufCMessageDescriptor baton__v1__poll_activity_task_response__descrip
   "Baton__V1__PollActivityTaskResponse",
   "baton.v1",
   sizeof(Baton__V1__PollActivityTaskResponse),
-  10,
+  11,
   baton__v1__poll_activity_task_response__field_descriptors,
   baton__v1__poll_activity_task_response__field_indices_by_name,
   1,  baton__v1__poll_activity_task_response__number_ranges,
   (ProtobufCMessageInit) baton__v1__poll_activity_task_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor baton__v1__complete_activity_task_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor baton__v1__complete_activity_task_request__field_descriptors[4] =
 {
   {
     "task_token",
@@ -599,15 +625,41 @@ static const ProtobufCFieldDescriptor baton__v1__complete_activity_task_request_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_task_queue",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__CompleteActivityTaskRequest, next_task_queue),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "worker_identity",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__CompleteActivityTaskRequest, worker_identity),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned baton__v1__complete_activity_task_request__field_indices_by_name[] = {
+  2,   /* field[2] = next_task_queue */
   1,   /* field[1] = output */
   0,   /* field[0] = task_token */
+  3,   /* field[3] = worker_identity */
 };
 static const ProtobufCIntRange baton__v1__complete_activity_task_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor baton__v1__complete_activity_task_request__descriptor =
 {
@@ -617,16 +669,36 @@ const ProtobufCMessageDescriptor baton__v1__complete_activity_task_request__desc
   "Baton__V1__CompleteActivityTaskRequest",
   "baton.v1",
   sizeof(Baton__V1__CompleteActivityTaskRequest),
-  2,
+  4,
   baton__v1__complete_activity_task_request__field_descriptors,
   baton__v1__complete_activity_task_request__field_indices_by_name,
   1,  baton__v1__complete_activity_task_request__number_ranges,
   (ProtobufCMessageInit) baton__v1__complete_activity_task_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-#define baton__v1__complete_activity_task_response__field_descriptors NULL
-#define baton__v1__complete_activity_task_response__field_indices_by_name NULL
-#define baton__v1__complete_activity_task_response__number_ranges NULL
+static const ProtobufCFieldDescriptor baton__v1__complete_activity_task_response__field_descriptors[1] =
+{
+  {
+    "next_task",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__CompleteActivityTaskResponse, next_task),
+    &baton__v1__poll_activity_task_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned baton__v1__complete_activity_task_response__field_indices_by_name[] = {
+  0,   /* field[0] = next_task */
+};
+static const ProtobufCIntRange baton__v1__complete_activity_task_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
 const ProtobufCMessageDescriptor baton__v1__complete_activity_task_response__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
@@ -635,10 +707,10 @@ const ProtobufCMessageDescriptor baton__v1__complete_activity_task_response__des
   "Baton__V1__CompleteActivityTaskResponse",
   "baton.v1",
   sizeof(Baton__V1__CompleteActivityTaskResponse),
-  0,
+  1,
   baton__v1__complete_activity_task_response__field_descriptors,
   baton__v1__complete_activity_task_response__field_indices_by_name,
-  0,  baton__v1__complete_activity_task_response__number_ranges,
+  1,  baton__v1__complete_activity_task_response__number_ranges,
   (ProtobufCMessageInit) baton__v1__complete_activity_task_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

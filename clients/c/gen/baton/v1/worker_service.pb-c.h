@@ -48,10 +48,15 @@ struct  Baton__V1__PollActivityTaskRequest
    * Identifies the worker in history and logs.
    */
   char *worker_identity;
+  /*
+   * Take up to this many tasks at once (0 or 1: one; at most 100): the first is waited for, the
+   * others are the ones already waiting on the queue.
+   */
+  int32_t max_tasks;
 };
 #define BATON__V1__POLL_ACTIVITY_TASK_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&baton__v1__poll_activity_task_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
@@ -100,10 +105,16 @@ struct  Baton__V1__PollActivityTaskResponse
    * Heartbeat at least this often, when set.
    */
   Google__Protobuf__Duration *heartbeat_timeout;
+  /*
+   * With max_tasks > 1: the tasks after this one (each with its own token; their own
+   * additional_tasks are empty).
+   */
+  size_t n_additional_tasks;
+  Baton__V1__PollActivityTaskResponse **additional_tasks;
 };
 #define BATON__V1__POLL_ACTIVITY_TASK_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&baton__v1__poll_activity_task_response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, 0,NULL }
 
 
 /*
@@ -120,10 +131,18 @@ struct  Baton__V1__CompleteActivityTaskRequest
    * The activity's output.
    */
   Google__Protobuf__Value *output;
+  /*
+   * When set, hand this worker the next task waiting on this queue in the response (no waiting).
+   */
+  char *next_task_queue;
+  /*
+   * Identifies the worker taking the next task.
+   */
+  char *worker_identity;
 };
 #define BATON__V1__COMPLETE_ACTIVITY_TASK_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&baton__v1__complete_activity_task_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -132,10 +151,14 @@ struct  Baton__V1__CompleteActivityTaskRequest
 struct  Baton__V1__CompleteActivityTaskResponse
 {
   ProtobufCMessage base;
+  /*
+   * The next task of next_task_queue, leased to this worker; empty (no task_token) when none was waiting.
+   */
+  Baton__V1__PollActivityTaskResponse *next_task;
 };
 #define BATON__V1__COMPLETE_ACTIVITY_TASK_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&baton__v1__complete_activity_task_response__descriptor) \
-     }
+    , NULL }
 
 
 /*

@@ -18,9 +18,12 @@ const _ = grpc.SupportPackageIsVersion7
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type WorkerServiceClient interface {
 	// Waits for an activity task on a task queue, up to the call's deadline (or 60s). Returns an
-	// empty response (no task_token) when none arrived in time.
+	// empty response (no task_token) when none arrived in time. With max_tasks > 1, tasks already
+	// waiting on the queue come along in additional_tasks.
 	PollActivityTask(ctx context.Context, in *PollActivityTaskRequest, opts ...grpc.CallOption) (*PollActivityTaskResponse, error)
-	// Reports a successful attempt with its output.
+	// Reports a successful attempt with its output. With next_task_queue, the answer also hands the
+	// worker the next task waiting on that queue, if any (one round trip instead of two: the next step
+	// of the same run is usually waiting by then).
 	CompleteActivityTask(ctx context.Context, in *CompleteActivityTaskRequest, opts ...grpc.CallOption) (*CompleteActivityTaskResponse, error)
 	// Reports a failed attempt; the step's retry policy decides what happens next.
 	FailActivityTask(ctx context.Context, in *FailActivityTaskRequest, opts ...grpc.CallOption) (*FailActivityTaskResponse, error)
@@ -78,9 +81,12 @@ func (c *workerServiceClient) RecordHeartbeat(ctx context.Context, in *RecordHea
 // for forward compatibility
 type WorkerServiceServer interface {
 	// Waits for an activity task on a task queue, up to the call's deadline (or 60s). Returns an
-	// empty response (no task_token) when none arrived in time.
+	// empty response (no task_token) when none arrived in time. With max_tasks > 1, tasks already
+	// waiting on the queue come along in additional_tasks.
 	PollActivityTask(context.Context, *PollActivityTaskRequest) (*PollActivityTaskResponse, error)
-	// Reports a successful attempt with its output.
+	// Reports a successful attempt with its output. With next_task_queue, the answer also hands the
+	// worker the next task waiting on that queue, if any (one round trip instead of two: the next step
+	// of the same run is usually waiting by then).
 	CompleteActivityTask(context.Context, *CompleteActivityTaskRequest) (*CompleteActivityTaskResponse, error)
 	// Reports a failed attempt; the step's retry policy decides what happens next.
 	FailActivityTask(context.Context, *FailActivityTaskRequest) (*FailActivityTaskResponse, error)
