@@ -12,6 +12,8 @@
 #
 # Environment: WORKER_N (5000) WORKER_C (200 in flight) WORKER_W (2 worker processes)
 #              WORKER_SLOTS (64 attempts in flight per worker process) WORKER_CONNECTIONS (4)
+#              WORKER_HANDOFF (1: completions take the next task in the same call; 0: poll for each)
+#              WORKER_PERF (1: `perf record -g` the server during the worker phase, bench/out/worker/perf.data)
 # Ends with: worker: N workflows/s, server X ms CPU/workflow, in-process Y ms, ratio R
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,10 +74,17 @@ kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
 
 start_server "$out/worker"
 for i in $(seq 1 "$W"); do
-  "$bin/baton-bench-worker" --address "127.0.0.1:$port" --concurrency "$SLOTS" 2>"$out/worker-$i.err" &
+  "$bin/baton-bench-worker" --address "127.0.0.1:$port" --concurrency "$SLOTS" --hand-off "${WORKER_HANDOFF:-1}" \
+    2>"$out/worker-$i.err" &
   pids+=("$!")
 done
+if [ "${WORKER_PERF:-0}" = 1 ]; then
+  perf record -g -F 999 -o "$out/perf.data" -p "$server_pid" >/dev/null 2>&1 &
+  perf_pid=$!
+  sleep 0.5
+fi
 phase worker
+if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; fi
 echo "worker: in-process $inprocess_rate workflows/s, server $inprocess_cpu ms CPU/workflow" >&2
 awk -v r="$rate" -v x="$cpu" -v y="$inprocess_cpu" -v n="$N" -v ir="$inprocess_rate" 'BEGIN {
   printf "worker: external throughput %.0f%% of in-process\n", 100 * r / ir > "/dev/stderr"

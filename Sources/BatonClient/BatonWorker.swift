@@ -35,6 +35,8 @@ public final class BatonWorker: Sendable {
     public let maxConcurrent: Int
     /// How long one poll waits for a task.
     public let pollWait: Duration
+    /// Whether a completion asks for the next waiting task in the same call (`next_task_queue`).
+    public let handOff: Bool
 
     private let activities = Mutex<[String: Activity]>([:])
     private let stopping = Atomic<Bool>(false)
@@ -45,7 +47,8 @@ public final class BatonWorker: Sendable {
 
     /// Creates a worker (nothing is polled until ``run()``).
     public init(client: BatonClient, taskQueue: String, identity: String? = nil, maxConcurrent: Int = 8,
-                pollWait: Duration = .seconds(20)) {
+                pollWait: Duration = .seconds(20), handOff: Bool = true) {
+        self.handOff = handOff
         self.client = client
         self.taskQueue = taskQueue
         self.identity = identity ?? "swift-worker-\(ProcessInfo.processInfo.processIdentifier)"
@@ -165,7 +168,7 @@ public final class BatonWorker: Sendable {
             do {
                 switch outcome {
                 case .success(let output):
-                    let more = !stopping.load(ordering: .relaxed)
+                    let more = handOff && !stopping.load(ordering: .relaxed)
                     let response = try await client.completeActivityTask(
                         token: task.taskToken, output: output, nextTaskQueue: more ? taskQueue : "", identity: identity)
                     return response.hasNextTask ? response.nextTask : nil

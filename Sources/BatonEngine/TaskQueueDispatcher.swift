@@ -1,4 +1,5 @@
 import BatonCore
+import DequeModule
 import Synchronization
 
 /// Dispatches attempts to in-process activities when one is registered under the activity's name,
@@ -32,13 +33,30 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
     }
 
     private struct State {
-        var pending: [String: [Entry]] = [:]
+        /// Attempts waiting for a poller, per queue, oldest first (mutated in place: no copies).
+        var pending: [String: Deque<Entry>] = [:]
+        /// The idempotency keys of every pending attempt (a redelivery or a cancel scans its queue
+        /// only when the attempt is there).
+        var pendingKeys: Set<String> = []
         var leased: [String: Entry] = [:]
         /// The token of each leased attempt by idempotency key (finds a redelivered attempt's stale
         /// lease without scanning every lease).
         var leasedTokens: [String: String] = [:]
-        var waiters: [String: [Waiter]] = [:]
+        var waiters: [String: Deque<Waiter>] = [:]
         var nextWaiter = 0
+
+        /// Takes the oldest attempt waiting on `queue`, in place.
+        mutating func popPending(_ queue: String) -> Entry? {
+            guard let entry = pending[queue]?.popFirst() else { return nil }
+            pendingKeys.remove(entry.task.idempotencyKey)
+            return entry
+        }
+
+        /// Withdraws the pending attempt `key` from every queue that holds it.
+        mutating func withdrawPending(_ key: String) {
+            guard pendingKeys.remove(key) != nil else { return }
+            for queue in pending.keys { pending[queue]?.removeAll { $0.task.idempotencyKey == key } }
+        }
 
         mutating func lease(_ entry: Entry) {
             leased[entry.token] = entry
@@ -79,15 +97,14 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
         let entry = Entry(task: task, reporter: reporter, token: Self.makeToken())
         let handoff: (Waiter, LeasedActivityTask)? = state.withLock { state in
             // A redelivered attempt replaces any stale copy of itself.
-            state.pending[queue]?.removeAll { $0.task.idempotencyKey == task.idempotencyKey }
+            state.withdrawPending(task.idempotencyKey)
             if let stale = state.leasedTokens[task.idempotencyKey] { _ = state.unlease(stale) }
-            if var waiting = state.waiters[queue], !waiting.isEmpty {
-                let waiter = waiting.removeFirst()
-                state.waiters[queue] = waiting
+            if let waiter = state.waiters[queue]?.popFirst() {
                 state.lease(entry)
                 return (waiter, LeasedActivityTask(token: entry.token, task: task))
             }
             state.pending[queue, default: []].append(entry)
+            state.pendingKeys.insert(task.idempotencyKey)
             return nil
         }
         if let (waiter, leased) = handoff {
@@ -101,9 +118,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
         let key = "\(workflowID)/\(task.step)/\(task.attempt)"
         inProcess.cancel(task, workflowID: workflowID)
         state.withLock { state in
-            for queue in state.pending.keys {
-                state.pending[queue]?.removeAll { $0.task.idempotencyKey == key }
-            }
+            state.withdrawPending(key)
             if let token = state.leasedTokens[key] { state.leased[token]?.cancelRequested = true }
         }
     }
@@ -123,9 +138,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
             await withCheckedContinuation { (continuation: CheckedContinuation<LeasedActivityTask?, Never>) in
                 let immediate: LeasedActivityTask?? = state.withLock { state in
                     if Task.isCancelled { return .some(nil) }
-                    if var entries = state.pending[queue], !entries.isEmpty {
-                        var entry = entries.removeFirst()
-                        state.pending[queue] = entries
+                    if var entry = state.popPending(queue) {
                         entry.worker = worker
                         state.lease(entry)
                         return .some(LeasedActivityTask(token: entry.token, task: entry.task))
@@ -158,9 +171,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
 
     private func takePending(queue: String, worker: String) -> LeasedActivityTask? {
         let entry: Entry? = state.withLock { state in
-            guard var entries = state.pending[queue], !entries.isEmpty else { return nil }
-            var entry = entries.removeFirst()
-            state.pending[queue] = entries
+            guard var entry = state.popPending(queue) else { return nil }
             entry.worker = worker
             state.lease(entry)
             return entry
