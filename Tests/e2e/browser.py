@@ -107,9 +107,9 @@ def _connect_plugin() -> str:
 
 @pytest.fixture(scope="session")
 def api(tmp_path_factory):
-    """Python stubs of proto/baton/v1: protobuf messages, gRPC stubs and the Connect clients
-    (protoc-gen-connectrpc with protobuf=google), generated with grpcio-tools' protoc as
-    clients/python/generate.py does. Nothing generated is committed."""
+    """Python stubs of proto/baton/v1: protobuf messages and gRPC stubs (the committed ones in
+    clients/python/baton/v1, which conftest imports first) and the Connect clients
+    (protoc-gen-connectrpc with protobuf=google), generated here with grpcio-tools' protoc."""
     import grpc_tools
 
     out = tmp_path_factory.mktemp("connect-stubs")
@@ -123,8 +123,8 @@ def api(tmp_path_factory):
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"protoc failed ({' '.join(cmd)}):\n{result.stderr}"
     assert (out / "baton/v1/workflow_service_connect.py").is_file(), sorted(map(str, out.rglob("*")))
-    # Another module of the session may have imported `baton.v1` from its own output directory
-    # (clients/python/generate.py): the protos are the same, so add this directory to the package.
+    # `baton.v1` is already imported from clients/python (conftest): the protos are the same, so
+    # add this directory to the package for the Connect modules.
     sys.path.insert(0, str(out))
     for package, directory in (("baton", out / "baton"), ("baton.v1", out / "baton" / "v1")):
         module = sys.modules.get(package)

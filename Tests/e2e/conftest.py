@@ -21,6 +21,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 import stubs  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
+# The Python SDK (clients/python: `baton` and its committed stubs `baton.v1`), imported before any
+# test module so that every `from baton.v1 import ...` in the session gets these stubs.
+sys.path.insert(0, str(REPO / "clients" / "python"))
+import baton  # noqa: E402,F401
 RPC_TIMEOUT = 10.0  # seconds; every RPC in this suite is bounded by a deadline
 LISTEN_PREFIX = "baton: listening on "
 

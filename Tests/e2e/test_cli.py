@@ -10,11 +10,9 @@ import pty
 import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 from concurrent import futures
-from pathlib import Path
 
 import grpc
 import pytest
@@ -546,18 +544,12 @@ def test_help_documents_exit_codes():
 # ---------------------------------------------------------------- watch against a scripted server
 #
 # `baton watch` follows StreamProgress; these tests script the stream with a grpcio server
-# (stubs generated from proto/baton/v1) to cover rendering, exit codes and resuming.
-
-REPO_PROTO = Path(__file__).resolve().parents[2] / "proto"
+# (the committed stubs of proto/baton/v1 in clients/python/baton/v1) to cover rendering, exit codes
+# and resuming.
 
 
 def generate_baton_stubs(dest):
-    protos = sorted(str(p.relative_to(REPO_PROTO)) for p in (REPO_PROTO / "baton" / "v1").glob("*.proto"))
-    cmd = [sys.executable, "-m", "grpc_tools.protoc", f"-I{REPO_PROTO}", f"--python_out={dest}",
-           f"--grpc_python_out={dest}", *protos]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, f"protoc failed:\n{res.stderr}"
-    sys.path.insert(0, str(dest))
+    """The stubs of proto/baton/v1 (committed in clients/python, on sys.path through conftest)."""
     from baton.v1 import common_pb2, workflow_pb2, workflow_service_pb2, workflow_service_pb2_grpc
     return common_pb2, workflow_pb2, workflow_service_pb2, workflow_service_pb2_grpc
 

@@ -1,18 +1,12 @@
-"""Baton's own API end to end with Python grpcio and stubs generated from proto/baton/v1:
-definitions, runs, history paging, a Python worker, cancellation through heartbeats, restarts,
-and bad input over the wire."""
-
-import sys
-import time
-from pathlib import Path
+"""Baton's own API end to end with Python grpcio and the committed stubs of proto/baton/v1
+(clients/python/baton/v1): definitions, runs, history paging, the older Python worker helper
+(clients/python/baton_worker.py), cancellation through heartbeats, restarts, and bad input over
+the wire. The SDK itself is tested in test_python_sdk.py."""
 
 import grpc
 import pytest
 
-from conftest import REPO, Server
-
-sys.path.insert(0, str(REPO / "clients" / "python"))
-import generate  # noqa: E402  (clients/python/generate.py)
+from conftest import Server  # conftest puts clients/python on sys.path
 
 THREE = """
 name: three
@@ -46,9 +40,7 @@ output: { approved: "${steps.approve.signal.ok}" }
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    out = generate.generate(tmp_path_factory.mktemp("baton-stubs"))
-    sys.path.insert(0, str(out))
+def api():
     from baton.v1 import common_pb2, workflow_service_pb2, workflow_service_pb2_grpc, workflow_pb2  # noqa: F401
     import baton_worker
     return type("Api", (), {

@@ -9,7 +9,11 @@ An activity is `fn(input: dict | list | str | float | bool | None, ctx: Activity
 Raise `ActivityError(type, message, non_retryable=False)` for a typed failure; any other exception is
 reported with its class name as the type. `ctx.heartbeat(details)` extends the lease, stores progress
 details for a later attempt (`ctx.heartbeat_details`), and returns True when the run was cancelled.
-Needs the stubs from clients/python/generate.py on sys.path.
+Needs clients/python on sys.path (for the committed stubs in baton/v1).
+
+This is the original one-task-at-a-time helper, kept for existing tests and as the baseline of
+bench/python_worker.py; new code should use `baton.Worker` (concurrent, automatic heartbeats,
+cancellation, graceful shutdown, reconnects).
 """
 
 from google.protobuf import json_format, struct_pb2
