@@ -1,0 +1,514 @@
+"""The worker: polls a task queue, runs activities, heartbeats, reports, shuts down gracefully.
+
+    import baton
+
+    worker = baton.Worker("marketing", max_concurrent=50)
+
+    @worker.activity("research.market")
+    def research(input, ctx):                  # a plain function runs on a thread pool
+        return {"doc_id": f"market-{input['topic']}"}
+
+    @worker.activity("content.brief")
+    async def brief(input):                    # an `async def` runs on the worker's event loop
+        return {"brief_id": "b-1"}
+
+    worker.run()                               # until SIGINT/SIGTERM or worker.stop()
+
+Behaviour:
+* `pollers` long polls run at once; each takes a slot of `max_concurrent` before polling, so no
+  more than `max_concurrent` activities ever run in the process.
+* Heartbeats are automatic every `heartbeat_timeout / 3` when the task has a heartbeat timeout
+  (else every `heartbeat_interval` seconds, to learn about cancellation), and sent at once on
+  `ctx.heartbeat(details)`. The last details reach the next attempt as `ctx.heartbeat_details`.
+* When a heartbeat answers cancel_requested, `ctx.cancelled` is set and an `async def` activity is
+  cancelled (asyncio.CancelledError); a failure raised after that is reported as type "Cancelled".
+* `stop()` (or SIGINT/SIGTERM; a second signal skips the grace) stops polling, lets running
+  activities finish within `shutdown_grace` seconds, then fails the rest with the retryable type
+  "WorkerShutdown" so that they are retried elsewhere.
+* UNAVAILABLE (server down or restarting) is retried with exponential backoff (0.1 s doubling to
+  10 s), for polls and for reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import inspect
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
+
+import grpc
+import grpc.aio
+
+from . import _requests as rq
+from .activity import CANCEL_REQUESTED, LEASE_LOST, WORKER_SHUTDOWN, ActivityContext
+from .errors import ActivityError, WorkerError
+from .v1 import common_pb2
+from .v1 import worker_service_pb2 as wks
+from .v1 import worker_service_pb2_grpc as wks_grpc
+from .values import JSON, from_value, to_value
+
+log = logging.getLogger("baton.worker")
+
+#: Poll errors that retrying cannot fix: the worker stops and `run()` raises WorkerError.
+_FATAL_POLL_CODES = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAUTHENTICATED,
+                     grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNIMPLEMENTED}
+#: Report errors worth retrying (the report may not have arrived).
+_RETRY_REPORT_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                       grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED}
+
+
+@dataclass(frozen=True)
+class _Activity:
+    fn: Callable[..., Any]
+    is_async: bool
+    takes_ctx: bool
+    takes_input: bool
+
+
+def _describe_callable(fn: Callable[..., Any]) -> _Activity:
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
+    is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+    return _Activity(fn, is_async, takes_ctx=varargs or len(positional) >= 2,
+                     takes_input=varargs or len(positional) >= 1)
+
+
+@dataclass
+class _Failure:
+    type: str
+    message: str
+    non_retryable: bool = False
+    details: JSON = None
+
+
+class Worker:
+    """Serves activities from one task queue. See the module documentation for the behaviour.
+
+    Parameters: `task_queue`; `address` ($BATON_ADDRESS, else 127.0.0.1:7400) or `channel` (a
+    `grpc.aio.Channel` created on the loop that runs the worker); `namespace`; `identity` (shown
+    in history; default HOST:PID); `max_concurrent` activities at once; `pollers` concurrent long
+    polls (default min(max_concurrent, 4)); `poll_timeout` seconds per long poll;
+    `heartbeat_interval` for tasks without a heartbeat timeout (None: only explicit heartbeats);
+    `heartbeat_throttle` minimum seconds between two heartbeats of one attempt; `shutdown_grace`;
+    `call_timeout` per report; `report_retry_timeout` for how long a report is retried;
+    `executor` for sync activities (default: a thread pool of `max_concurrent` threads).
+    """
+
+    def __init__(self, task_queue: str, *, address: Optional[str] = None, namespace: Optional[str] = None,
+                 identity: Optional[str] = None, max_concurrent: int = 100, pollers: Optional[int] = None,
+                 poll_timeout: float = 30.0, heartbeat_interval: Optional[float] = 10.0,
+                 heartbeat_throttle: float = 0.5, shutdown_grace: float = 10.0, call_timeout: float = 10.0,
+                 report_retry_timeout: float = 60.0, channel: Optional[grpc.aio.Channel] = None,
+                 executor: Optional[concurrent.futures.Executor] = None,
+                 metadata: Sequence[tuple[str, str]] = ()) -> None:
+        if max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
+        self.task_queue = task_queue
+        self.address = rq.resolve_address(address)
+        self.identity = identity or f"{socket.gethostname()}:{os.getpid()}"
+        self.max_concurrent = max_concurrent
+        self.pollers = max(1, min(pollers or min(max_concurrent, 4), max_concurrent))
+        self.poll_timeout = poll_timeout
+        self.heartbeat_interval = heartbeat_interval
+        self.heartbeat_throttle = heartbeat_throttle
+        self.shutdown_grace = shutdown_grace
+        self.call_timeout = call_timeout
+        self.report_retry_timeout = report_retry_timeout
+        self._channel_given = channel
+        self._executor_given = executor
+        self._metadata = rq.call_metadata(namespace, metadata)
+        self._activities: dict[str, _Activity] = {}
+        self._runners: dict[asyncio.Task, ActivityContext] = {}
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._stop_requested = threading.Event()
+        self._hurry = threading.Event()
+        self._wake_main: Optional[asyncio.Event] = None
+        self._fatal: Optional[WorkerError] = None
+        self._running = threading.Event()
+        self._polls_ended = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    # -- registration
+
+    def activity(self, name: Optional[str] = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator: registers the function as the activity `name` (default: the function's name).
+
+        The function takes `(input)` or `(input, ctx)` (or nothing); a plain function runs on the
+        thread pool, an `async def` on the event loop. It returns a JSON value (the step's output)
+        or raises (`ActivityError` for a typed failure).
+        """
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self.register(name or fn.__name__, fn)
+            return fn
+        return register
+
+    def register(self, name: str, fn: Callable[..., Any]) -> None:
+        """Registers `fn` as the activity `name` (what `@worker.activity(name)` does)."""
+        if not name:
+            raise ValueError("an activity needs a name")
+        self._activities[name] = _describe_callable(fn)
+
+    @property
+    def activities(self) -> list[str]:
+        """The registered activity names."""
+        return sorted(self._activities)
+
+    @property
+    def in_flight(self) -> int:
+        """Activities running now."""
+        return len(self._runners)
+
+    # -- lifecycle
+
+    def run(self, *, handle_signals: bool = True) -> None:
+        """Runs until `stop()` (or SIGINT/SIGTERM when `handle_signals` and on the main thread).
+
+        Raises `WorkerError` when the server refuses the worker for good (e.g. a bad task queue).
+        """
+        asyncio.run(self.run_async(handle_signals=handle_signals))
+
+    def start(self) -> threading.Thread:
+        """Runs the worker on a background thread (no signal handling); `stop()` then `join()`."""
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("the worker is already running")
+        self._thread = threading.Thread(target=self.run, kwargs={"handle_signals": False},
+                                        name=f"baton-worker-{self.task_queue}", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def join(self, timeout: Optional[float] = None) -> bool:
+        """Waits for a worker started with `start()` to end; True when it has."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def wait_running(self, timeout: Optional[float] = None) -> bool:
+        """Waits until the worker polls; True when it does."""
+        return self._running.wait(timeout)
+
+    @property
+    def polling(self) -> bool:
+        """True while the worker takes new tasks (from start until `stop()` has ended its polls)."""
+        return self._running.is_set()
+
+    def wait_polling_stopped(self, timeout: Optional[float] = None) -> bool:
+        """After `stop()`: waits until no poll is in progress (running activities may still finish)."""
+        return self._polls_ended.wait(timeout)
+
+    def stop(self, grace: Optional[float] = None) -> None:
+        """Stops polling and shuts down gracefully (thread-safe, idempotent, does not wait).
+
+        Running activities get `grace` seconds (default `shutdown_grace`) to finish; `grace=0`
+        fails them at once (retryably). A second call may shorten the grace to 0.
+        """
+        if grace == 0:
+            self._hurry.set()
+        self._stop_requested.set()
+        loop, event = self._loop, self._wake_main
+        if loop is not None and event is not None:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                pass
+
+    async def run_async(self, *, handle_signals: bool = False) -> None:
+        """The worker as a coroutine: runs until `stop()`; see `run()`."""
+        loop = asyncio.get_running_loop()
+        self._loop, self._wake_main, self._fatal = loop, asyncio.Event(), None
+        if self._stop_requested.is_set():
+            self._wake_main.set()
+        channel = self._channel_given or grpc.aio.insecure_channel(self.address, options=rq.CHANNEL_OPTIONS)
+        self._stub = wks_grpc.WorkerServiceStub(channel)
+        self._slots = asyncio.Semaphore(self.max_concurrent)
+        self._executor = self._executor_given
+        installed = self._install_signal_handlers(loop) if handle_signals else []
+        pollers = [asyncio.create_task(self._poll_loop(i), name=f"baton-poller-{i}") for i in range(self.pollers)]
+        log.info("worker %s polling task queue %r on %s (%d pollers, up to %d activities at once)",
+                 self.identity, self.task_queue, self.address, self.pollers, self.max_concurrent)
+        self._polls_ended.clear()
+        self._running.set()
+        try:
+            await self._wake_main.wait()
+        finally:
+            for poller in pollers:
+                poller.cancel()
+            await asyncio.gather(*pollers, return_exceptions=True)
+            self._running.clear()
+            self._polls_ended.set()
+            await self._drain()
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            if self._channel_given is None:
+                await channel.close()
+            if self._executor_given is None and self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+            self._loop, self._wake_main = None, None
+            self._stop_requested.clear()
+            self._hurry.clear()
+            log.info("worker %s stopped", self.identity)
+        if self._fatal is not None:
+            raise self._fatal
+
+    def _install_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> list[int]:
+        if threading.current_thread() is not threading.main_thread():
+            return []
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._on_signal, sig)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+        return installed
+
+    def _on_signal(self, sig: int) -> None:
+        if self._stop_requested.is_set():
+            log.warning("worker %s: second %s, failing running activities now", self.identity,
+                        signal.Signals(sig).name)
+            self.stop(grace=0)
+        else:
+            log.info("worker %s: %s, shutting down (grace %ss; again to skip it)", self.identity,
+                     signal.Signals(sig).name, self.shutdown_grace)
+            self.stop()
+
+    async def _drain(self) -> None:
+        """Lets running activities finish within the grace period, then fails the rest retryably."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (0 if self._hurry.is_set() else self.shutdown_grace)
+        while self._runners and not self._hurry.is_set():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await asyncio.wait(list(self._runners), timeout=min(remaining, 0.1))
+        if self._runners:
+            log.warning("worker %s: %d activities still running after the grace period; failing them "
+                        "(WorkerShutdown, retryable)", self.identity, len(self._runners))
+            for ctx in list(self._runners.values()):
+                ctx._cancel(WORKER_SHUTDOWN, interrupt=True)
+            # Each runner now reports its failure (bounded by the report retry budget).
+            _, pending = await asyncio.wait(list(self._runners), timeout=self.call_timeout * 2)
+            for runner in pending:
+                self._runners[runner]._abandoned = True
+                runner.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+
+    # -- polling
+
+    async def _poll_loop(self, index: int) -> None:
+        failures = 0
+        request = wks.PollActivityTaskRequest(task_queue=self.task_queue, worker_identity=self.identity)
+        while True:
+            await self._slots.acquire()
+            try:
+                task = await self._stub.PollActivityTask(request, timeout=self.poll_timeout,
+                                                         metadata=self._metadata)
+            except asyncio.CancelledError:
+                self._slots.release()
+                raise
+            except grpc.RpcError as error:
+                self._slots.release()
+                code = error.code()
+                if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                    continue
+                if code in _FATAL_POLL_CODES:
+                    self._fatal = WorkerError(f"the server refuses to serve task queue {self.task_queue!r} to "
+                                              f"this worker: {code.name}: {error.details()}")
+                    log.error("%s", self._fatal)
+                    self.stop(grace=self.shutdown_grace)
+                    return
+                failures += 1
+                pause = rq.backoff(failures)
+                if failures == 1 or failures % 10 == 0:
+                    log.warning("worker %s: poll failed (%s: %s); retrying in %.1fs", self.identity,
+                                code.name, error.details(), pause)
+                await asyncio.sleep(pause)
+                continue
+            if failures:
+                log.info("worker %s: polling again after %d failures", self.identity, failures)
+                failures = 0
+            if not task.task_token:
+                self._slots.release()
+                continue
+            ctx = ActivityContext(task, asyncio.get_running_loop(), self.identity)
+            runner = asyncio.create_task(self._run_task(task, ctx), name=f"baton-activity-{task.idempotency_key}")
+            self._runners[runner] = ctx
+
+    # -- running one attempt
+
+    async def _run_task(self, task: wks.PollActivityTaskResponse, ctx: ActivityContext) -> None:
+        runner = asyncio.current_task()
+        assert runner is not None
+        heartbeats = asyncio.create_task(self._heartbeat_loop(ctx))
+        try:
+            await self._attempt(task, ctx, heartbeats)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug here must not kill the worker silently
+            log.exception("worker %s: running %s failed", self.identity, ctx.idempotency_key)
+        finally:
+            if not heartbeats.done():
+                heartbeats.cancel()
+            self._runners.pop(runner, None)
+            self._slots.release()
+
+    async def _attempt(self, task: wks.PollActivityTaskResponse, ctx: ActivityContext,
+                       heartbeats: asyncio.Task) -> None:
+        """Executes the activity and reports its outcome."""
+        output, failure = await self._execute(ctx, task)
+        if failure is None:
+            try:
+                request = rq.complete_request(task.task_token, output)
+            except (TypeError, ValueError) as error:
+                failure = _Failure("InvalidOutput", f"the activity returned no JSON value: {error}",
+                                   non_retryable=True)
+        await self._stop_heartbeats(ctx, heartbeats, flush=failure is not None)
+        if failure is None:
+            code = await self._report(self._stub.CompleteActivityTask, request, ctx)
+            if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED):
+                failure = _Failure("OutputRejected", f"the server refused the output ({code.name})",
+                                   non_retryable=True)
+        if failure is not None:
+            await self._report(self._stub.FailActivityTask, self._fail_request(task.task_token, failure), ctx)
+
+    async def _execute(self, ctx: ActivityContext, task: wks.PollActivityTaskResponse) -> tuple[JSON, Optional[_Failure]]:
+        activity = self._activities.get(task.activity)
+        if activity is None:
+            return None, _Failure("ActivityNotRegistered",
+                                  f"worker {self.identity} on task queue {self.task_queue!r} has no activity "
+                                  f"{task.activity!r} (it has: {', '.join(self.activities) or 'none'})",
+                                  non_retryable=True)
+        payload = from_value(task.input) if task.HasField("input") else None
+        args = ((payload,) if activity.takes_input else ()) + ((ctx,) if activity.takes_ctx else ())
+        if activity.is_async:
+            ctx._is_async = True
+            future: asyncio.Future = asyncio.ensure_future(activity.fn(*args))
+        else:
+            if self._executor is None:  # created on first use: only sync activities need threads
+                self._executor = concurrent.futures.ThreadPoolExecutor(self.max_concurrent,
+                                                                       thread_name_prefix="baton-activity")
+            context = contextvars.copy_context()
+            future = asyncio.wrap_future(self._executor.submit(context.run, activity.fn, *args))
+        ctx._activity_future = future
+        try:
+            return await future, None
+        except asyncio.CancelledError:
+            if ctx._abandoned:
+                raise  # the runner itself is being cancelled (shutdown could not report in time)
+            return None, self._cancelled_failure(ctx, "the activity was cancelled")
+        except ActivityError as error:
+            if ctx.cancelled.is_set() and ctx.cancel_reason == WORKER_SHUTDOWN:
+                return None, self._cancelled_failure(ctx, error.message)
+            return None, _Failure(error.type, error.message, error.non_retryable, error.details)
+        except Exception as error:  # any other exception is a failure typed by its class
+            if ctx.cancelled.is_set():
+                return None, self._cancelled_failure(ctx, str(error) or type(error).__name__)
+            return None, _Failure(type(error).__name__, str(error) or repr(error))
+
+    def _cancelled_failure(self, ctx: ActivityContext, message: str) -> _Failure:
+        if ctx.cancel_reason == WORKER_SHUTDOWN:
+            return _Failure("WorkerShutdown", f"worker {self.identity} shut down before the activity finished "
+                                              f"({message})")
+        return _Failure("Cancelled", message, non_retryable=True)
+
+    @staticmethod
+    def _fail_request(token: str, failure: _Failure) -> wks.FailActivityTaskRequest:
+        proto = common_pb2.Failure(type=failure.type, message=failure.message[:32 * 1024],
+                                   non_retryable=failure.non_retryable)
+        if failure.details is not None:
+            try:
+                proto.details.CopyFrom(to_value(failure.details))
+            except (TypeError, ValueError) as error:
+                proto.message = f"{proto.message} (details dropped: {error})"[:32 * 1024]
+        return wks.FailActivityTaskRequest(task_token=token, failure=proto)
+
+    async def _report(self, method: Callable[..., Any], request: Any, ctx: ActivityContext) -> Optional[grpc.StatusCode]:
+        """Sends a completion or failure, retrying transient errors; returns the final error code or None."""
+        deadline = time.monotonic() + self.report_retry_timeout
+        attempt = 0
+        while True:
+            try:
+                await method(request, timeout=self.call_timeout, metadata=self._metadata)
+                return None
+            except grpc.RpcError as error:
+                code = error.code()
+                if code == grpc.StatusCode.NOT_FOUND:
+                    log.info("worker %s: %s is no longer leased (%s); report dropped", self.identity,
+                             ctx.idempotency_key, error.details())
+                    return code
+                attempt += 1
+                if code not in _RETRY_REPORT_CODES or time.monotonic() >= deadline:
+                    log.error("worker %s: could not report %s: %s: %s", self.identity, ctx.idempotency_key,
+                              code.name, error.details())
+                    return code
+                await asyncio.sleep(min(rq.backoff(attempt), max(0.0, deadline - time.monotonic())))
+
+    # -- heartbeats
+
+    async def _heartbeat_loop(self, ctx: ActivityContext) -> None:
+        """Sends heartbeats: on `ctx.heartbeat()` (throttled) and every interval."""
+        interval = ctx.heartbeat_timeout / 3 if ctx.heartbeat_timeout else self.heartbeat_interval
+        throttle = min(self.heartbeat_throttle, interval) if interval else self.heartbeat_throttle
+        loop = asyncio.get_running_loop()
+        while True:
+            # asyncio.wait, not wait_for: wait_for (before 3.12) can swallow a cancellation that
+            # arrives as the wake-up does, and this loop must end when the attempt does.
+            waiter = asyncio.ensure_future(ctx._wake.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=interval)
+            finally:
+                waiter.cancel()
+            ctx._wake.clear()
+            sent_at = loop.time()
+            if not await self._send_heartbeat(ctx):
+                return
+            await asyncio.sleep(max(0.0, throttle - (loop.time() - sent_at)))
+
+    async def _send_heartbeat(self, ctx: ActivityContext) -> bool:
+        """One RecordHeartbeat; False when no more should be sent (cancelled or lease lost)."""
+        _, details = ctx._take_details()
+        request = wks.RecordHeartbeatRequest(task_token=ctx.task_token)
+        if details is not None:
+            request.details.CopyFrom(details)
+        try:
+            reply = await self._stub.RecordHeartbeat(request, timeout=self.call_timeout, metadata=self._metadata)
+        except asyncio.CancelledError:
+            ctx._mark_unsent()  # it may not have arrived: a flush sends it again
+            raise
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                log.info("worker %s: %s lost its lease (%s); asking it to stop", self.identity,
+                         ctx.idempotency_key, error.details())
+                ctx._cancel(LEASE_LOST, interrupt=False)
+                return False
+            ctx._mark_unsent()  # try again on the next beat
+            log.debug("worker %s: heartbeat of %s failed: %s", self.identity, ctx.idempotency_key, error)
+            return True
+        if reply.cancel_requested:
+            log.info("worker %s: %s was cancelled; asking it to stop", self.identity, ctx.idempotency_key)
+            ctx._cancel(CANCEL_REQUESTED, interrupt=False)
+            return False
+        return True
+
+    async def _stop_heartbeats(self, ctx: ActivityContext, heartbeats: asyncio.Task, *, flush: bool) -> None:
+        """Ends the attempt's heartbeats; with `flush`, first sends any details not sent yet (so
+        the next attempt finds them)."""
+        lease_lost = ctx.cancel_reason == LEASE_LOST
+        heartbeats.cancel()
+        await asyncio.gather(heartbeats, return_exceptions=True)
+        if flush and not lease_lost and ctx._has_unsent():
+            await self._send_heartbeat(ctx)
