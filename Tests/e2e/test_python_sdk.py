@@ -672,7 +672,9 @@ def test_marketing_worker_example_completes_a_run_after_the_approval(srv, tmp_pa
             ready.set()
 
         threading.Thread(target=read, daemon=True).start()
-        assert ready.wait(WAIT) and worker.poll() is None, f"{lines} {worker.poll()}"
+        if not ready.wait(WAIT) or not any("serving task queue" in line for line in lines):
+            worker.kill()
+            pytest.fail(f"the worker did not start (exit {worker.wait(10)}): {lines} {worker.stderr.read()}")
         assert any("registered marketing_campaign_workers" in line for line in lines), lines
         with baton.Client(srv.addr) as client:
             run = client.start("marketing_campaign_workers", {"product": "Widget"})

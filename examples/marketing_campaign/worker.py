@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
     if not args.no_register:
-        with baton.Client(args.address) as client:
+        with baton.Client(args.address, timeout=30) as client:
             try:
                 ref = client.register(DEFINITION.read_text())
             except baton.BatonError as error:

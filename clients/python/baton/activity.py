@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .errors import ActivityCancelled
 from .v1 import worker_service_pb2 as wks
@@ -68,6 +68,7 @@ class ActivityContext:
         self._details: Optional["struct_pb2.Value"] = None
         self._unsent = False
         self._wake = asyncio.Event()
+        self._on_wake: Optional[Callable[[], None]] = None
         self._activity_future: Optional[asyncio.Future] = None
         self._is_async = False
         self._abandoned = False
@@ -91,7 +92,7 @@ class ActivityContext:
                 self._details = value
             self._unsent = True
         try:
-            self._loop.call_soon_threadsafe(self._wake.set)
+            self._loop.call_soon_threadsafe(self._wake_up)
         except RuntimeError:  # the worker's loop is gone (the attempt was abandoned at shutdown)
             pass
         return self.cancelled.is_set()
@@ -106,6 +107,11 @@ class ActivityContext:
             raise ActivityCancelled(f"the activity was asked to stop ({self.cancel_reason})")
 
     # -- for the worker (on its event loop)
+
+    def _wake_up(self) -> None:
+        self._wake.set()
+        if self._on_wake is not None:
+            self._on_wake()
 
     def _take_details(self) -> tuple[bool, Optional["struct_pb2.Value"]]:
         """(whether an explicit heartbeat is unsent, the details to send), and marks them sent."""

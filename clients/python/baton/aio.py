@@ -272,39 +272,50 @@ class WorkflowHandle:
         return f"aio.WorkflowHandle(workflow_id={self.workflow_id!r}, run_id={self.run_id!r})"
 
     async def signal(self, name: str, payload: JSON = None, *, request_id: str = "") -> bool:
+        """See `baton.Client.signal()`."""
         return await self.client.signal(self.workflow_id, name, payload, request_id=request_id, run_id=self.run_id)
 
     async def query(self, query: str = "progress") -> JSON:
+        """See `baton.Client.query()`."""
         return await self.client.query(self.workflow_id, query, run_id=self.run_id)
 
     async def describe(self) -> WorkflowDescription:
+        """See `baton.Client.describe()`."""
         return await self.client.describe(self.workflow_id, run_id=self.run_id)
 
     async def cancel(self, reason: str = "") -> None:
+        """See `baton.Client.cancel()`."""
         await self.client.cancel(self.workflow_id, reason, run_id=self.run_id)
 
     async def terminate(self, reason: str = "") -> None:
+        """See `baton.Client.terminate()`."""
         await self.client.terminate(self.workflow_id, reason, run_id=self.run_id)
 
     async def await_closed(self, timeout: Optional[float] = None) -> WorkflowDescription:
+        """See `baton.Client.await_closed()`."""
         return await self.client.await_closed(self.workflow_id, run_id=self.run_id, timeout=timeout)
 
     async def await_result(self, timeout: Optional[float] = None) -> JSON:
+        """See `baton.Client.await_result()`."""
         return await self.client.await_result(self.workflow_id, run_id=self.run_id, timeout=timeout)
 
     def stream_progress(self, *, after_event_id: int = 0,
                         timeout: Optional[float] = None) -> AsyncIterator[Progress]:
+        """See `baton.Client.stream_progress()`."""
         return self.client.stream_progress(self.workflow_id, run_id=self.run_id, after_event_id=after_event_id,
                                            timeout=timeout)
 
     def history(self, page_size: int = 100) -> AsyncIterator[history_pb2.HistoryEvent]:
+        """See `baton.Client.history()`."""
         return self.client.history(self.workflow_id, run_id=self.run_id, page_size=page_size)
 
     def history_pages(self, page_size: int = 100) -> AsyncIterator[list[history_pb2.HistoryEvent]]:
+        """See `baton.Client.history_pages()`."""
         return self.client.history_pages(self.workflow_id, run_id=self.run_id, page_size=page_size)
 
     def watch_history(self, *, after_event_id: int = 0,
                       timeout: Optional[float] = None) -> AsyncIterator[history_pb2.HistoryEvent]:
+        """See `baton.Client.watch_history()`."""
         return self.client.watch_history(self.workflow_id, run_id=self.run_id, after_event_id=after_event_id,
                                          timeout=timeout)
 

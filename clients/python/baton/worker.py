@@ -48,6 +48,7 @@ import grpc
 import grpc.aio
 
 from . import _requests as rq
+from ._heartbeats import Heartbeater
 from .activity import CANCEL_REQUESTED, LEASE_LOST, WORKER_SHUTDOWN, ActivityContext
 from .errors import ActivityError, WorkerError
 from .v1 import common_pb2
@@ -353,7 +354,8 @@ class Worker:
     async def _run_task(self, task: wks.PollActivityTaskResponse, ctx: ActivityContext) -> None:
         runner = asyncio.current_task()
         assert runner is not None
-        heartbeats = asyncio.create_task(self._heartbeat_loop(ctx))
+        interval = ctx.heartbeat_timeout / 3 if ctx.heartbeat_timeout else self.heartbeat_interval
+        heartbeats = Heartbeater(ctx, self._send_heartbeat, interval, self.heartbeat_throttle)
         try:
             await self._attempt(task, ctx, heartbeats)
         except asyncio.CancelledError:
@@ -361,13 +363,12 @@ class Worker:
         except Exception:  # a bug here must not kill the worker silently
             log.exception("worker %s: running %s failed", self.identity, ctx.idempotency_key)
         finally:
-            if not heartbeats.done():
-                heartbeats.cancel()
+            heartbeats.cancel()
             self._runners.pop(runner, None)
             self._slots.release()
 
     async def _attempt(self, task: wks.PollActivityTaskResponse, ctx: ActivityContext,
-                       heartbeats: asyncio.Task) -> None:
+                       heartbeats: Heartbeater) -> None:
         """Executes the activity and reports its outcome."""
         output, failure = await self._execute(ctx, task)
         if failure is None:
@@ -376,7 +377,7 @@ class Worker:
             except (TypeError, ValueError) as error:
                 failure = _Failure("InvalidOutput", f"the activity returned no JSON value: {error}",
                                    non_retryable=True)
-        await self._stop_heartbeats(ctx, heartbeats, flush=failure is not None)
+        await heartbeats.stop(flush=failure is not None)
         if failure is None:
             code = await self._report(self._stub.CompleteActivityTask, request, ctx)
             if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED):
@@ -459,25 +460,6 @@ class Worker:
 
     # -- heartbeats
 
-    async def _heartbeat_loop(self, ctx: ActivityContext) -> None:
-        """Sends heartbeats: on `ctx.heartbeat()` (throttled) and every interval."""
-        interval = ctx.heartbeat_timeout / 3 if ctx.heartbeat_timeout else self.heartbeat_interval
-        throttle = min(self.heartbeat_throttle, interval) if interval else self.heartbeat_throttle
-        loop = asyncio.get_running_loop()
-        while True:
-            # asyncio.wait, not wait_for: wait_for (before 3.12) can swallow a cancellation that
-            # arrives as the wake-up does, and this loop must end when the attempt does.
-            waiter = asyncio.ensure_future(ctx._wake.wait())
-            try:
-                await asyncio.wait({waiter}, timeout=interval)
-            finally:
-                waiter.cancel()
-            ctx._wake.clear()
-            sent_at = loop.time()
-            if not await self._send_heartbeat(ctx):
-                return
-            await asyncio.sleep(max(0.0, throttle - (loop.time() - sent_at)))
-
     async def _send_heartbeat(self, ctx: ActivityContext) -> bool:
         """One RecordHeartbeat; False when no more should be sent (cancelled or lease lost)."""
         _, details = ctx._take_details()
@@ -503,12 +485,3 @@ class Worker:
             ctx._cancel(CANCEL_REQUESTED, interrupt=False)
             return False
         return True
-
-    async def _stop_heartbeats(self, ctx: ActivityContext, heartbeats: asyncio.Task, *, flush: bool) -> None:
-        """Ends the attempt's heartbeats; with `flush`, first sends any details not sent yet (so
-        the next attempt finds them)."""
-        lease_lost = ctx.cancel_reason == LEASE_LOST
-        heartbeats.cancel()
-        await asyncio.gather(heartbeats, return_exceptions=True)
-        if flush and not lease_lost and ctx._has_unsent():
-            await self._send_heartbeat(ctx)
