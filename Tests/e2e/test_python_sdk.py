@@ -702,11 +702,11 @@ def test_marketing_worker_example_completes_a_run_after_the_approval(srv, tmp_pa
 
 
 def test_marketing_worker_does_not_redo_a_redelivered_attempt(tmp_path):
-    sys.path.insert(0, str(REPO / "examples" / "marketing_campaign"))
-    try:
-        import worker as marketing
-    finally:
-        sys.path.pop(0)
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("marketing_worker_example",
+                                                  REPO / "examples" / "marketing_campaign" / "worker.py")
+    marketing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(marketing)
     campaign = marketing.Campaign(marketing.DoneKeys(tmp_path / "keys.sqlite"), speed=0)
     calls = []
     loop = asyncio.new_event_loop()
