@@ -61,6 +61,8 @@ log = logging.getLogger("baton.worker")
 #: Poll errors that retrying cannot fix: the worker stops and `run()` raises WorkerError.
 _FATAL_POLL_CODES = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAUTHENTICATED,
                      grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNIMPLEMENTED}
+#: Calls one connection may have in progress (the server's limit is 256).
+_CALLS_PER_CONNECTION = 240
 #: Report errors worth retrying (the report may not have arrived).
 _RETRY_REPORT_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
                        grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED}
@@ -234,6 +236,9 @@ class Worker:
         channel = self._channel_given or grpc.aio.insecure_channel(self.address, options=rq.CHANNEL_OPTIONS)
         self._stub = wks_grpc.WorkerServiceStub(channel)
         self._slots = asyncio.Semaphore(self.max_concurrent)
+        # Reports and heartbeats share the channel's one connection with the polls; the server takes
+        # at most 256 calls in progress per connection, so they are kept below that.
+        self._call_slots = asyncio.Semaphore(max(8, _CALLS_PER_CONNECTION - self.pollers))
         self._executor = self._executor_given
         installed = self._install_signal_handlers(loop) if handle_signals else []
         pollers = [asyncio.create_task(self._poll_loop(i), name=f"baton-poller-{i}") for i in range(self.pollers)]
@@ -443,7 +448,8 @@ class Worker:
         attempt = 0
         while True:
             try:
-                await method(request, timeout=self.call_timeout, metadata=self._metadata)
+                async with self._call_slots:
+                    await method(request, timeout=self.call_timeout, metadata=self._metadata)
                 return None
             except grpc.RpcError as error:
                 code = error.code()
@@ -467,7 +473,9 @@ class Worker:
         if details is not None:
             request.details.CopyFrom(details)
         try:
-            reply = await self._stub.RecordHeartbeat(request, timeout=self.call_timeout, metadata=self._metadata)
+            async with self._call_slots:
+                reply = await self._stub.RecordHeartbeat(request, timeout=self.call_timeout,
+                                                         metadata=self._metadata)
         except asyncio.CancelledError:
             ctx._mark_unsent()  # it may not have arrived: a flush sends it again
             raise
