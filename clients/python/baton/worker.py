@@ -308,7 +308,9 @@ class Worker:
             # Each runner now reports its failure (bounded by the report retry budget).
             _, pending = await asyncio.wait(list(self._runners), timeout=self.call_timeout * 2)
             for runner in pending:
-                self._runners[runner]._abandoned = True
+                ctx = self._runners.get(runner)
+                if ctx is not None:
+                    ctx._abandoned = True
                 runner.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
