@@ -22,9 +22,10 @@ NAMESPACE_HEADER = "baton-namespace"
 AWAIT_SLICE = 60.0
 
 #: Channel options: reconnect quickly once the server is back (grpc's default backoff grows to 2 min).
+#: (Not grpc.min_reconnect_backoff_ms: grpc also takes it as the minimum time a connection attempt
+#: may take, 20 s by default, and a busy server needs that much to answer with its SETTINGS.)
 CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 5000),
     ("grpc.enable_retries", 0),
 ]
