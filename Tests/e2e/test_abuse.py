@@ -24,7 +24,6 @@ import random
 import re
 import socket
 import struct
-import sys
 import threading
 import time
 from pathlib import Path
@@ -35,14 +34,11 @@ import hpack
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import REPO, RPC_TIMEOUT, Server
+from conftest import RPC_TIMEOUT, Server
 from rawh2 import (CONTINUATION, DATA, FLAG_ACK, FLAG_END_HEADERS, FLAG_END_STREAM, FLOW_CONTROL_ERROR,
                    FRAME_SIZE_ERROR, GOAWAY, HEADERS, MAX_WINDOW, PING, PREFACE, PROTOCOL_ERROR, RST_STREAM,
                    SETTINGS, WINDOW_UPDATE, CANCEL, ENHANCE_YOUR_CALM, FrameConn, RawH2, frame, grpc_frame,
                    settings_payload)
-
-sys.path.insert(0, str(REPO / "clients" / "python"))
-import generate  # noqa: E402  (clients/python/generate.py)
 
 TS = "/grpc.testing.TestService"
 MAX_DEPTH = 32
@@ -121,8 +117,8 @@ class Env:
 
 @pytest.fixture(scope="module")
 def env(pb, tmp_path_factory):
-    out = generate.generate(tmp_path_factory.mktemp("abuse-stubs"))
-    sys.path.insert(0, str(out))
+    # The committed stubs (clients/python/baton/v1) and the old worker helper's value conversions;
+    # conftest puts clients/python on sys.path.
     from baton.v1 import (common_pb2, worker_service_pb2, worker_service_pb2_grpc, workflow_service_pb2,
                           workflow_service_pb2_grpc)
     import baton_worker

@@ -67,14 +67,17 @@ class WorkerServiceServicer:
 
     def PollActivityTask(self, request, context):
         """Waits for an activity task on a task queue, up to the call's deadline (or 60s). Returns an
-        empty response (no task_token) when none arrived in time.
+        empty response (no task_token) when none arrived in time. With max_tasks > 1, tasks already
+        waiting on the queue come along in additional_tasks.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CompleteActivityTask(self, request, context):
-        """Reports a successful attempt with its output.
+        """Reports a successful attempt with its output. With next_task_queue, the answer also hands the
+        worker the next task waiting on that queue, if any (one round trip instead of two: the next step
+        of the same run is usually waiting by then).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
