@@ -482,18 +482,27 @@ class FakeWorkerService(wks_grpc.WorkerServiceServicer):
         self.heartbeats_wanted = heartbeats_wanted
         self.reports = queue.Queue()
         self.lock = threading.Lock()
+        self.handover = queue.Queue()  # tasks handed over with a completion that asks for one
+        self.max_tasks = []
+        self.next_task_queues = []
 
     def PollActivityTask(self, request, context):
         with self.lock:
             self.polls += 1
             refuse = self.unavailable_polls > 0
             self.unavailable_polls -= refuse
+            self.max_tasks.append(request.max_tasks)
         if refuse:
             context.abort(grpc.StatusCode.UNAVAILABLE, "scripted: not yet")
         try:
-            return self.tasks.get(timeout=max(0.01, min(0.5, context.time_remaining() - 0.1)))
+            first = self.tasks.get(timeout=max(0.01, min(0.5, context.time_remaining() - 0.1)))
         except queue.Empty:
             return wks.PollActivityTaskResponse()
+        reply = wks.PollActivityTaskResponse()
+        reply.CopyFrom(first)
+        while len(reply.additional_tasks) < request.max_tasks - 1 and not self.tasks.empty():
+            reply.additional_tasks.add().CopyFrom(self.tasks.get_nowait())
+        return reply
 
     def RecordHeartbeat(self, request, context):
         with self.lock:
@@ -505,8 +514,12 @@ class FakeWorkerService(wks_grpc.WorkerServiceServicer):
         return wks.RecordHeartbeatResponse(cancel_requested=request.task_token in self.cancel_tokens)
 
     def CompleteActivityTask(self, request, context):
+        self.next_task_queues.append(request.next_task_queue)
         self.reports.put(("complete", request.task_token, baton.from_value(request.output)))
-        return wks.CompleteActivityTaskResponse()
+        reply = wks.CompleteActivityTaskResponse()
+        if request.next_task_queue and not self.handover.empty():
+            reply.next_task.CopyFrom(self.handover.get_nowait())
+        return reply
 
     def FailActivityTask(self, request, context):
         self.reports.put(("fail", request.task_token, request.failure))
@@ -598,6 +611,20 @@ def test_worker_backs_off_on_unavailable_and_recovers():
         with running(worker):
             assert service.reports.get(timeout=WAIT) == ("complete", "u" * 32, {"x": 1})
     assert service.polls > 6
+
+
+def test_worker_takes_waiting_tasks_in_one_poll_and_tasks_handed_over_with_a_completion():
+    tokens = [c * 32 for c in "1234"]
+    service = FakeWorkerService([fake_task(t, "double") for t in tokens[:3]])
+    service.handover.put(fake_task(tokens[3], "double"))
+    with fake_server(service) as address:
+        worker = baton.Worker("q-many", address=address, pollers=1, max_concurrent=5)
+        worker.register("double", lambda payload: payload["x"] * 2)
+        with running(worker):
+            reports = [service.reports.get(timeout=WAIT) for _ in range(4)]
+    assert sorted(token for _, token, _ in reports) == tokens and {r[2] for r in reports} == {2}
+    assert service.max_tasks[0] == 5  # every free slot: the three waiting tasks came in one answer
+    assert set(service.next_task_queues) == {"q-many"}  # each completion asked for the next task
 
 
 def test_shutdown_grace_expiry_reports_worker_shutdown_retryable():

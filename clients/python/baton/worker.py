@@ -15,8 +15,10 @@
     worker.run()                               # until SIGINT/SIGTERM or worker.stop()
 
 Behaviour:
-* `pollers` long polls run at once; each takes a slot of `max_concurrent` before polling, so no
-  more than `max_concurrent` activities ever run in the process.
+* `pollers` long polls run at once; each takes a slot of `max_concurrent` before polling (and the
+  free slots, up to `max_tasks_per_poll`, to bring tasks already waiting), so no more than
+  `max_concurrent` activities ever run in the process. A completion asks the server to hand over
+  the next waiting task in its answer, which then runs on the same slot without a poll.
 * Heartbeats are automatic every `heartbeat_timeout / 3` when the task has a heartbeat timeout
   (else every `heartbeat_interval` seconds, to learn about cancellation), and sent at once on
   `ctx.heartbeat(details)`. The last details reach the next attempt as `ctx.heartbeat_details`.
@@ -106,6 +108,8 @@ class Worker:
     `heartbeat_interval` for tasks without a heartbeat timeout (None: only explicit heartbeats);
     `heartbeat_throttle` minimum seconds between two heartbeats of one attempt; `shutdown_grace`;
     `call_timeout` per report; `report_retry_timeout` for how long a report is retried;
+    `max_tasks_per_poll` tasks one poll may bring when they wait on the queue and slots are free;
+    `hand_over`: each completion asks for the next waiting task (one round trip instead of two);
     `executor` for sync activities (default: a thread pool of `max_concurrent` threads).
     """
 
@@ -113,7 +117,8 @@ class Worker:
                  identity: Optional[str] = None, max_concurrent: int = 100, pollers: Optional[int] = None,
                  poll_timeout: float = 30.0, heartbeat_interval: Optional[float] = 10.0,
                  heartbeat_throttle: float = 0.5, shutdown_grace: float = 10.0, call_timeout: float = 10.0,
-                 report_retry_timeout: float = 60.0, channel: Optional[grpc.aio.Channel] = None,
+                 report_retry_timeout: float = 60.0, max_tasks_per_poll: int = 10, hand_over: bool = True,
+                 channel: Optional[grpc.aio.Channel] = None,
                  executor: Optional[concurrent.futures.Executor] = None,
                  metadata: Sequence[tuple[str, str]] = ()) -> None:
         if max_concurrent < 1:
@@ -129,6 +134,8 @@ class Worker:
         self.shutdown_grace = shutdown_grace
         self.call_timeout = call_timeout
         self.report_retry_timeout = report_retry_timeout
+        self.max_tasks_per_poll = max(1, min(max_tasks_per_poll, 100))
+        self.hand_over = hand_over
         self._channel_given = channel
         self._executor_given = executor
         self._metadata = rq.call_metadata(namespace, metadata)
@@ -322,14 +329,20 @@ class Worker:
         request = wks.PollActivityTaskRequest(task_queue=self.task_queue, worker_identity=self.identity)
         while True:
             await self._slots.acquire()
+            # Free slots beyond the first let one poll bring tasks already waiting on the queue.
+            slots = 1
+            while slots < self.max_tasks_per_poll and not self._slots.locked():
+                await self._slots.acquire()  # does not wait: a slot is free
+                slots += 1
+            request.max_tasks = slots
             try:
                 task = await self._stub.PollActivityTask(request, timeout=self.poll_timeout,
                                                          metadata=self._metadata)
             except asyncio.CancelledError:
-                self._slots.release()
+                self._release(slots)
                 raise
             except grpc.RpcError as error:
-                self._slots.release()
+                self._release(slots)
                 code = error.code()
                 if code == grpc.StatusCode.DEADLINE_EXCEEDED:
                     continue
@@ -349,34 +362,53 @@ class Worker:
             if failures:
                 log.info("worker %s: polling again after %d failures", self.identity, failures)
                 failures = 0
-            if not task.task_token:
-                self._slots.release()
-                continue
-            ctx = ActivityContext(task, asyncio.get_running_loop(), self.identity)
-            runner = asyncio.create_task(self._run_task(task, ctx), name=f"baton-activity-{task.idempotency_key}")
-            self._runners[runner] = ctx
+            tasks = [task, *task.additional_tasks] if task.task_token else []
+            tasks = [t for t in tasks if t.task_token][:slots]
+            self._release(slots - len(tasks))
+            for leased in tasks:
+                self._spawn(leased)
+
+    def _release(self, slots: int) -> None:
+        for _ in range(slots):
+            self._slots.release()
+
+    def _spawn(self, task: wks.PollActivityTaskResponse) -> None:
+        """Runs a leased task on a slot already taken for it."""
+        ctx = ActivityContext(task, asyncio.get_running_loop(), self.identity)
+        runner = asyncio.create_task(self._run_task(task, ctx), name=f"baton-activity-{task.idempotency_key}")
+        self._runners[runner] = ctx
 
     # -- running one attempt
 
     async def _run_task(self, task: wks.PollActivityTaskResponse, ctx: ActivityContext) -> None:
+        """Runs the task, then each task the server hands over with the completion, on one slot."""
         runner = asyncio.current_task()
         assert runner is not None
-        interval = ctx.heartbeat_timeout / 3 if ctx.heartbeat_timeout else self.heartbeat_interval
-        heartbeats = Heartbeater(ctx, self._send_heartbeat, interval, self.heartbeat_throttle)
         try:
-            await self._attempt(task, ctx, heartbeats)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a bug here must not kill the worker silently
-            log.exception("worker %s: running %s failed", self.identity, ctx.idempotency_key)
+            while True:
+                interval = ctx.heartbeat_timeout / 3 if ctx.heartbeat_timeout else self.heartbeat_interval
+                heartbeats = Heartbeater(ctx, self._send_heartbeat, interval, self.heartbeat_throttle)
+                try:
+                    handed_over = await self._attempt(task, ctx, heartbeats)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a bug here must not kill the worker silently
+                    log.exception("worker %s: running %s failed", self.identity, ctx.idempotency_key)
+                    handed_over = None
+                finally:
+                    heartbeats.cancel()
+                if handed_over is None:
+                    return
+                task, ctx = handed_over, ActivityContext(handed_over, asyncio.get_running_loop(), self.identity)
+                self._runners[runner] = ctx
         finally:
-            heartbeats.cancel()
             self._runners.pop(runner, None)
             self._slots.release()
 
     async def _attempt(self, task: wks.PollActivityTaskResponse, ctx: ActivityContext,
-                       heartbeats: Heartbeater) -> None:
-        """Executes the activity and reports its outcome."""
+                       heartbeats: Heartbeater) -> Optional[wks.PollActivityTaskResponse]:
+        """Executes the activity and reports its outcome; returns the next task when the server
+        handed one over with the completion (CompleteActivityTask's next_task)."""
         output, failure = await self._execute(ctx, task)
         if failure is None:
             try:
@@ -386,12 +418,17 @@ class Worker:
                                    non_retryable=True)
         await heartbeats.stop(flush=failure is not None)
         if failure is None:
-            code = await self._report(self._stub.CompleteActivityTask, request, ctx)
+            if self.hand_over and not self._stop_requested.is_set():
+                request.next_task_queue, request.worker_identity = self.task_queue, self.identity
+            reply, code = await self._report(self._stub.CompleteActivityTask, request, ctx)
             if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED):
                 failure = _Failure("OutputRejected", f"the server refused the output ({code.name})",
                                    non_retryable=True)
+            elif reply is not None and reply.HasField("next_task") and reply.next_task.task_token:
+                return reply.next_task
         if failure is not None:
             await self._report(self._stub.FailActivityTask, self._fail_request(task.task_token, failure), ctx)
+        return None
 
     async def _execute(self, ctx: ActivityContext, task: wks.PollActivityTaskResponse) -> tuple[JSON, Optional[_Failure]]:
         activity = self._activities.get(task.activity)
@@ -444,26 +481,30 @@ class Worker:
                 proto.message = f"{proto.message} (details dropped: {error})"[:32 * 1024]
         return wks.FailActivityTaskRequest(task_token=token, failure=proto)
 
-    async def _report(self, method: Callable[..., Any], request: Any, ctx: ActivityContext) -> Optional[grpc.StatusCode]:
-        """Sends a completion or failure, retrying transient errors; returns the final error code or None."""
+    async def _report(self, method: Callable[..., Any], request: Any,
+                      ctx: ActivityContext) -> tuple[Any, Optional[grpc.StatusCode]]:
+        """Sends a completion or failure, retrying transient errors: (the reply, None), or (None, the
+        final error code). A retried completion no longer asks for a hand-over (a lost answer's task
+        would be leased to nobody)."""
         deadline = time.monotonic() + self.report_retry_timeout
         attempt = 0
         while True:
             try:
                 async with self._call_slots:
-                    await method(request, timeout=self.call_timeout, metadata=self._metadata)
-                return None
+                    return await method(request, timeout=self.call_timeout, metadata=self._metadata), None
             except grpc.RpcError as error:
                 code = error.code()
                 if code == grpc.StatusCode.NOT_FOUND:
                     log.info("worker %s: %s is no longer leased (%s); report dropped", self.identity,
                              ctx.idempotency_key, error.details())
-                    return code
+                    return None, code
                 attempt += 1
                 if code not in _RETRY_REPORT_CODES or time.monotonic() >= deadline:
                     log.error("worker %s: could not report %s: %s: %s", self.identity, ctx.idempotency_key,
                               code.name, error.details())
-                    return code
+                    return None, code
+                if isinstance(request, wks.CompleteActivityTaskRequest):
+                    request.ClearField("next_task_queue")
                 await asyncio.sleep(min(rq.backoff(attempt), max(0.0, deadline - time.monotonic())))
 
     # -- heartbeats
