@@ -300,6 +300,35 @@ def test_worker_completes_retries_and_hands_heartbeat_details_to_the_next_attemp
     assert {s.name: s.attempts for s in run.describe().steps} == {"a": 2, "b": 1, "c": 1}
 
 
+def test_automatic_heartbeats_keep_a_long_attempt_alive_past_its_heartbeat_timeout(client):
+    """The step's heartbeat_timeout is 1 s and the activity runs 2.5 s without calling heartbeat():
+    the worker's automatic heartbeats (every timeout / 3) keep the attempt's lease."""
+    client.register("""
+name: sdk_long_beat
+defaults: { task_queue: sdk-q-beat, retry: { maximum_attempts: 1 } }
+steps:
+  long: { activity: sdk_beat.long, heartbeat_timeout: 1s }
+output: "${steps.long.output}"
+""")
+    seen = {}
+    worker = baton.Worker("sdk-q-beat", heartbeat_interval=None)
+
+    @worker.activity("sdk_beat.long")
+    def long_step(payload, ctx):
+        seen["timeout"] = ctx.heartbeat_timeout
+        if ctx.heartbeat_timeout is None:
+            return "no heartbeat_timeout"
+        ctx.cancelled.wait(2.5)  # the duration is what is tested: longer than the heartbeat timeout
+        return {"attempt": ctx.attempt, "cancelled": ctx.cancelled.is_set()}
+
+    with running(worker):
+        result = client.execute("sdk_long_beat", timeout=WAIT)
+    if seen["timeout"] is None:
+        pytest.skip("this server does not send tasks' heartbeat_timeout")
+    assert seen["timeout"] == pytest.approx(1.0)
+    assert result == {"attempt": 1, "cancelled": False}
+
+
 def test_worker_surfaces_cancellation_to_sync_and_async_activities(client):
     client.register("""
 name: sdk_cancel
