@@ -21,6 +21,8 @@
 # Environment: PEERS_N (200) PEERS_C (20 in flight) PEERS_W (2 worker processes per system)
 #              PEERS_WARMUP (20) PEERS_TIMEOUT (600 s for one system's client)
 #              PEERS_DBOS_POLL (0.05 s: DBOS queue and result polling interval; DBOS's default is 1 s)
+#              PEERS_TEMPORAL_ARGS (extra `temporal server start-dev` flags, e.g.
+#                "--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal"; default none)
 #              PEERS_BATON_SDK (./clients/python) BATON_RELEASE_BIN (use this baton instead of building)
 # Ends with: peers: baton X workflows/s, temporal Y, dbos Z; baton/temporal A, baton/dbos B
 set -euo pipefail
@@ -33,6 +35,7 @@ W=${PEERS_W:-2}
 WARMUP=${PEERS_WARMUP:-20}
 TIMEOUT=${PEERS_TIMEOUT:-600}
 DBOS_POLL=${PEERS_DBOS_POLL:-0.05}
+TEMPORAL_ARGS=${PEERS_TEMPORAL_ARGS:-}
 SDK=${PEERS_BATON_SDK:-./clients/python}
 venv=$out/venv
 py=$venv/bin/python
@@ -158,16 +161,17 @@ stop_all
 # -- temporal
 temporal_port=$(free_port)
 "$temporal_cli" server start-dev --headless --ip 127.0.0.1 --port "$temporal_port" \
-  --db-filename "$run/temporal.db" --log-level warn >"$run/temporal-server.log" 2>"$run/temporal-server.err" &
+  --db-filename "$run/temporal.db" --log-level warn $TEMPORAL_ARGS >"$run/temporal-server.log" 2>"$run/temporal-server.err" &
 pids+=("$!")
 wait_for "$run/temporal-server.log" '^Temporal Server:' "$!" 120 "temporal server"
-echo "peers: $("$temporal_cli" --version) on port $temporal_port, SQLite file, dev server defaults" >&2
+echo "peers: $("$temporal_cli" --version) on port $temporal_port, SQLite file, ${TEMPORAL_ARGS:-dev server defaults}" >&2
 workers temporal_side --address "127.0.0.1:$temporal_port"
 client temporal_side --address "127.0.0.1:$temporal_port"
 temporal_rate=$rate
 journal=$("$py" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("pragma journal_mode").fetchone()[0])' \
   "$run/temporal.db" 2>/dev/null || echo "?")
-echo "peers: temporal's SQLite file journal_mode=$journal (no pragmas set by the dev server: SQLite's synchronous=FULL)" >&2
+echo "peers: temporal's SQLite file journal_mode=$journal" \
+  "(${TEMPORAL_ARGS:-the dev server sets no pragma, so synchronous is the SQLite default FULL})" >&2
 stop_all
 
 # -- dbos
