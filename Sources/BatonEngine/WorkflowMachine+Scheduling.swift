@@ -106,7 +106,6 @@ extension WorkflowMachine {
         }
     }
 
-    /// A failed or timed-out attempt: retry after a durable backoff when the policy allows, else fail the step.
     /// A heartbeat-timeout timer fired: when heartbeats came within the timeout (kept in memory), the
     /// attempt is alive — re-arm the timer from the last one (replacing it: no `TimerFired`), recording
     /// the latest details when the last record is an interval old. False when the attempt timed out.
@@ -124,6 +123,7 @@ extension WorkflowMachine {
         return true
     }
 
+    /// A failed or timed-out attempt: retry after a durable backoff when the policy allows, else fail the step.
     mutating func attemptFailed(_ name: String, attempt: Int, failure: ActivityFailure, timeout: TimeoutKind?) {
         guard let step = definition.step(name) else { return }
         // The next attempt resumes from the latest details, also ones not recorded yet.
