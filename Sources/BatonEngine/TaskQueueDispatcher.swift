@@ -127,7 +127,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
     /// first (the caller bounds the wait, e.g. by the RPC's deadline).
     public func poll(queue: String, worker: String) async -> LeasedActivityTask? {
         if let leased = takePending(queue: queue, worker: worker) {
-            if let reporter = reporter(for: leased.token) { await reporter.started() }
+            reportStarted(leased.token)
             return leased
         }
         let id = state.withLock { state -> Int in
@@ -157,7 +157,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
         }
         if let leased {
             state.withLock { $0.leased[leased.token]?.worker = worker }
-            if let reporter = reporter(for: leased.token) { await reporter.started() }
+            reportStarted(leased.token)
         }
         return leased
     }
@@ -165,7 +165,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
     /// Leases an attempt already waiting on `queue` to `worker` without waiting; nil when none is.
     public func take(queue: String, worker: String) async -> LeasedActivityTask? {
         guard let leased = takePending(queue: queue, worker: worker) else { return nil }
-        if let reporter = reporter(for: leased.token) { await reporter.started() }
+        reportStarted(leased.token)
         return leased
     }
 
@@ -177,6 +177,15 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
             return entry
         }
         return entry.map { LeasedActivityTask(token: $0.token, task: $0.task) }
+    }
+
+    /// Records that the leased attempt started, without holding the worker's answer for that commit:
+    /// the worker may already be running the attempt (at-least-once either way), and when its result
+    /// comes first, the completion records the start itself and this input is ignored — for short
+    /// activities a whole decision and commit saved.
+    private func reportStarted(_ token: String) {
+        guard let reporter = reporter(for: token) else { return }
+        Task { await reporter.started() }
     }
 
     private func reporter(for token: String) -> ActivityReporter? {
