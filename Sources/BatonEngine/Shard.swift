@@ -285,12 +285,14 @@ actor Shard {
             readable.withLock { $0.states[workflowID] = nil }
             uncommitted[workflowID] = nil
             if let closedState {
+                hub.observe(workflowID, events: newlyCommitted, state: closedState)
                 hub.committed(workflowID, events: newlyCommitted, state: closedState)
                 hub.runs.changed(closedState.listSummary)
                 for waiter in (waiters.removeValue(forKey: workflowID) ?? [:]).values { waiter.resume(returning: closedState) }
             }
-        } else if hub.isWatched(workflowID), let state = readable.withLock({ $0.states[workflowID] }) {
-            hub.committed(workflowID, events: newlyCommitted, state: state)
+        } else if hub.isObserved || hub.isWatched(workflowID), let state = readable.withLock({ $0.states[workflowID] }) {
+            hub.observe(workflowID, events: newlyCommitted, state: state)
+            if hub.isWatched(workflowID) { hub.committed(workflowID, events: newlyCommitted, state: state) }
         }
         if decision.closedStatus == nil, let startState { hub.runs.changed(startState.listSummary) }
         return decision.commands

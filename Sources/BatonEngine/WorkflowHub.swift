@@ -103,6 +103,29 @@ final class WorkflowHub: Sendable {
     /// Number of live subscriptions.
     var subscriberCount: Int { count.load(ordering: .relaxed) }
 
+    /// Called with every run's committed events, after each commit (set once, before the runtime
+    /// serves; it must be quick and must not call back into the runtime).
+    let observer = Mutex<(@Sendable (CommittedEvents) -> Void)?>(nil)
+    private let observed = Atomic<Bool>(false)
+
+    /// Whether an observer is set.
+    var isObserved: Bool { observed.load(ordering: .relaxed) }
+
+    /// Sets the observer.
+    func setObserver(_ body: @escaping @Sendable (CommittedEvents) -> Void) {
+        observer.withLock { $0 = body }
+        observed.store(true, ordering: .relaxed)
+    }
+
+    /// Hands `events` of the run in `state` to the observer, if any.
+    func observe(_ workflowID: String, events: [WorkflowEvent], state: WorkflowState) {
+        guard !events.isEmpty, let observer = observer.withLock({ $0 }) else { return }
+        observer(CommittedEvents(
+            workflowID: workflowID, runID: state.publicRunID,
+            definition: DefinitionRef(name: state.definitionName, version: state.definitionVersion),
+            startedAt: state.startedAt, events: events))
+    }
+
     private func remove(_ workflowID: String, _ id: Int) {
         let removed = subscribers.withLock { subscribers -> Bool in
             guard subscribers.byWorkflow[workflowID]?.removeValue(forKey: id) != nil else { return false }

@@ -260,6 +260,12 @@ public final class WorkflowRuntime: Sendable {
         return WorkflowDescription(state: try await shard.awaitClosed(workflowID))
     }
 
+    /// Calls `observer` with every run's events as their transaction commits (logs, metrics, traces).
+    /// Set it before serving; it must be quick and must not call back into the runtime.
+    public func observeCommittedEvents(_ observer: @escaping @Sendable (CommittedEvents) -> Void) {
+        hub.setObserver(observer)
+    }
+
     /// Number of callers waiting in ``awaitCompletion(_:)``.
     public func awaitingCount() async -> Int {
         var total = 0

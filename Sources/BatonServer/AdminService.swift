@@ -7,11 +7,11 @@ import Foundation
 import SwiftProtobuf
 
 /// `baton.v1.AdminService`: circuit breakers (shared by every workflow) and server information.
-struct AdminService: Sendable {
+public struct AdminService: Sendable {
     /// The service's fully-qualified name.
     static let name = "baton.v1.AdminService"
     /// The server's version string.
-    static let version = "0.1.0"
+    public static let version = "0.1.0"
 
     let runtime: WorkflowRuntime
     let configuration: ServerConfiguration

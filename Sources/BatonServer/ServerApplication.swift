@@ -50,6 +50,8 @@ public final class ServerApplication: Sendable {
         let clock = SystemClock(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let taskQueues = TaskQueueDispatcher(inProcess: InProcessActivities(clock: clock))
         let runtime = try await openRuntime(configuration, clock: clock, taskQueues: taskQueues, logger: logger)
+        let eventLog = WorkflowEventLog(logger: logger)
+        runtime.observeCommittedEvents { eventLog.log($0) }
         let storeLog = StoreFailureLog(logger: logger)
         runtime.storeHealth.observe { storeLog.record($0) }
         var router = RPCRouter()
@@ -122,10 +124,17 @@ public final class ServerApplication: Sendable {
         }
         let path = (directory as NSString).appendingPathComponent("baton.sqlite")
         do {
+            let opening = ContinuousClock.now
             let runtime = try await WorkflowRuntime.open(
                 path: path, durability: configuration.durability, clock: clock, activities: taskQueues.inProcess,
                 dispatcher: taskQueues)
+            let took = ContinuousClock.now - opening
             logger.info("history store open", metadata: ["path": "\(path)", "durability": "\(configuration.durability)"])
+            let recovered = await runtime.cachedWorkflowCount()
+            logger.info("recovered open runs", metadata: [
+                "runs": .stringConvertible(recovered),
+                "duration_ms": .stringConvertible(Int(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)),
+            ])
             for run in runtime.quarantinedWorkflows().values.sorted(by: { $0.workflowID < $1.workflowID }) {
                 logger.error("workflow quarantined: its stored rows cannot be read; every other run is served",
                              metadata: ["workflow_id": "\(run.workflowID)", "status": "CORRUPTED", "error": "\(run.error)"])

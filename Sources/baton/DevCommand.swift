@@ -22,7 +22,7 @@ struct DevCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.configuration(data: data)
         let files = try Self.definitionFiles(in: examples)
-        try await ServerRunner.run(configuration, shutdownGrace: options.shutdownGrace) { app in
+        try await ServerRunner.run(configuration, shutdownGrace: options.shutdownGrace, logger: options.log.bootstrap()) { app in
             var registered: [String] = []
             for file in files {
                 let source: String

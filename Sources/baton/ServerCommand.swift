@@ -22,7 +22,7 @@ struct ServerCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.configuration(
             data: data ?? ProcessInfo.processInfo.environment["BATON_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? ".baton")
-        try await ServerRunner.run(configuration, shutdownGrace: options.shutdownGrace) { _ in }
+        try await ServerRunner.run(configuration, shutdownGrace: options.shutdownGrace, logger: options.log.bootstrap()) { _ in }
     }
 }
 
@@ -52,6 +52,8 @@ struct ServerOptions: ParsableArguments {
         "An origin (scheme://host[:port]) whose pages may call the API from a browser (repeatable; * for any).",
         valueName: "origin"))
     var corsOrigin: [String] = []
+
+    @OptionGroup var log: LogOptions
 
     /// The validated configuration, with the history in `data`.
     func configuration(data: String) throws -> ServerConfiguration {
@@ -96,12 +98,19 @@ struct ServerOptions: ParsableArguments {
 /// Starts the server, prints where it listens, runs `started`, then waits for SIGINT/SIGTERM and shuts
 /// down gracefully (a second signal forces the connections closed).
 enum ServerRunner {
-    static func run(_ configuration: ServerConfiguration, shutdownGrace: Int,
+    static func run(_ configuration: ServerConfiguration, shutdownGrace: Int, logger: Logger,
                     started: (ServerApplication) async throws -> Void) async throws {
         let signals = ShutdownSignals()
         let app: ServerApplication
+        logger.info("starting", metadata: [
+            "version": .string(AdminService.version), "listen": .string("\(configuration.listen)"),
+            "data": .string(configuration.dataDirectory ?? "memory"), "durability": .string("\(configuration.durability)"),
+            "shutdown_grace_s": .stringConvertible(shutdownGrace),
+            "max_unread_response_mib": .stringConvertible(configuration.maxUnreadResponseBytes / (1024 * 1024)),
+            "cors_origins": .array(configuration.corsOrigins.map { .string($0) }),
+        ])
         do {
-            app = try await ServerApplication.start(configuration, group: MultiThreadedEventLoopGroup.singleton)
+            app = try await ServerApplication.start(configuration, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         } catch {
             Output.errorLine("baton: \(error.message)")
             throw ExitCode(2)
@@ -118,13 +127,14 @@ enum ServerRunner {
 
         var iterator = signals.events.makeAsyncIterator()
         _ = await iterator.next()
-        Output.errorLine("baton: shutting down (in-flight calls get \(shutdownGrace)s; signal again to force)")
+        logger.notice("shutting down: in-flight calls get the grace period; signal again to force",
+                      metadata: ["shutdown_grace_s": .stringConvertible(shutdownGrace)])
         let forceTask = Task {
             if await iterator.next() != nil { app.forceClose() }
         }
         await app.shutdown()
         forceTask.cancel()
-        Output.errorLine("baton: stopped")
+        logger.notice("stopped")
     }
 }
 

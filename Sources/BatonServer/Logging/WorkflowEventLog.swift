@@ -1,0 +1,117 @@
+import BatonCore
+import BatonEngine
+import Logging
+
+/// Turns the events every commit makes durable into structured log lines (one vocabulary with the
+/// history): a run started and closed (with its status and duration), steps failed, retried and timed
+/// out, sagas and compensations, circuit-breaker transitions, signals. Each line carries
+/// `workflow_id`, `run_id`, `definition` and `version`, and where they apply `step`, `attempt`,
+/// `status`, `error_type`, `duration_ms`. Routine events (scheduled, started, completed steps,
+/// timers, heartbeats) are logged at debug.
+public struct WorkflowEventLog: Sendable {
+    /// The logger lines go to.
+    public let logger: Logger
+
+    /// Logs with `logger`.
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Logs the lines for one committed batch.
+    public func log(_ batch: CommittedEvents) {
+        let (workflowID, archivedRun) = RunKey.split(batch.workflowID)
+        let base: Logger.Metadata = [
+            "workflow_id": .string(workflowID), "run_id": .string(archivedRun ?? batch.runID),
+            "definition": .string(batch.definition.name), "version": .stringConvertible(batch.definition.version),
+        ]
+        for event in batch.events {
+            guard let (level, message, fields) = Self.line(event, startedAt: batch.startedAt),
+                  logger.logLevel <= level else { continue }
+            logger.log(level: level, "\(message)", metadata: base.merging(fields) { _, new in new })
+        }
+    }
+
+    /// The level, message and fields of `event`'s line; nil for events not worth a line.
+    static func line(_ event: WorkflowEvent, startedAt: Instant?) -> (Logger.Level, String, Logger.Metadata)? {
+        func closed(_ status: String, _ level: Logger.Level, _ extra: Logger.Metadata = [:]) -> (Logger.Level, String, Logger.Metadata) {
+            var fields: Logger.Metadata = ["status": .string(status)]
+            if let startedAt { fields["duration_ms"] = .stringConvertible(max(0, (event.time - startedAt).milliseconds)) }
+            return (level, "workflow closed", fields.merging(extra) { _, new in new })
+        }
+        func step(_ name: String, _ attempt: Int) -> Logger.Metadata {
+            ["step": .string(name), "attempt": .stringConvertible(attempt)]
+        }
+        switch event.kind {
+        case .workflowStarted:
+            return (.info, "workflow started", ["status": "running"])
+        case .workflowCompleted:
+            return closed("completed", .info)
+        case .workflowFailed(let failedStep, let failure):
+            var extra: Logger.Metadata = ["error_type": .string(failure.type), "error": .string(failure.message)]
+            if let failedStep { extra["step"] = .string(failedStep) }
+            return closed("failed", .warning, extra)
+        case .workflowCancelled(let reason):
+            return closed("cancelled", .info, ["reason": .string(reason)])
+        case .workflowTerminated(let reason):
+            return closed("terminated", .info, ["reason": .string(reason)])
+        case .workflowCompensated:
+            return closed("compensated", .info)
+        case .workflowCompensationFailed(let failedStep):
+            return closed("compensation_failed", .error, ["step": .string(failedStep)])
+        case .stepFailed(let name, let attempt, let failure, let retryAt):
+            var fields = step(name, attempt)
+            fields["error_type"] = .string(failure.type)
+            fields["error"] = .string(String(failure.message.prefix(512)))
+            fields["retry"] = .stringConvertible(retryAt != nil)
+            return (.warning, retryAt != nil ? "step failed; retrying" : "step failed", fields)
+        case .stepTimedOut(let name, let attempt, let timeout, let retryAt):
+            var fields = step(name, attempt)
+            fields["error_type"] = "Timeout"
+            fields["timeout"] = .string(timeout.rawValue)
+            fields["retry"] = .stringConvertible(retryAt != nil)
+            return (.warning, retryAt != nil ? "step timed out; retrying" : "step timed out", fields)
+        case .signalReceived(let name, _, _):
+            return (.info, "signal received", ["signal": .string(name)])
+        case .signalWaitTimedOut(let name):
+            return (.warning, "signal wait timed out", ["step": .string(name)])
+        case .cancelRequested(let reason):
+            return (.info, "cancel requested", ["reason": .string(reason)])
+        case .sagaStarted(let failedStep, let failure):
+            var fields: Logger.Metadata = ["reason": .string(failure == nil ? "cancelled" : "failed")]
+            if let failedStep { fields["step"] = .string(failedStep) }
+            if let failure { fields["error_type"] = .string(failure.type) }
+            return (.notice, "compensation started", fields)
+        case .compensationCompleted(let name):
+            return (.info, "step compensated", ["step": .string(name)])
+        case .compensationFailed(let name, let failure):
+            return (.error, "compensation failed", ["step": .string(name), "error_type": .string(failure.type)])
+        case .compensationAttemptFailed(let name, let attempt, let failure, let retryAt):
+            var fields = step(name, attempt)
+            fields["error_type"] = .string(failure.type)
+            fields["retry"] = .stringConvertible(retryAt != nil)
+            return (.warning, "compensation attempt failed", fields)
+        case .circuitOpened(let key):
+            return (.notice, "circuit breaker opened", ["breaker": .string(key), "to": "open"])
+        case .circuitHalfOpened(let key):
+            return (.notice, "circuit breaker half-open", ["breaker": .string(key), "to": "half_open"])
+        case .circuitClosed(let key):
+            return (.notice, "circuit breaker closed", ["breaker": .string(key), "to": "closed"])
+        case .circuitRejected(let name, let attempt, let key, let fallback):
+            var fields = step(name, attempt)
+            fields["breaker"] = .string(key)
+            fields["fallback"] = .stringConvertible(fallback)
+            fields["error_type"] = "CircuitOpen"
+            return (.warning, "attempt rejected by an open circuit breaker", fields)
+        case .stepCompleted(let name, let attempt, _):
+            return (.debug, "step completed", step(name, attempt))
+        case .stepScheduled(let name, let attempt, _):
+            return (.debug, "step scheduled", step(name, attempt))
+        case .stepStarted(let name, let attempt):
+            return (.debug, "step started", step(name, attempt))
+        case .stepSkipped(let name):
+            return (.debug, "step skipped", ["step": .string(name)])
+        case .stepHeartbeat, .timerStarted, .timerFired, .compensationStarted, .compensationScheduled:
+            return nil
+        }
+    }
+}
