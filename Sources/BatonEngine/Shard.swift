@@ -122,12 +122,12 @@ actor Shard {
     func handle(
         _ workflowID: String, _ input: WorkflowInput, requireOpen: Bool, expectedRunID: String? = nil
     ) async throws(BatonError) -> (commands: [EngineCommand], recorded: Bool) {
-        if let expectedRunID, try await ensureLoaded(workflowID),
-           let current = machines[workflowID]?.state.publicRunID, current != expectedRunID {
+        let open = try await ensureLoaded(workflowID)
+        if open, let expectedRunID, let current = machines[workflowID]?.state.publicRunID, current != expectedRunID {
             throw BatonError(.failedPrecondition,
                              "run '\(expectedRunID)' of workflow '\(workflowID)' is closed; the id's latest run is '\(current)'")
         }
-        guard try await ensureLoaded(workflowID) else {
+        guard open else {
             if requireOpen {
                 guard let stored = try await store.loadWorkflow(workflowID) else {
                     throw BatonError(.notFound, "no workflow '\(workflowID)'")

@@ -58,6 +58,14 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
             for queue in pending.keys { pending[queue]?.removeAll { $0.task.idempotencyKey == key } }
         }
 
+        /// Leases the oldest attempt waiting on `queue` to `worker`.
+        mutating func leasePending(_ queue: String, to worker: String) -> Entry? {
+            guard var entry = popPending(queue) else { return nil }
+            entry.worker = worker
+            lease(entry)
+            return entry
+        }
+
         mutating func lease(_ entry: Entry) {
             leased[entry.token] = entry
             leasedTokens[entry.task.idempotencyKey] = entry.token
@@ -126,10 +134,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
     /// Waits for an attempt on `queue` and leases it to `worker`; nil when the calling task is cancelled
     /// first (the caller bounds the wait, e.g. by the RPC's deadline).
     public func poll(queue: String, worker: String) async -> LeasedActivityTask? {
-        if let leased = takePending(queue: queue, worker: worker) {
-            reportStarted(leased.token)
-            return leased
-        }
+        if let leased = take(queue: queue, worker: worker) { return leased }
         let id = state.withLock { state -> Int in
             state.nextWaiter += 1
             return state.nextWaiter
@@ -138,9 +143,7 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
             await withCheckedContinuation { (continuation: CheckedContinuation<LeasedActivityTask?, Never>) in
                 let immediate: LeasedActivityTask?? = state.withLock { state in
                     if Task.isCancelled { return .some(nil) }
-                    if var entry = state.popPending(queue) {
-                        entry.worker = worker
-                        state.lease(entry)
+                    if let entry = state.leasePending(queue, to: worker) {
                         return .some(LeasedActivityTask(token: entry.token, task: entry.task))
                     }
                     state.waiters[queue, default: []].append(Waiter(id: id, continuation: continuation))
@@ -163,20 +166,14 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
     }
 
     /// Leases an attempt already waiting on `queue` to `worker` without waiting; nil when none is.
-    public func take(queue: String, worker: String) async -> LeasedActivityTask? {
+    public func take(queue: String, worker: String) -> LeasedActivityTask? {
         guard let leased = takePending(queue: queue, worker: worker) else { return nil }
         reportStarted(leased.token)
         return leased
     }
 
     private func takePending(queue: String, worker: String) -> LeasedActivityTask? {
-        let entry: Entry? = state.withLock { state in
-            guard var entry = state.popPending(queue) else { return nil }
-            entry.worker = worker
-            state.lease(entry)
-            return entry
-        }
-        return entry.map { LeasedActivityTask(token: $0.token, task: $0.task) }
+        state.withLock { $0.leasePending(queue, to: worker) }.map { LeasedActivityTask(token: $0.token, task: $0.task) }
     }
 
     /// Records that the leased attempt started, without holding the worker's answer for that commit:

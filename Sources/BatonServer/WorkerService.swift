@@ -57,7 +57,7 @@ struct WorkerService: Sendable {
         // More tasks only from what is already waiting: the poll never waits for a second one.
         let more = min(Int(max(request.maxTasks, 1)), Self.maxTasksPerPoll) - 1
         for _ in 0..<more {
-            guard let next = await queues.take(queue: request.taskQueue, worker: worker) else { break }
+            guard let next = queues.take(queue: request.taskQueue, worker: worker) else { break }
             response.additionalTasks.append(Self.response(next))
         }
         return response
@@ -96,7 +96,7 @@ struct WorkerService: Sendable {
         // The completion committed (and scheduled what follows): hand over the next waiting task.
         guard !request.nextTaskQueue.isEmpty else { return .init() }
         let worker = request.workerIdentity.isEmpty ? context.peer : request.workerIdentity
-        guard let next = await queues.take(queue: request.nextTaskQueue, worker: worker) else { return .init() }
+        guard let next = queues.take(queue: request.nextTaskQueue, worker: worker) else { return .init() }
         return .with { $0.nextTask = Self.response(next) }
     }
 

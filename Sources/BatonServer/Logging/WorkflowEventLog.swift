@@ -19,15 +19,28 @@ public struct WorkflowEventLog: Sendable {
 
     /// Logs the lines for one committed batch.
     public func log(_ batch: CommittedEvents) {
+        // Most commits hold only routine events (debug): nothing is built for them at the usual levels.
+        guard batch.events.contains(where: { Self.isNotable($0.kind) }) || logger.logLevel <= .debug else { return }
         let (workflowID, archivedRun) = RunKey.split(batch.workflowID)
         let base: Logger.Metadata = [
             "workflow_id": .string(workflowID), "run_id": .string(archivedRun ?? batch.runID),
             "definition": .string(batch.definition.name), "version": .stringConvertible(batch.definition.version),
         ]
-        for event in batch.events {
+        for event in batch.events where Self.isNotable(event.kind) || logger.logLevel <= .debug {
             guard let (level, message, fields) = Self.line(event, startedAt: batch.startedAt),
                   logger.logLevel <= level else { continue }
             logger.log(level: level, "\(message)", metadata: base.merging(fields) { _, new in new })
+        }
+    }
+
+    /// Whether `kind` is logged above debug (the routine step events and timers are not).
+    static func isNotable(_ kind: EventKind) -> Bool {
+        switch kind {
+        case .stepScheduled, .stepStarted, .stepCompleted, .stepSkipped, .stepHeartbeat, .timerStarted, .timerFired,
+             .compensationStarted, .compensationScheduled:
+            false
+        default:
+            true
         }
     }
 
