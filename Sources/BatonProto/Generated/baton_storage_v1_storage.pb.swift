@@ -523,6 +523,16 @@ public nonisolated struct Baton_Storage_V1_Snapshot: @unchecked Sendable {
   /// Clears the value of `runID`. Subsequent reads from it will return its default value.
   public mutating func clearRunID() {_uniqueStorage()._runID = nil}
 
+  /// The run's trace, from its WorkflowStarted event.
+  public var trace: Baton_V1_TraceContext {
+    get {_storage._trace ?? Baton_V1_TraceContext()}
+    set {_uniqueStorage()._trace = newValue}
+  }
+  /// Returns true if `trace` has been explicitly set.
+  public var hasTrace: Bool {_storage._trace != nil}
+  /// Clears the value of `trace`. Subsequent reads from it will return its default value.
+  public mutating func clearTrace() {_uniqueStorage()._trace = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1254,7 +1264,7 @@ nonisolated extension Baton_Storage_V1_Event: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Snapshot"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}definition_name\0\u{3}definition_version\0\u{1}status\0\u{1}input\0\u{1}steps\0\u{3}completion_order\0\u{3}pending_signals\0\u{3}signal_request_ids\0\u{1}timers\0\u{3}cancel_requested\0\u{3}cancel_reason\0\u{1}saga\0\u{3}compensation_failed_step\0\u{1}output\0\u{1}failure\0\u{3}failed_step\0\u{3}started_at_ms\0\u{3}closed_at_ms\0\u{3}last_event_id\0\u{3}run_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}definition_name\0\u{3}definition_version\0\u{1}status\0\u{1}input\0\u{1}steps\0\u{3}completion_order\0\u{3}pending_signals\0\u{3}signal_request_ids\0\u{1}timers\0\u{3}cancel_requested\0\u{3}cancel_reason\0\u{1}saga\0\u{3}compensation_failed_step\0\u{1}output\0\u{1}failure\0\u{3}failed_step\0\u{3}started_at_ms\0\u{3}closed_at_ms\0\u{3}last_event_id\0\u{3}run_id\0\u{1}trace\0")
 
   fileprivate class _StorageClass {
     var _workflowID: String = String()
@@ -1278,6 +1288,7 @@ nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPro
     var _closedAtMs: Int64? = nil
     var _lastEventID: Int64 = 0
     var _runID: String? = nil
+    var _trace: Baton_V1_TraceContext? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1309,6 +1320,7 @@ nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPro
       _closedAtMs = source._closedAtMs
       _lastEventID = source._lastEventID
       _runID = source._runID
+      _trace = source._trace
     }
   }
 
@@ -1348,6 +1360,7 @@ nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPro
         case 19: try { try decoder.decodeSingularInt64Field(value: &_storage._closedAtMs) }()
         case 20: try { try decoder.decodeSingularInt64Field(value: &_storage._lastEventID) }()
         case 21: try { try decoder.decodeSingularStringField(value: &_storage._runID) }()
+        case 22: try { try decoder.decodeSingularMessageField(value: &_storage._trace) }()
         default: break
         }
       }
@@ -1423,6 +1436,9 @@ nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPro
       try { if let v = _storage._runID {
         try visitor.visitSingularStringField(value: v, fieldNumber: 21)
       } }()
+      try { if let v = _storage._trace {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1453,6 +1469,7 @@ nonisolated extension Baton_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPro
         if _storage._closedAtMs != rhs_storage._closedAtMs {return false}
         if _storage._lastEventID != rhs_storage._lastEventID {return false}
         if _storage._runID != rhs_storage._runID {return false}
+        if _storage._trace != rhs_storage._trace {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -460,11 +460,48 @@ public nonisolated struct Baton_V1_WorkflowStarted: Sendable {
   /// The run's id (empty in runs recorded before run ids existed).
   public var runID: String = String()
 
+  /// The run's trace: its root span, and the caller's span when StartWorkflow carried a W3C
+  /// `traceparent` (unset in runs recorded before traces existed).
+  public var trace: Baton_V1_TraceContext {
+    get {_trace ?? Baton_V1_TraceContext()}
+    set {_trace = newValue}
+  }
+  /// Returns true if `trace` has been explicitly set.
+  public var hasTrace: Bool {self._trace != nil}
+  /// Clears the value of `trace`. Subsequent reads from it will return its default value.
+  public mutating func clearTrace() {self._trace = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _input: SwiftProtobuf.Google_Protobuf_Value? = nil
+  fileprivate var _trace: Baton_V1_TraceContext? = nil
+}
+
+/// Where a run sits in a distributed trace (W3C Trace Context; ids in lowercase hex). Every span
+/// of the run (the root `workflow` span, one per step attempt, signal wait, timer and compensation)
+/// is in `trace_id`; the ids are kept in the history so a run that crosses a restart is one trace.
+public nonisolated struct Baton_V1_TraceContext: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The trace id: 32 hex digits.
+  public var traceID: String = String()
+
+  /// The run's root span (`workflow DEFINITION`): 16 hex digits.
+  public var spanID: String = String()
+
+  /// The caller's span the root span is a child of (from `traceparent`); empty for a new trace.
+  public var parentSpanID: String = String()
+
+  /// Whether the caller's trace is sampled (its `traceparent` flags); true for a new trace.
+  public var sampled: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// An attempt of a step was scheduled.
@@ -1639,7 +1676,7 @@ nonisolated extension Baton_V1_HistoryEvent: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Baton_V1_WorkflowStarted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkflowStarted"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}definition\0\u{1}version\0\u{1}input\0\u{3}run_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}definition\0\u{1}version\0\u{1}input\0\u{3}run_id\0\u{1}trace\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1651,6 +1688,7 @@ nonisolated extension Baton_V1_WorkflowStarted: SwiftProtobuf.Message, SwiftProt
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.version) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._input) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.runID) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._trace) }()
       default: break
       }
     }
@@ -1673,6 +1711,9 @@ nonisolated extension Baton_V1_WorkflowStarted: SwiftProtobuf.Message, SwiftProt
     if !self.runID.isEmpty {
       try visitor.visitSingularStringField(value: self.runID, fieldNumber: 4)
     }
+    try { if let v = self._trace {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1681,6 +1722,52 @@ nonisolated extension Baton_V1_WorkflowStarted: SwiftProtobuf.Message, SwiftProt
     if lhs.version != rhs.version {return false}
     if lhs._input != rhs._input {return false}
     if lhs.runID != rhs.runID {return false}
+    if lhs._trace != rhs._trace {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Baton_V1_TraceContext: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TraceContext"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}parent_span_id\0\u{1}sampled\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.traceID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.spanID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.parentSpanID) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.sampled) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.traceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.traceID, fieldNumber: 1)
+    }
+    if !self.spanID.isEmpty {
+      try visitor.visitSingularStringField(value: self.spanID, fieldNumber: 2)
+    }
+    if !self.parentSpanID.isEmpty {
+      try visitor.visitSingularStringField(value: self.parentSpanID, fieldNumber: 3)
+    }
+    if self.sampled != false {
+      try visitor.visitSingularBoolField(value: self.sampled, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Baton_V1_TraceContext, rhs: Baton_V1_TraceContext) -> Bool {
+    if lhs.traceID != rhs.traceID {return false}
+    if lhs.spanID != rhs.spanID {return false}
+    if lhs.parentSpanID != rhs.parentSpanID {return false}
+    if lhs.sampled != rhs.sampled {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

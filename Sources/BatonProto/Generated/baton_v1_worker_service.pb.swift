@@ -111,6 +111,10 @@ public nonisolated struct Baton_V1_PollActivityTaskResponse: Sendable {
   /// additional_tasks are empty).
   public var additionalTasks: [Baton_V1_PollActivityTaskResponse] = []
 
+  /// The attempt's span as a W3C `traceparent` header value ("00-TRACE-SPAN-FLAGS"): a worker
+  /// that makes this its spans' parent joins the run's trace.
+  public var traceparent: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -299,7 +303,7 @@ nonisolated extension Baton_V1_PollActivityTaskRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Baton_V1_PollActivityTaskResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PollActivityTaskResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_token\0\u{3}workflow_id\0\u{1}step\0\u{1}activity\0\u{1}input\0\u{1}attempt\0\u{3}idempotency_key\0\u{3}heartbeat_details\0\u{1}deadline\0\u{3}heartbeat_timeout\0\u{3}additional_tasks\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_token\0\u{3}workflow_id\0\u{1}step\0\u{1}activity\0\u{1}input\0\u{1}attempt\0\u{3}idempotency_key\0\u{3}heartbeat_details\0\u{1}deadline\0\u{3}heartbeat_timeout\0\u{3}additional_tasks\0\u{1}traceparent\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -318,6 +322,7 @@ nonisolated extension Baton_V1_PollActivityTaskResponse: SwiftProtobuf.Message, 
       case 9: try { try decoder.decodeSingularMessageField(value: &self._deadline) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._heartbeatTimeout) }()
       case 11: try { try decoder.decodeRepeatedMessageField(value: &self.additionalTasks) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.traceparent) }()
       default: break
       }
     }
@@ -361,6 +366,9 @@ nonisolated extension Baton_V1_PollActivityTaskResponse: SwiftProtobuf.Message, 
     if !self.additionalTasks.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.additionalTasks, fieldNumber: 11)
     }
+    if !self.traceparent.isEmpty {
+      try visitor.visitSingularStringField(value: self.traceparent, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -376,6 +384,7 @@ nonisolated extension Baton_V1_PollActivityTaskResponse: SwiftProtobuf.Message, 
     if lhs._deadline != rhs._deadline {return false}
     if lhs._heartbeatTimeout != rhs._heartbeatTimeout {return false}
     if lhs.additionalTasks != rhs.additionalTasks {return false}
+    if lhs.traceparent != rhs.traceparent {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -70,6 +70,10 @@ public nonisolated struct Baton_V1_WorkflowInfo: Sendable {
   /// The run's own id: each run of a workflow id has one (the workflow id names the latest run).
   public var runID: String = String()
 
+  /// The run's trace id (32 hex digits; W3C Trace Context), to find the run in a tracing backend;
+  /// empty for runs recorded before traces existed.
+  public var traceID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -322,7 +326,7 @@ fileprivate nonisolated let _protobuf_package = "baton.v1"
 
 nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkflowInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}definition\0\u{1}status\0\u{3}start_time\0\u{3}close_time\0\u{3}last_event_id\0\u{3}run_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{1}definition\0\u{1}status\0\u{3}start_time\0\u{3}close_time\0\u{3}last_event_id\0\u{3}run_id\0\u{3}trace_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -337,6 +341,7 @@ nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobu
       case 5: try { try decoder.decodeSingularMessageField(value: &self._closeTime) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.lastEventID) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.runID) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.traceID) }()
       default: break
       }
     }
@@ -368,6 +373,9 @@ nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobu
     if !self.runID.isEmpty {
       try visitor.visitSingularStringField(value: self.runID, fieldNumber: 7)
     }
+    if !self.traceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.traceID, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -379,6 +387,7 @@ nonisolated extension Baton_V1_WorkflowInfo: SwiftProtobuf.Message, SwiftProtobu
     if lhs._closeTime != rhs._closeTime {return false}
     if lhs.lastEventID != rhs.lastEventID {return false}
     if lhs.runID != rhs.runID {return false}
+    if lhs.traceID != rhs.traceID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

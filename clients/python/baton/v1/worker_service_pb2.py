@@ -28,7 +28,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x62\x61ton/v1/worker_service.proto\x12\x08\x62\x61ton.v1\x1a\x15\x62\x61ton/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"Y\n\x17PollActivityTaskRequest\x12\x12\n\ntask_queue\x18\x01 \x01(\t\x12\x17\n\x0fworker_identity\x18\x02 \x01(\t\x12\x11\n\tmax_tasks\x18\x03 \x01(\x05\"\x89\x03\n\x18PollActivityTaskResponse\x12\x12\n\ntask_token\x18\x01 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x02 \x01(\t\x12\x0c\n\x04step\x18\x03 \x01(\t\x12\x10\n\x08\x61\x63tivity\x18\x04 \x01(\t\x12%\n\x05input\x18\x05 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\x12\x31\n\x11heartbeat_details\x18\x08 \x01(\x0b\x32\x16.google.protobuf.Value\x12,\n\x08\x64\x65\x61\x64line\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x11heartbeat_timeout\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12<\n\x10\x61\x64\x64itional_tasks\x18\x0b \x03(\x0b\x32\".baton.v1.PollActivityTaskResponse\"\x8b\x01\n\x1b\x43ompleteActivityTaskRequest\x12\x12\n\ntask_token\x18\x01 \x01(\t\x12&\n\x06output\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x17\n\x0fnext_task_queue\x18\x03 \x01(\t\x12\x17\n\x0fworker_identity\x18\x04 \x01(\t\"U\n\x1c\x43ompleteActivityTaskResponse\x12\x35\n\tnext_task\x18\x01 \x01(\x0b\x32\".baton.v1.PollActivityTaskResponse\"Q\n\x17\x46\x61ilActivityTaskRequest\x12\x12\n\ntask_token\x18\x01 \x01(\t\x12\"\n\x07\x66\x61ilure\x18\x02 \x01(\x0b\x32\x11.baton.v1.Failure\"\x1a\n\x18\x46\x61ilActivityTaskResponse\"U\n\x16RecordHeartbeatRequest\x12\x12\n\ntask_token\x18\x01 \x01(\t\x12\'\n\x07\x64\x65tails\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\"3\n\x17RecordHeartbeatResponse\x12\x18\n\x10\x63\x61ncel_requested\x18\x01 \x01(\x08\x32\x84\x03\n\rWorkerService\x12Y\n\x10PollActivityTask\x12!.baton.v1.PollActivityTaskRequest\x1a\".baton.v1.PollActivityTaskResponse\x12\x65\n\x14\x43ompleteActivityTask\x12%.baton.v1.CompleteActivityTaskRequest\x1a&.baton.v1.CompleteActivityTaskResponse\x12Y\n\x10\x46\x61ilActivityTask\x12!.baton.v1.FailActivityTaskRequest\x1a\".baton.v1.FailActivityTaskResponse\x12V\n\x0fRecordHeartbeat\x12 .baton.v1.RecordHeartbeatRequest\x1a!.baton.v1.RecordHeartbeatResponseB\x12Z\x10\x62\x61ton/v1;batonv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x62\x61ton/v1/worker_service.proto\x12\x08\x62\x61ton.v1\x1a\x15\x62\x61ton/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"Y\n\x17PollActivityTaskRequest\x12\x12\n\ntask_queue\x18\x01 \x01(\t\x12\x17\n\x0fworker_identity\x18\x02 \x01(\t\x12\x11\n\tmax_tasks\x18\x03 \x01(\x05\"\x9e\x03\n\x18PollActivityTaskResponse\x12\x12\n\ntask_token\x18\x01 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x02 \x01(\t\x12\x0c\n\x04step\x18\x03 \x01(\t\x12\x10\n\x08\x61\x63tivity\x18\x04 \x01(\t\x12%\n\x05input\x18\x05 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\x12\x31\n\x11heartbeat_details\x18\x08 \x01(\x0b\x32\x16.google.protobuf.Value\x12,\n\x08\x64\x65\x61\x64line\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x11heartbeat_timeout\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12<\n\x10\x61\x64\x64itional_tasks\x18\x0b \x03(\x0b\x32\".baton.v1.PollActivityTaskResponse\x12\x13\n\x0btraceparent\x18\x0c \x01(\t\"\x8b\x01\n\x1b\x43ompleteActivityTaskRequest\x12\x12\n\ntask_token\x18\x01 \x01(\t\x12&\n\x06output\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x17\n\x0fnext_task_queue\x18\x03 \x01(\t\x12\x17\n\x0fworker_identity\x18\x04 \x01(\t\"U\n\x1c\x43ompleteActivityTaskResponse\x12\x35\n\tnext_task\x18\x01 \x01(\x0b\x32\".baton.v1.PollActivityTaskResponse\"Q\n\x17\x46\x61ilActivityTaskRequest\x12\x12\n\ntask_token\x18\x01 \x01(\t\x12\"\n\x07\x66\x61ilure\x18\x02 \x01(\x0b\x32\x11.baton.v1.Failure\"\x1a\n\x18\x46\x61ilActivityTaskResponse\"U\n\x16RecordHeartbeatRequest\x12\x12\n\ntask_token\x18\x01 \x01(\t\x12\'\n\x07\x64\x65tails\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\"3\n\x17RecordHeartbeatResponse\x12\x18\n\x10\x63\x61ncel_requested\x18\x01 \x01(\x08\x32\x84\x03\n\rWorkerService\x12Y\n\x10PollActivityTask\x12!.baton.v1.PollActivityTaskRequest\x1a\".baton.v1.PollActivityTaskResponse\x12\x65\n\x14\x43ompleteActivityTask\x12%.baton.v1.CompleteActivityTaskRequest\x1a&.baton.v1.CompleteActivityTaskResponse\x12Y\n\x10\x46\x61ilActivityTask\x12!.baton.v1.FailActivityTaskRequest\x1a\".baton.v1.FailActivityTaskResponse\x12V\n\x0fRecordHeartbeat\x12 .baton.v1.RecordHeartbeatRequest\x1a!.baton.v1.RecordHeartbeatResponseB\x12Z\x10\x62\x61ton/v1;batonv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,19 +39,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_POLLACTIVITYTASKREQUEST']._serialized_start=161
   _globals['_POLLACTIVITYTASKREQUEST']._serialized_end=250
   _globals['_POLLACTIVITYTASKRESPONSE']._serialized_start=253
-  _globals['_POLLACTIVITYTASKRESPONSE']._serialized_end=646
-  _globals['_COMPLETEACTIVITYTASKREQUEST']._serialized_start=649
-  _globals['_COMPLETEACTIVITYTASKREQUEST']._serialized_end=788
-  _globals['_COMPLETEACTIVITYTASKRESPONSE']._serialized_start=790
-  _globals['_COMPLETEACTIVITYTASKRESPONSE']._serialized_end=875
-  _globals['_FAILACTIVITYTASKREQUEST']._serialized_start=877
-  _globals['_FAILACTIVITYTASKREQUEST']._serialized_end=958
-  _globals['_FAILACTIVITYTASKRESPONSE']._serialized_start=960
-  _globals['_FAILACTIVITYTASKRESPONSE']._serialized_end=986
-  _globals['_RECORDHEARTBEATREQUEST']._serialized_start=988
-  _globals['_RECORDHEARTBEATREQUEST']._serialized_end=1073
-  _globals['_RECORDHEARTBEATRESPONSE']._serialized_start=1075
-  _globals['_RECORDHEARTBEATRESPONSE']._serialized_end=1126
-  _globals['_WORKERSERVICE']._serialized_start=1129
-  _globals['_WORKERSERVICE']._serialized_end=1517
+  _globals['_POLLACTIVITYTASKRESPONSE']._serialized_end=667
+  _globals['_COMPLETEACTIVITYTASKREQUEST']._serialized_start=670
+  _globals['_COMPLETEACTIVITYTASKREQUEST']._serialized_end=809
+  _globals['_COMPLETEACTIVITYTASKRESPONSE']._serialized_start=811
+  _globals['_COMPLETEACTIVITYTASKRESPONSE']._serialized_end=896
+  _globals['_FAILACTIVITYTASKREQUEST']._serialized_start=898
+  _globals['_FAILACTIVITYTASKREQUEST']._serialized_end=979
+  _globals['_FAILACTIVITYTASKRESPONSE']._serialized_start=981
+  _globals['_FAILACTIVITYTASKRESPONSE']._serialized_end=1007
+  _globals['_RECORDHEARTBEATREQUEST']._serialized_start=1009
+  _globals['_RECORDHEARTBEATREQUEST']._serialized_end=1094
+  _globals['_RECORDHEARTBEATRESPONSE']._serialized_start=1096
+  _globals['_RECORDHEARTBEATRESPONSE']._serialized_end=1147
+  _globals['_WORKERSERVICE']._serialized_start=1150
+  _globals['_WORKERSERVICE']._serialized_end=1538
 # @@protoc_insertion_point(module_scope)

@@ -97,6 +97,51 @@ void   baton__v1__workflow_started__free_unpacked
   assert(message->base.descriptor == &baton__v1__workflow_started__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   baton__v1__trace_context__init
+                     (Baton__V1__TraceContext         *message)
+{
+  static const Baton__V1__TraceContext init_value = BATON__V1__TRACE_CONTEXT__INIT;
+  *message = init_value;
+}
+size_t baton__v1__trace_context__get_packed_size
+                     (const Baton__V1__TraceContext *message)
+{
+  assert(message->base.descriptor == &baton__v1__trace_context__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t baton__v1__trace_context__pack
+                     (const Baton__V1__TraceContext *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &baton__v1__trace_context__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t baton__v1__trace_context__pack_to_buffer
+                     (const Baton__V1__TraceContext *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &baton__v1__trace_context__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Baton__V1__TraceContext *
+       baton__v1__trace_context__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Baton__V1__TraceContext *)
+     protobuf_c_message_unpack (&baton__v1__trace_context__descriptor,
+                                allocator, len, data);
+}
+void   baton__v1__trace_context__free_unpacked
+                     (Baton__V1__TraceContext *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &baton__v1__trace_context__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   baton__v1__step_scheduled__init
                      (Baton__V1__StepScheduled         *message)
 {
@@ -1799,7 +1844,7 @@ const ProtobufCMessageDescriptor baton__v1__history_event__descriptor =
   (ProtobufCMessageInit) baton__v1__history_event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor baton__v1__workflow_started__field_descriptors[4] =
+static const ProtobufCFieldDescriptor baton__v1__workflow_started__field_descriptors[5] =
 {
   {
     "definition",
@@ -1849,17 +1894,30 @@ static const ProtobufCFieldDescriptor baton__v1__workflow_started__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "trace",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__WorkflowStarted, trace),
+    &baton__v1__trace_context__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned baton__v1__workflow_started__field_indices_by_name[] = {
   0,   /* field[0] = definition */
   2,   /* field[2] = input */
   3,   /* field[3] = run_id */
+  4,   /* field[4] = trace */
   1,   /* field[1] = version */
 };
 static const ProtobufCIntRange baton__v1__workflow_started__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor baton__v1__workflow_started__descriptor =
 {
@@ -1869,11 +1927,88 @@ const ProtobufCMessageDescriptor baton__v1__workflow_started__descriptor =
   "Baton__V1__WorkflowStarted",
   "baton.v1",
   sizeof(Baton__V1__WorkflowStarted),
-  4,
+  5,
   baton__v1__workflow_started__field_descriptors,
   baton__v1__workflow_started__field_indices_by_name,
   1,  baton__v1__workflow_started__number_ranges,
   (ProtobufCMessageInit) baton__v1__workflow_started__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor baton__v1__trace_context__field_descriptors[4] =
+{
+  {
+    "trace_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__TraceContext, trace_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "span_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__TraceContext, span_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parent_span_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__TraceContext, parent_span_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sampled",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__TraceContext, sampled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned baton__v1__trace_context__field_indices_by_name[] = {
+  2,   /* field[2] = parent_span_id */
+  3,   /* field[3] = sampled */
+  1,   /* field[1] = span_id */
+  0,   /* field[0] = trace_id */
+};
+static const ProtobufCIntRange baton__v1__trace_context__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor baton__v1__trace_context__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "baton.v1.TraceContext",
+  "TraceContext",
+  "Baton__V1__TraceContext",
+  "baton.v1",
+  sizeof(Baton__V1__TraceContext),
+  4,
+  baton__v1__trace_context__field_descriptors,
+  baton__v1__trace_context__field_indices_by_name,
+  1,  baton__v1__trace_context__number_ranges,
+  (ProtobufCMessageInit) baton__v1__trace_context__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor baton__v1__step_scheduled__field_descriptors[3] =

@@ -20,6 +20,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Baton__V1__HistoryEvent Baton__V1__HistoryEvent;
 typedef struct Baton__V1__WorkflowStarted Baton__V1__WorkflowStarted;
+typedef struct Baton__V1__TraceContext Baton__V1__TraceContext;
 typedef struct Baton__V1__StepScheduled Baton__V1__StepScheduled;
 typedef struct Baton__V1__StepStarted Baton__V1__StepStarted;
 typedef struct Baton__V1__StepHeartbeat Baton__V1__StepHeartbeat;
@@ -219,10 +220,45 @@ struct  Baton__V1__WorkflowStarted
    * The run's id (empty in runs recorded before run ids existed).
    */
   char *run_id;
+  /*
+   * The run's trace: its root span, and the caller's span when StartWorkflow carried a W3C
+   * `traceparent` (unset in runs recorded before traces existed).
+   */
+  Baton__V1__TraceContext *trace;
 };
 #define BATON__V1__WORKFLOW_STARTED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&baton__v1__workflow_started__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, NULL, (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * Where a run sits in a distributed trace (W3C Trace Context; ids in lowercase hex). Every span
+ * of the run (the root `workflow` span, one per step attempt, signal wait, timer and compensation)
+ * is in `trace_id`; the ids are kept in the history so a run that crosses a restart is one trace.
+ */
+struct  Baton__V1__TraceContext
+{
+  ProtobufCMessage base;
+  /*
+   * The trace id: 32 hex digits.
+   */
+  char *trace_id;
+  /*
+   * The run's root span (`workflow DEFINITION`): 16 hex digits.
+   */
+  char *span_id;
+  /*
+   * The caller's span the root span is a child of (from `traceparent`); empty for a new trace.
+   */
+  char *parent_span_id;
+  /*
+   * Whether the caller's trace is sampled (its `traceparent` flags); true for a new trace.
+   */
+  protobuf_c_boolean sampled;
+};
+#define BATON__V1__TRACE_CONTEXT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&baton__v1__trace_context__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
@@ -833,6 +869,25 @@ Baton__V1__WorkflowStarted *
 void   baton__v1__workflow_started__free_unpacked
                      (Baton__V1__WorkflowStarted *message,
                       ProtobufCAllocator *allocator);
+/* Baton__V1__TraceContext methods */
+void   baton__v1__trace_context__init
+                     (Baton__V1__TraceContext         *message);
+size_t baton__v1__trace_context__get_packed_size
+                     (const Baton__V1__TraceContext   *message);
+size_t baton__v1__trace_context__pack
+                     (const Baton__V1__TraceContext   *message,
+                      uint8_t             *out);
+size_t baton__v1__trace_context__pack_to_buffer
+                     (const Baton__V1__TraceContext   *message,
+                      ProtobufCBuffer     *buffer);
+Baton__V1__TraceContext *
+       baton__v1__trace_context__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   baton__v1__trace_context__free_unpacked
+                     (Baton__V1__TraceContext *message,
+                      ProtobufCAllocator *allocator);
 /* Baton__V1__StepScheduled methods */
 void   baton__v1__step_scheduled__init
                      (Baton__V1__StepScheduled         *message);
@@ -1373,6 +1428,9 @@ typedef void (*Baton__V1__HistoryEvent_Closure)
 typedef void (*Baton__V1__WorkflowStarted_Closure)
                  (const Baton__V1__WorkflowStarted *message,
                   void *closure_data);
+typedef void (*Baton__V1__TraceContext_Closure)
+                 (const Baton__V1__TraceContext *message,
+                  void *closure_data);
 typedef void (*Baton__V1__StepScheduled_Closure)
                  (const Baton__V1__StepScheduled *message,
                   void *closure_data);
@@ -1467,6 +1525,7 @@ extern const ProtobufCEnumDescriptor    baton__v1__timeout_kind__descriptor;
 extern const ProtobufCEnumDescriptor    baton__v1__timer_purpose__descriptor;
 extern const ProtobufCMessageDescriptor baton__v1__history_event__descriptor;
 extern const ProtobufCMessageDescriptor baton__v1__workflow_started__descriptor;
+extern const ProtobufCMessageDescriptor baton__v1__trace_context__descriptor;
 extern const ProtobufCMessageDescriptor baton__v1__step_scheduled__descriptor;
 extern const ProtobufCMessageDescriptor baton__v1__step_started__descriptor;
 extern const ProtobufCMessageDescriptor baton__v1__step_heartbeat__descriptor;

@@ -431,7 +431,7 @@ const ProtobufCMessageDescriptor baton__v1__poll_activity_task_request__descript
   (ProtobufCMessageInit) baton__v1__poll_activity_task_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor baton__v1__poll_activity_task_response__field_descriptors[11] =
+static const ProtobufCFieldDescriptor baton__v1__poll_activity_task_response__field_descriptors[12] =
 {
   {
     "task_token",
@@ -565,6 +565,18 @@ static const ProtobufCFieldDescriptor baton__v1__poll_activity_task_response__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "traceparent",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__PollActivityTaskResponse, traceparent),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned baton__v1__poll_activity_task_response__field_indices_by_name[] = {
   3,   /* field[3] = activity */
@@ -577,12 +589,13 @@ static const unsigned baton__v1__poll_activity_task_response__field_indices_by_n
   4,   /* field[4] = input */
   2,   /* field[2] = step */
   0,   /* field[0] = task_token */
+  11,   /* field[11] = traceparent */
   1,   /* field[1] = workflow_id */
 };
 static const ProtobufCIntRange baton__v1__poll_activity_task_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor baton__v1__poll_activity_task_response__descriptor =
 {
@@ -592,7 +605,7 @@ const ProtobufCMessageDescriptor baton__v1__poll_activity_task_response__descrip
   "Baton__V1__PollActivityTaskResponse",
   "baton.v1",
   sizeof(Baton__V1__PollActivityTaskResponse),
-  11,
+  12,
   baton__v1__poll_activity_task_response__field_descriptors,
   baton__v1__poll_activity_task_response__field_indices_by_name,
   1,  baton__v1__poll_activity_task_response__number_ranges,

@@ -111,10 +111,15 @@ struct  Baton__V1__PollActivityTaskResponse
    */
   size_t n_additional_tasks;
   Baton__V1__PollActivityTaskResponse **additional_tasks;
+  /*
+   * The attempt's span as a W3C `traceparent` header value ("00-TRACE-SPAN-FLAGS"): a worker
+   * that makes this its spans' parent joins the run's trace.
+   */
+  char *traceparent;
 };
 #define BATON__V1__POLL_ACTIVITY_TASK_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&baton__v1__poll_activity_task_response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /*

@@ -199,7 +199,7 @@ void   baton__v1__progress__free_unpacked
   assert(message->base.descriptor == &baton__v1__progress__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor baton__v1__workflow_info__field_descriptors[7] =
+static const ProtobufCFieldDescriptor baton__v1__workflow_info__field_descriptors[8] =
 {
   {
     "workflow_id",
@@ -285,6 +285,18 @@ static const ProtobufCFieldDescriptor baton__v1__workflow_info__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "trace_id",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__WorkflowInfo, trace_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned baton__v1__workflow_info__field_indices_by_name[] = {
   4,   /* field[4] = close_time */
@@ -293,12 +305,13 @@ static const unsigned baton__v1__workflow_info__field_indices_by_name[] = {
   6,   /* field[6] = run_id */
   3,   /* field[3] = start_time */
   2,   /* field[2] = status */
+  7,   /* field[7] = trace_id */
   0,   /* field[0] = workflow_id */
 };
 static const ProtobufCIntRange baton__v1__workflow_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor baton__v1__workflow_info__descriptor =
 {
@@ -308,7 +321,7 @@ const ProtobufCMessageDescriptor baton__v1__workflow_info__descriptor =
   "Baton__V1__WorkflowInfo",
   "baton.v1",
   sizeof(Baton__V1__WorkflowInfo),
-  7,
+  8,
   baton__v1__workflow_info__field_descriptors,
   baton__v1__workflow_info__field_indices_by_name,
   1,  baton__v1__workflow_info__number_ranges,

@@ -66,10 +66,15 @@ struct  Baton__V1__WorkflowInfo
    * The run's own id: each run of a workflow id has one (the workflow id names the latest run).
    */
   char *run_id;
+  /*
+   * The run's trace id (32 hex digits; W3C Trace Context), to find the run in a tracing backend;
+   * empty for runs recorded before traces existed.
+   */
+  char *trace_id;
 };
 #define BATON__V1__WORKFLOW_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&baton__v1__workflow_info__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, BATON__V1__WORKFLOW_STATUS__WORKFLOW_STATUS_UNSPECIFIED, NULL, NULL, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, NULL, BATON__V1__WORKFLOW_STATUS__WORKFLOW_STATUS_UNSPECIFIED, NULL, NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
