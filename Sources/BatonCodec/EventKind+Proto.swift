@@ -12,12 +12,13 @@ extension EventKind {
 
     private var storageKind: Baton_Storage_V1_Event.OneOf_Kind {
         switch self {
-        case .workflowStarted(let definition, let version, let input, let runID):
+        case .workflowStarted(let definition, let version, let input, let runID, let trace):
             .workflowStarted(.with {
                 $0.definition = definition
                 $0.version = Int32(clamping: version)
                 $0.input = input.proto
                 $0.runID = runID ?? ""
+                if let trace { $0.trace = trace.proto }
             })
         case .stepScheduled(let step, let attempt, let input):
             .stepScheduled(.with { $0.step = step; $0.attempt = Int32(clamping: attempt); $0.input = input.proto })
@@ -112,7 +113,7 @@ extension EventKind {
         switch kind {
         case .workflowStarted(let e):
             self = .workflowStarted(definition: e.definition, version: Int(e.version), input: value(e.hasInput, e.input),
-                                    runID: e.runID.isEmpty ? nil : e.runID)
+                                    runID: e.runID.isEmpty ? nil : e.runID, trace: e.hasTrace ? TraceContext(proto: e.trace) : nil)
         case .stepScheduled(let e):
             self = .stepScheduled(step: e.step, attempt: Int(e.attempt), input: value(e.hasInput, e.input))
         case .stepStarted(let e):

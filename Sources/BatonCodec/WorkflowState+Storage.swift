@@ -9,6 +9,7 @@ extension WorkflowState {
         Baton_Storage_V1_Snapshot.with { s in
             s.workflowID = workflowID
             if let runID { s.runID = runID }
+            if let trace { s.trace = trace.proto }
             s.definitionName = definitionName
             s.definitionVersion = Int32(clamping: definitionVersion)
             s.status = status.proto
@@ -44,6 +45,7 @@ extension WorkflowState {
     public init(storage s: Baton_Storage_V1_Snapshot) throws(BatonError) {
         self.init(workflowID: s.workflowID)
         runID = s.hasRunID ? s.runID : nil
+        trace = s.hasTrace ? TraceContext(proto: s.trace) : nil
         definitionName = s.definitionName
         definitionVersion = Int(s.definitionVersion)
         guard let status = WorkflowStatus(proto: s.status) else {

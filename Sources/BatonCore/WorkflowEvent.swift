@@ -18,8 +18,8 @@ public struct WorkflowEvent: Hashable, Sendable {
 /// What happened, as a past-tense fact (DESIGN §3).
 public enum EventKind: Hashable, Sendable, Codable {
     /// The workflow started with `input`, pinned to a definition version, as the run `runID`
-    /// (`nil` in runs recorded before run ids existed).
-    case workflowStarted(definition: String, version: Int, input: JSONValue, runID: String? = nil)
+    /// (`nil` in runs recorded before run ids existed), in the trace `trace` (`nil` before traces existed).
+    case workflowStarted(definition: String, version: Int, input: JSONValue, runID: String? = nil, trace: TraceContext? = nil)
     /// Attempt `attempt` of `step` was scheduled with its evaluated input.
     case stepScheduled(step: String, attempt: Int, input: JSONValue)
     /// The attempt was picked up by an executor.

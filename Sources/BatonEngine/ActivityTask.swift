@@ -22,13 +22,16 @@ public struct ActivityTask: Hashable, Sendable, Codable {
     public var heartbeatTimeout: Interval?
     /// How long the started attempt may run (the step's `start_to_close_timeout`).
     public var startToCloseTimeout: Interval?
+    /// The attempt's span as a W3C `traceparent` value (workers continue the run's trace under it).
+    public var traceparent: String?
 
     /// Creates a task.
     public init(
         workflowID: String, step: String, attempt: Int, activity: String, taskQueue: String?, input: JSONValue,
         heartbeatDetails: JSONValue, scheduledAt: Instant, heartbeatTimeout: Interval? = nil,
-        startToCloseTimeout: Interval? = nil
+        startToCloseTimeout: Interval? = nil, traceparent: String? = nil
     ) {
+        self.traceparent = traceparent
         self.heartbeatTimeout = heartbeatTimeout
         self.startToCloseTimeout = startToCloseTimeout
         self.workflowID = workflowID

@@ -13,9 +13,13 @@ public struct CommittedEvents: Sendable {
     public var startedAt: Instant?
     /// The events, in order.
     public var events: [WorkflowEvent]
+    /// The run's trace (nil in runs recorded before traces existed).
+    public var trace: TraceContext?
 
     /// Creates a batch.
-    public init(workflowID: String, runID: String, definition: DefinitionRef, startedAt: Instant?, events: [WorkflowEvent]) {
+    public init(workflowID: String, runID: String, definition: DefinitionRef, startedAt: Instant?, events: [WorkflowEvent],
+                trace: TraceContext? = nil) {
+        self.trace = trace
         self.workflowID = workflowID
         self.runID = runID
         self.definition = definition

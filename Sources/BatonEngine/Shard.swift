@@ -61,12 +61,19 @@ actor Shard {
     /// Number of workflows held in memory.
     var cachedCount: Int { machines.count }
 
+    /// Open runs in memory per definition name.
+    var openCountsByDefinition: [String: Int] {
+        var counts: [String: Int] = [:]
+        for machine in machines.values where machine.state.status == .running { counts[machine.state.definitionName, default: 0] += 1 }
+        return counts
+    }
+
     /// Starts a workflow as the run `runID`. When `workflowID` already exists and `policy` returns it,
     /// no commands are returned and `existing` holds the existing run's state (`nil` while its start is
     /// still committing). A new run over a closed one archives that run under ``RunKey/archived(_:runID:)``
     /// and returns its run id as `previousRunID`.
     func start(
-        workflowID: String, runID: String, checkExisting: Bool, definition: WorkflowDefinition, version: Int,
+        workflowID: String, runID: String, trace: TraceContext, checkExisting: Bool, definition: WorkflowDefinition, version: Int,
         input: JSONValue, policy: IDReusePolicy
     ) async throws(BatonError) -> (commands: [EngineCommand], started: Bool, existing: WorkflowState?, previousRunID: String?) {
         var archive: String?
@@ -96,7 +103,7 @@ actor Shard {
             }
         }
         let (machine, decision) = WorkflowMachine.start(
-            workflowID: workflowID, runID: runID, definition: definition, version: version, input: input, now: clock.now(),
+            workflowID: workflowID, runID: runID, trace: trace, definition: definition, version: version, input: input, now: clock.now(),
             startsOnDispatch: startsOnDispatch, breakers: breakers)
         machines[workflowID] = machine
         readable.withLock { _ = $0.starting.insert(workflowID) }

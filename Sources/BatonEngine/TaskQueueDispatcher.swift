@@ -213,6 +213,18 @@ public final class TaskQueueDispatcher: ActivityDispatcher {
         state.withLock { $0.pending[queue]?.count ?? 0 }
     }
 
+    /// Every queue with attempts waiting or pollers waiting: how many of each (for metrics).
+    public func queueStatistics() -> [String: (depth: Int, pollers: Int)] {
+        state.withLock { state in
+            var statistics: [String: (depth: Int, pollers: Int)] = [:]
+            for (queue, entries) in state.pending where !entries.isEmpty { statistics[queue] = (entries.count, 0) }
+            for (queue, waiters) in state.waiters where !waiters.isEmpty {
+                statistics[queue, default: (0, 0)].pollers = waiters.count
+            }
+            return statistics
+        }
+    }
+
     private func release(_ token: String) throws(BatonError) -> Entry {
         guard let entry = state.withLock({ $0.unlease(token) }) else { throw Self.unknownToken() }
         return entry

@@ -123,7 +123,7 @@ final class WorkflowHub: Sendable {
         observer(CommittedEvents(
             workflowID: workflowID, runID: state.publicRunID,
             definition: DefinitionRef(name: state.definitionName, version: state.definitionVersion),
-            startedAt: state.startedAt, events: events))
+            startedAt: state.startedAt, events: events, trace: state.trace))
     }
 
     private func remove(_ workflowID: String, _ id: Int) {

@@ -115,6 +115,7 @@ extension WorkflowMachine {
             workflowID: state.workflowID, step: ref.step, attempt: ref.attempt, activity: compensation.activity,
             taskQueue: step.taskQueue, input: saga.input, heartbeatDetails: .null,
             scheduledAt: state.closedAt ?? state.step(name).finishedAt ?? now,
-            startToCloseTimeout: step.timeouts.startToClose)
+            startToCloseTimeout: step.timeouts.startToClose,
+            traceparent: state.trace.map { $0.traceparent(spanID: $0.spanID(.compensate, step: name, attempt: ref.attempt)) })
     }
 }

@@ -69,14 +69,16 @@ public struct WorkflowMachine: Sendable {
 
     /// Starts a new run: records `WorkflowStarted` and schedules every step without dependencies.
     public static func start(
-        workflowID: String, runID: String? = nil, definition: WorkflowDefinition, version: Int, input: JSONValue, now: Instant,
+        workflowID: String, runID: String? = nil, trace: TraceContext? = nil, definition: WorkflowDefinition, version: Int,
+        input: JSONValue, now: Instant,
         startsOnDispatch: @escaping @Sendable (String) -> Bool = { _ in true }, breakers: CircuitBreakerRegistry? = nil
     ) -> (WorkflowMachine, Decision) {
         var machine = WorkflowMachine(
             definition: definition, state: WorkflowState(workflowID: workflowID), startsOnDispatch: startsOnDispatch,
             breakers: breakers)
         let decision = machine.run(now: now, reported: nil) { machine in
-            machine.emit(.workflowStarted(definition: definition.name, version: version, input: input, runID: runID))
+            machine.emit(.workflowStarted(definition: definition.name, version: version, input: input, runID: runID,
+                                          trace: trace))
         }
         return (machine, decision)
     }
@@ -172,7 +174,8 @@ public struct WorkflowMachine: Sendable {
             workflowID: state.workflowID, step: ref.step, attempt: ref.attempt, activity: activity,
             taskQueue: step.taskQueue, input: stepState.input, heartbeatDetails: stepState.heartbeatDetails,
             scheduledAt: stepState.scheduledAt ?? now, heartbeatTimeout: step.timeouts.heartbeat,
-            startToCloseTimeout: step.timeouts.startToClose)
+            startToCloseTimeout: step.timeouts.startToClose,
+            traceparent: state.trace.map { $0.traceparent(spanID: $0.spanID(.step, step: ref.step, attempt: ref.attempt)) })
     }
 
     private func isStartedOnDispatch(_ step: String) -> Bool {

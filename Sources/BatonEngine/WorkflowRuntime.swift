@@ -158,9 +158,10 @@ public final class WorkflowRuntime: Sendable {
     /// An existing run of another definition is `.alreadyExists` whatever the policy, unless a new run
     /// replaces it (a closed run under ``IDReusePolicy/allowAfterClose``). An `input` that does not match
     /// the definition's ``WorkflowDefinition/inputSchema`` is `.invalidArgument` on every start, before anything is stored.
+    /// The run's root span is a child of `traceParent` (the caller's span), else the root of a new trace.
     public func startWorkflow(
         _ name: String, version: Int? = nil, workflowID: String? = nil, input: JSONValue = .null,
-        policy: IDReusePolicy = .returnExisting
+        policy: IDReusePolicy = .returnExisting, traceParent: TraceParent? = nil
     ) async throws(BatonError) -> StartedWorkflow {
         try checkOpen()
         let (definition, pinned): (WorkflowDefinition, Int)
@@ -177,7 +178,7 @@ public final class WorkflowRuntime: Sendable {
         try checkNotQuarantined(id)
         let runID = RunKey.generate()
         let outcome = try await shard(for: id).start(
-            workflowID: id, runID: runID, checkExisting: workflowID != nil, definition: definition, version: pinned,
+            workflowID: id, runID: runID, trace: TraceContext.startingRun(parent: traceParent), checkExisting: workflowID != nil, definition: definition, version: pinned,
             input: input, policy: policy)
         await perform(outcome.commands)
         if outcome.started {
@@ -279,6 +280,16 @@ public final class WorkflowRuntime: Sendable {
         for shard in shards { total += await shard.cachedCount }
         return total
     }
+
+    /// Open runs per definition name (for the `baton_workflows_open` gauge).
+    public func openRunCounts() async -> [String: Int] {
+        var total: [String: Int] = [:]
+        for shard in shards { total.merge(await shard.openCountsByDefinition, uniquingKeysWith: +) }
+        return total
+    }
+
+    /// Live subscriptions to runs' committed changes (progress and history streams).
+    public var streamSubscriberCount: Int { hub.subscriberCount }
 
     /// Number of armed durable timers.
     public func armedTimerCount() async -> Int {

@@ -7,8 +7,9 @@ extension WorkflowState {
         lastEventID = event.id
         let time = event.time
         switch event.kind {
-        case .workflowStarted(let name, let version, let input, let runID):
+        case .workflowStarted(let name, let version, let input, let runID, let trace):
             self.runID = runID
+            self.trace = trace
             definitionName = name
             definitionVersion = version
             self.input = input

@@ -50,6 +50,8 @@ public struct WorkflowState: Hashable, Sendable, Codable {
     /// The run's own id, from its `WorkflowStarted` event (`nil` for runs recorded before run ids
     /// existed: see ``RunKey/runID(of:)``).
     public var runID: String?
+    /// The run's trace (from `WorkflowStarted`; nil in runs recorded before traces existed).
+    public var trace: TraceContext?
     /// Definition name.
     public var definitionName: String = ""
     /// Pinned definition version.
@@ -99,6 +101,7 @@ public struct WorkflowState: Hashable, Sendable, Codable {
     public var summary: WorkflowState {
         var summary = WorkflowState(workflowID: workflowID)
         summary.runID = runID
+        summary.trace = trace
         summary.definitionName = definitionName
         summary.definitionVersion = definitionVersion
         summary.status = status

@@ -19,9 +19,24 @@ public struct RPCServerConfiguration: Sendable {
     public var web: WebHandler?
     /// Other origins whose pages may call the server from a browser (none by default).
     public var cors = CORSPolicy()
+    /// Called once per finished call, on the connection's event loop (metrics); must be quick.
+    public var callObserver: (@Sendable (FinishedCall) -> Void)?
 
     /// Creates a configuration serving `router`.
     public init(router: RPCRouter) {
         self.router = router
     }
+}
+
+/// A call the server finished: which method (empty for a path no service serves), its status and how
+/// long it took from its request headers to its status.
+public struct FinishedCall: Sendable {
+    /// The fully-qualified service, e.g. `baton.v1.WorkflowService`; empty when the path names no served method.
+    public var service: String
+    /// The method, e.g. `StartWorkflow`; empty when the path names no served method.
+    public var method: String
+    /// The status sent.
+    public var code: RPCStatusCode
+    /// From the request headers to the status.
+    public var duration: Duration
 }

@@ -34,6 +34,10 @@ final class ServerCall: HTTPExchangeDelegate {
     private var drainWaiters: [CheckedContinuation<Void, any Error>] = []
 
     private let budget: CallBudget
+    /// When the request headers arrived.
+    private let began = ContinuousClock.now
+    /// The served method's `/service/method` path, once the head is accepted.
+    private var servedPath: String?
 
     /// The Connect unary response, sent with the status once the handler returns.
     private var unaryResponse: ByteBuffer?
@@ -70,6 +74,7 @@ final class ServerCall: HTTPExchangeDelegate {
 
     private func accept(_ head: ServerRequestHead, endStream: Bool) {
         handler = head.handler
+        servedPath = head.path
         let peer = stream.remoteAddressDescription
         let account = stream.outboundAccount
         context = ServerCallContext(path: head.path, requestMetadata: head.metadata,
@@ -271,6 +276,7 @@ final class ServerCall: HTTPExchangeDelegate {
         queue?.finish(error: status.code == .ok ? nil : status)
         if status.code != .ok { task?.cancel() }
         failDrainWaiters()
+        if let observer = configuration.callObserver { observer(finishedCall(status.code)) }
         let initial = context?.initialMetadata ?? Metadata()
         let trailing = context?.trailingMetadata ?? Metadata()
         switch wire.family {
@@ -293,6 +299,16 @@ final class ServerCall: HTTPExchangeDelegate {
             stream.sendResponseHeaders(head, endStream: false)
             stream.sendData(body, endStream: true)
         }
+    }
+
+    private func finishedCall(_ code: RPCStatusCode) -> FinishedCall {
+        var service = Substring(""), method = Substring("")
+        if let path = servedPath?.dropFirst(), let slash = path.lastIndex(of: "/") {
+            service = path[..<slash]
+            method = path[path.index(after: slash)...]
+        }
+        return FinishedCall(service: String(service), method: String(method), code: code,
+                            duration: ContinuousClock.now - began)
     }
 
     private func deadlineExceeded() {

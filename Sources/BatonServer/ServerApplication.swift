@@ -51,7 +51,14 @@ public final class ServerApplication: Sendable {
         let taskQueues = TaskQueueDispatcher(inProcess: InProcessActivities(clock: clock))
         let runtime = try await openRuntime(configuration, clock: clock, taskQueues: taskQueues, logger: logger)
         let eventLog = WorkflowEventLog(logger: logger)
-        runtime.observeCommittedEvents { eventLog.log($0) }
+        let metrics = ServerMetrics(definitions: runtime.registry)
+        runtime.observeCommittedEvents { batch in
+            eventLog.log(batch)
+            metrics.record(batch)
+        }
+        runtime.breakers.observe { metrics.record($0) }
+        for breaker in runtime.circuitBreakers() { metrics.setBreakerState(breaker.key, breaker.state) }
+        (runtime.store as? SQLiteWorkflowStore)?.observeCommits { metrics.recordCommit(duration: $0, changes: $1) }
         let storeLog = StoreFailureLog(logger: logger)
         runtime.storeHealth.observe { storeLog.record($0) }
         var router = RPCRouter()
@@ -85,7 +92,8 @@ public final class ServerApplication: Sendable {
         var rpc = RPCServerConfiguration(router: router)
         rpc.cors = CORSPolicy(allowedOrigins: Set(configuration.corsOrigins))
         let streams = EventStreams(service: workflows)
-        rpc.web = WebRoutes(service: workflows, health: health, streams: streams).handler
+        rpc.web = WebRoutes(service: workflows, health: health, streams: streams, metrics: metrics, queues: taskQueues).handler
+        rpc.callObserver = { metrics.record($0) }
         rpc.maxCallsInProgress = configuration.maxCallsInProgress
         rpc.maxCallsInProgressPerConnection = configuration.maxCallsInProgressPerConnection
         rpc.http2.maxBufferedOutbound = configuration.maxUnreadResponseBytes

@@ -83,6 +83,7 @@ struct WorkerService: Sendable {
                 $0.deadline = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(Double(limit.milliseconds) / 1000))
             }
             if let heartbeat = task.heartbeatTimeout { $0.heartbeatTimeout = .init(milliseconds: heartbeat.milliseconds) }
+            if let traceparent = task.traceparent { $0.traceparent = traceparent }
         }
     }
 

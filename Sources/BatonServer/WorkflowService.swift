@@ -117,7 +117,8 @@ struct WorkflowService: Sendable {
         let run = try await mappingErrors {
             try await runtime.startWorkflow(
                 request.definition, version: request.version == 0 ? nil : Int(request.version),
-                workflowID: request.workflowID.isEmpty ? nil : request.workflowID, input: input, policy: policy)
+                workflowID: request.workflowID.isEmpty ? nil : request.workflowID, input: input, policy: policy,
+                traceParent: context.requestMetadata["traceparent"].flatMap(TraceParent.init))
         }
         return .with {
             $0.workflowID = run.id

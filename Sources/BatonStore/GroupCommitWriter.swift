@@ -1,5 +1,6 @@
 import BatonCore
 import Foundation
+import Synchronization
 
 /// The single writer: a dedicated thread that drains queued jobs and commits as many as are
 /// waiting in one transaction (group commit). Each caller resumes after the commit that holds its job.
@@ -38,6 +39,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let maxBatch: Int
     private(set) var batches = 0
     private(set) var jobs = 0
+    /// Called after each committed transaction with its duration and its number of changes.
+    let commitObserver = Mutex<(@Sendable (Duration, Int) -> Void)?>(nil)
 
     init(connection: SQLiteConnection, maxBatch: Int = 4096) {
         self.connection = connection
@@ -108,6 +111,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         for (index, pending) in batch.enumerated() {
             if let key = pending.key { lastIndex[key] = index }
         }
+        let began = ContinuousClock.now
         do {
             try connection.transaction { connection throws(BatonError) in
                 let state = BatchState()
@@ -117,6 +121,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
             }
             record(batches: 1, jobs: batch.count)
+            if let observer = commitObserver.withLock({ $0 }) { observer(ContinuousClock.now - began, batch.count) }
             for pending in batch { pending.continuation.resume() }
         } catch {
             guard batch.count > 1 else {

@@ -59,6 +59,12 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         readers.stop()
     }
 
+    /// Calls `observer` after each committed transaction with its duration and number of changes
+    /// (metrics); it runs on the writer's thread and must be quick.
+    public func observeCommits(_ observer: @escaping @Sendable (Duration, Int) -> Void) {
+        writer.commitObserver.withLock { $0 = observer }
+    }
+
     /// Transactions committed and changes committed by the group-commit writer so far.
     public var writerStatistics: (batches: Int, jobs: Int) { writer.statistics }
 

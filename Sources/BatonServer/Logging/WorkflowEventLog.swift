@@ -22,10 +22,14 @@ public struct WorkflowEventLog: Sendable {
         // Most commits hold only routine events (debug): nothing is built for them at the usual levels.
         guard batch.events.contains(where: { Self.isNotable($0.kind) }) || logger.logLevel <= .debug else { return }
         let (workflowID, archivedRun) = RunKey.split(batch.workflowID)
-        let base: Logger.Metadata = [
+        var base: Logger.Metadata = [
             "workflow_id": .string(workflowID), "run_id": .string(archivedRun ?? batch.runID),
             "definition": .string(batch.definition.name), "version": .stringConvertible(batch.definition.version),
         ]
+        if let trace = batch.trace {
+            base["trace_id"] = .string(trace.traceID)
+            base["span_id"] = .string(trace.spanID)
+        }
         for event in batch.events where Self.isNotable(event.kind) || logger.logLevel <= .debug {
             guard let (level, message, fields) = Self.line(event, startedAt: batch.startedAt),
                   logger.logLevel <= level else { continue }

@@ -27,6 +27,7 @@ extension WorkflowState {
         Baton_V1_WorkflowInfo.with {
             $0.workflowID = publicWorkflowID
             $0.runID = publicRunID
+            if let trace { $0.traceID = trace.traceID }
             $0.definition = .with { ref in
                 ref.name = definitionName
                 ref.version = Int32(definitionVersion)

@@ -5,12 +5,15 @@ import NIOCore
 
 /// What the port answers besides RPCs, over HTTP/1.1 and HTTP/2 alike: the web UI (assets embedded in
 /// the binary), Server-Sent Events for progress, history and the live run list, and the health checks
-/// `/healthz` (alive) and `/readyz` (store open, not shutting down). Every refusal is a 4xx with a
+/// `/healthz` (alive) and `/readyz` (store open, not shutting down), and Prometheus metrics at
+/// `/metrics`. Every refusal is a 4xx with a
 /// one-line text body.
 struct WebRoutes: Sendable {
     let service: WorkflowService
     let health: HealthStatusBoard
     let streams: EventStreams
+    let metrics: ServerMetrics
+    let queues: TaskQueueDispatcher
 
     /// The ``WebHandler`` serving these routes.
     var handler: WebHandler {
@@ -36,6 +39,10 @@ struct WebRoutes: Sendable {
                 return try await response.send(status: 503, text: "not ready: the history store is failing")
             }
             return try await response.send(status: 200, text: "ready", headers: [("cache-control", "no-store")])
+        case "/metrics":
+            let text = await metrics.scrape(runtime: service.runtime, queues: queues)
+            return try await response.send(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                                           body: ByteBuffer(bytes: text), headers: [("cache-control", "no-store")])
         case "/v1/workflows":
             return try await streams.runList(request, response)
         case "/v1/circuit-breakers":

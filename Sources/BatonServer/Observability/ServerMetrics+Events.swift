@@ -1,0 +1,72 @@
+import BatonCore
+import BatonEngine
+
+extension ServerMetrics {
+    /// Counts what one committed batch of a run's events says: runs closed (and how long they took),
+    /// activity attempts and retries, sagas and signals.
+    public func record(_ batch: CommittedEvents) {
+        let workflowType = batch.definition.name
+        for event in batch.events {
+            switch event.kind {
+            case .stepStarted(let step, let attempt):
+                withState { $0.startedAttempts[batch.workflowID, default: [:]]["\(step)/\(attempt)"] = event.time }
+            case .stepCompleted(let step, let attempt, _):
+                attemptFinished(batch, step, attempt, at: event.time, outcome: "completed", retried: false)
+            case .stepFailed(let step, let attempt, _, let retryAt):
+                attemptFinished(batch, step, attempt, at: event.time, outcome: "failed", retried: retryAt != nil)
+            case .stepTimedOut(let step, let attempt, _, let retryAt):
+                attemptFinished(batch, step, attempt, at: event.time, outcome: "timed_out", retried: retryAt != nil)
+            case .circuitRejected(let step, let attempt, _, _):
+                attemptFinished(batch, step, attempt, at: event.time, outcome: "rejected", retried: false)
+            case .sagaStarted(_, let failure):
+                registry.makeCounter(descriptor: Self.sagaCompensations, labels: [
+                    ("workflow_type", workflowType), ("reason", failure == nil ? "cancelled" : "failed"),
+                ]).increment()
+            case .signalReceived(let name, _, _):
+                let signal = declaresSignal(name, in: batch.definition) ? name : "other"
+                registry.makeCounter(descriptor: Self.signals, labels: [
+                    ("workflow_type", workflowType), ("signal", signal),
+                ]).increment()
+            case .workflowCompleted: closed(batch, "completed", at: event.time)
+            case .workflowFailed: closed(batch, "failed", at: event.time)
+            case .workflowCancelled: closed(batch, "cancelled", at: event.time)
+            case .workflowTerminated: closed(batch, "terminated", at: event.time)
+            case .workflowCompensated: closed(batch, "compensated", at: event.time)
+            case .workflowCompensationFailed: closed(batch, "compensation_failed", at: event.time)
+            default:
+                break
+            }
+        }
+    }
+
+    private func attemptFinished(_ batch: CommittedEvents, _ step: String, _ attempt: Int, at time: Instant,
+                                 outcome: String, retried: Bool) {
+        // Signal and sleep steps complete too; only activity attempts are counted.
+        guard let activity = activity(of: step, in: batch.definition) else { return }
+        registry.makeCounter(descriptor: Self.activityAttempts, labels: [("activity", activity), ("outcome", outcome)])
+            .increment()
+        if retried {
+            registry.makeCounter(descriptor: Self.activityRetries, labels: [("activity", activity)]).increment()
+        }
+        let started = withState { state -> Instant? in
+            let started = state.startedAttempts[batch.workflowID]?.removeValue(forKey: "\(step)/\(attempt)")
+            if state.startedAttempts[batch.workflowID]?.isEmpty == true { state.startedAttempts[batch.workflowID] = nil }
+            return started
+        }
+        if let started {
+            registry.makeDurationHistogram(descriptor: Self.activityDuration, labels: [("activity", activity)],
+                                           buckets: Self.activityBuckets)
+                .record(.milliseconds(max(0, (time - started).milliseconds)))
+        }
+    }
+
+    private func closed(_ batch: CommittedEvents, _ status: String, at time: Instant) {
+        let labels = [("workflow_type", batch.definition.name), ("status", status)]
+        registry.makeCounter(descriptor: Self.workflowExecutions, labels: labels).increment()
+        if let startedAt = batch.startedAt {
+            registry.makeDurationHistogram(descriptor: Self.workflowDuration, labels: labels, buckets: Self.workflowBuckets)
+                .record(.milliseconds(max(0, (time - startedAt).milliseconds)))
+        }
+        withState { $0.startedAttempts[batch.workflowID] = nil }
+    }
+}

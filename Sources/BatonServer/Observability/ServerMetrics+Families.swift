@@ -1,0 +1,64 @@
+import Prometheus
+
+extension ServerMetrics {
+    private static func name(_ name: String, _ unit: String = "", _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: unit, helpText: help)
+    }
+
+    static var workflowExecutions: MetricNameDescriptor { name("baton_workflow_executions", "total",
+                                         "Workflow runs closed, by definition and final status.") }
+    static var workflowDuration: MetricNameDescriptor { name("baton_workflow_duration", "seconds",
+                                       "Time from a run's start to its close, by definition and final status.") }
+    static var workflowsOpen: MetricNameDescriptor { name("baton_workflows_open", "", "Runs not closed yet, by definition.") }
+    static var activityAttempts: MetricNameDescriptor { name("baton_activity_attempts", "total",
+                                       "Finished activity attempts by activity type and outcome "
+                                       + "(completed, failed, timed_out, rejected by an open circuit breaker).") }
+    static var activityRetries: MetricNameDescriptor { name("baton_activity_retries", "total",
+                                      "Failed or timed-out activity attempts that will be retried.") }
+    static var activityDuration: MetricNameDescriptor { name("baton_activity_duration", "seconds",
+                                       "Time from an activity attempt's start to its result.") }
+    static var breakerTransitions: MetricNameDescriptor { name("baton_circuit_breaker_transitions", "total",
+                                         "Circuit breaker state changes, by breaker, from and to state.") }
+    static var breakerState: MetricNameDescriptor { name("baton_circuit_breaker_state", "",
+                                   "A circuit breaker's state: 0 closed, 1 half-open, 2 open.") }
+    static var sagaCompensations: MetricNameDescriptor { name("baton_saga_compensations", "total",
+                                        "Sagas begun, by definition and reason (failed, cancelled).") }
+    static var signals: MetricNameDescriptor { name("baton_signals", "total",
+                              "Signals recorded, by definition and signal (\"other\" for names the definition does not wait for).") }
+    static var queueDepth: MetricNameDescriptor { name("baton_task_queue_depth", "", "Activity attempts waiting for a worker, by task queue.") }
+    static var queuePollers: MetricNameDescriptor { name("baton_task_queue_pollers", "", "Workers waiting in PollActivityTask, by task queue.") }
+    static var grpcHandled: MetricNameDescriptor { name("grpc_server_handled", "total",
+                                  "RPCs completed on the server, by service, method and status code.") }
+    static var grpcHandlingSeconds: MetricNameDescriptor { name("grpc_server_handling", "seconds",
+                                          "Time from an RPC's request headers to its status, by service and method.") }
+    static var storeCommitSeconds: MetricNameDescriptor { name("baton_store_commit", "seconds",
+                                         "Duration of each history-store transaction (one group commit).") }
+    static var storeBatchChanges: MetricNameDescriptor { name("baton_store_batch", "changes",
+                                        "Changes (decisions) committed together in one history-store transaction.") }
+    static var streamSubscribers: MetricNameDescriptor { name("baton_stream_subscribers", "",
+                                        "Live subscriptions to runs' progress and history streams.") }
+    static var spansDropped: MetricNameDescriptor { name("baton_trace_spans_dropped", "total",
+                                   "Trace spans not exported, by reason (queue_full, export_failed).") }
+
+    static let workflowBuckets: [Duration] = [
+        .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5),
+        .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(1_800), .seconds(3_600), .seconds(21_600),
+        .seconds(86_400),
+    ]
+    static let activityBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100),
+        .milliseconds(500), .seconds(1), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300),
+        .seconds(3_600),
+    ]
+    static let rpcBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .seconds(5), .seconds(30), .seconds(120),
+    ]
+    static let commitBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .seconds(1),
+    ]
+    static let batchBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1_024, 4_096]
+}
