@@ -27,13 +27,16 @@ public final class ServerApplication: Sendable {
     private let configuration: ServerConfiguration
     private let memoryTrimmer: Task<Void, Never>
     private let streams: EventStreams
+    private let traces: TraceExporter?
 
     /// The bound port.
     public var port: Int { server.port }
 
     private init(server: RPCServer, health: HealthStatusBoard, runtime: WorkflowRuntime,
-                 taskQueues: TaskQueueDispatcher, streams: EventStreams, configuration: ServerConfiguration) {
+                 taskQueues: TaskQueueDispatcher, streams: EventStreams, traces: TraceExporter?,
+                 configuration: ServerConfiguration) {
         self.server = server
+        self.traces = traces
         self.streams = streams
         self.health = health
         self.runtime = runtime
@@ -52,9 +55,14 @@ public final class ServerApplication: Sendable {
         let runtime = try await openRuntime(configuration, clock: clock, taskQueues: taskQueues, logger: logger)
         let eventLog = WorkflowEventLog(logger: logger)
         let metrics = ServerMetrics(definitions: runtime.registry)
+        let traces = configuration.otlpEndpoint.map {
+            TraceExporter(endpoint: $0, runtime: runtime, metrics: metrics, logger: logger, group: group)
+        }
+        await traces?.start()
         runtime.observeCommittedEvents { batch in
             eventLog.log(batch)
             metrics.record(batch)
+            traces?.enqueue(batch)
         }
         runtime.breakers.observe { metrics.record($0) }
         for breaker in runtime.circuitBreakers() { metrics.setBreakerState(breaker.key, breaker.state) }
@@ -103,15 +111,17 @@ public final class ServerApplication: Sendable {
                                                configuration: rpc, group: group)
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             await runtime.close()
+            await traces?.shutdown(deadline: .zero)
             throw ServerError(.bindFailed, "cannot listen on \(configuration.listen): the address is already in use "
                               + "(another baton? pick a free port with --listen HOST:PORT)", cause: error)
         } catch {
             await runtime.close()
+            await traces?.shutdown(deadline: .zero)
             throw ServerError(.bindFailed, "cannot listen on \(configuration.listen): \(error)", cause: error)
         }
         logger.info("API listening", metadata: ["address": "\(configuration.listen.host):\(server.port)"])
         return ServerApplication(server: server, health: health, runtime: runtime, taskQueues: taskQueues,
-                                 streams: streams, configuration: configuration)
+                                 streams: streams, traces: traces, configuration: configuration)
     }
 
     private static func openRuntime(_ configuration: ServerConfiguration, clock: SystemClock,
@@ -160,6 +170,7 @@ public final class ServerApplication: Sendable {
         streams.closeAll()  // event streams never end on their own
         await server.shutdownGracefully(timeout: configuration.shutdownGracePeriod)
         await runtime.close()
+        await traces?.shutdown()
         memoryTrimmer.cancel()
     }
 

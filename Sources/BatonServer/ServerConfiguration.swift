@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     /// Origins (`scheme://host[:port]`, or `*` for any) whose pages may call the API from a browser
     /// (CORS); empty: only the server's own pages.
     public var corsOrigins: [String] = []
+    /// Where to export traces over OTLP/HTTP; nil: no export (trace ids are still recorded).
+    public var otlpEndpoint: OTLPEndpoint?
 
     /// The defaults.
     public init() {}

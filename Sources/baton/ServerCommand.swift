@@ -53,6 +53,12 @@ struct ServerOptions: ParsableArguments {
         valueName: "origin"))
     var corsOrigin: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Export traces over OTLP/HTTP to this collector base URL; spans go to URL/v1/traces "
+        + "(default: $OTEL_EXPORTER_OTLP_ENDPOINT; $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as given).",
+        valueName: "url"))
+    var otlpEndpoint: String?
+
     @OptionGroup var log: LogOptions
 
     /// The validated configuration, with the history in `data`.
@@ -91,7 +97,32 @@ struct ServerOptions: ParsableArguments {
         }
         configuration.corsOrigins = corsOrigin
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
+        configuration.otlpEndpoint = try resolvedOTLPEndpoint()
         return configuration
+    }
+}
+
+extension ServerOptions {
+    /// The traces endpoint: `--otlp-endpoint`, else `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (as given),
+    /// else `OTEL_EXPORTER_OTLP_ENDPOINT` (base URL); nil when none is set.
+    func resolvedOTLPEndpoint() throws -> OTLPEndpoint? {
+        let environment = ProcessInfo.processInfo.environment
+        func nonEmpty(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let (source, text, base): (String, String, Bool)
+        if let otlpEndpoint {
+            (source, text, base) = ("--otlp-endpoint", otlpEndpoint, true)
+        } else if let traces = nonEmpty("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+            (source, text, base) = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces, false)
+        } else if let all = nonEmpty("OTEL_EXPORTER_OTLP_ENDPOINT") {
+            (source, text, base) = ("OTEL_EXPORTER_OTLP_ENDPOINT", all, true)
+        } else {
+            return nil
+        }
+        do {
+            return try OTLPEndpoint(parsing: text, appendingSignalPath: base)
+        } catch {
+            throw ValidationError("\(source): \(error.message)")
+        }
     }
 }
 
@@ -108,6 +139,7 @@ enum ServerRunner {
             "shutdown_grace_s": .stringConvertible(shutdownGrace),
             "max_unread_response_mib": .stringConvertible(configuration.maxUnreadResponseBytes / (1024 * 1024)),
             "cors_origins": .array(configuration.corsOrigins.map { .string($0) }),
+            "otlp_endpoint": .string(configuration.otlpEndpoint.map { "\($0)" } ?? "off"),
         ])
         do {
             app = try await ServerApplication.start(configuration, group: MultiThreadedEventLoopGroup.singleton, logger: logger)

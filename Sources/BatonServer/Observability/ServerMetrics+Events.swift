@@ -6,6 +6,8 @@ extension ServerMetrics {
     /// activity attempts and retries, sagas and signals.
     public func record(_ batch: CommittedEvents) {
         let workflowType = batch.definition.name
+        // An attempt an open breaker rejected is recorded as failed too: counted once, as rejected.
+        var rejected: Set<String> = []
         for event in batch.events {
             switch event.kind {
             case .stepStarted(let step, let attempt):
@@ -13,10 +15,13 @@ extension ServerMetrics {
             case .stepCompleted(let step, let attempt, _):
                 attemptFinished(batch, step, attempt, at: event.time, outcome: "completed", retried: false)
             case .stepFailed(let step, let attempt, _, let retryAt):
-                attemptFinished(batch, step, attempt, at: event.time, outcome: "failed", retried: retryAt != nil)
+                let wasRejected = rejected.contains("\(step)/\(attempt)")
+                attemptFinished(batch, step, attempt, at: event.time, outcome: wasRejected ? nil : "failed",
+                                retried: retryAt != nil)
             case .stepTimedOut(let step, let attempt, _, let retryAt):
                 attemptFinished(batch, step, attempt, at: event.time, outcome: "timed_out", retried: retryAt != nil)
             case .circuitRejected(let step, let attempt, _, _):
+                rejected.insert("\(step)/\(attempt)")
                 attemptFinished(batch, step, attempt, at: event.time, outcome: "rejected", retried: false)
             case .sagaStarted(_, let failure):
                 registry.makeCounter(descriptor: Self.sagaCompensations, labels: [
@@ -40,11 +45,13 @@ extension ServerMetrics {
     }
 
     private func attemptFinished(_ batch: CommittedEvents, _ step: String, _ attempt: Int, at time: Instant,
-                                 outcome: String, retried: Bool) {
+                                 outcome: String?, retried: Bool) {
         // Signal and sleep steps complete too; only activity attempts are counted.
         guard let activity = activity(of: step, in: batch.definition) else { return }
-        registry.makeCounter(descriptor: Self.activityAttempts, labels: [("activity", activity), ("outcome", outcome)])
-            .increment()
+        if let outcome {
+            registry.makeCounter(descriptor: Self.activityAttempts, labels: [("activity", activity), ("outcome", outcome)])
+                .increment()
+        }
         if retried {
             registry.makeCounter(descriptor: Self.activityRetries, labels: [("activity", activity)]).increment()
         }

@@ -1,0 +1,54 @@
+import BatonCore
+
+/// A span of a run's trace, ended and ready to export (OTLP's Span, in Baton's terms).
+struct FinishedSpan: Sendable, Equatable {
+    /// An attribute value.
+    enum Value: Sendable, Equatable {
+        case string(String)
+        case int(Int)
+        case bool(Bool)
+    }
+
+    /// A timed annotation on the span (a retry, a breaker decision, a signal).
+    struct Event: Sendable, Equatable {
+        var time: Instant
+        var name: String
+        var attributes: [(String, Value)]
+
+        static func == (lhs: Event, rhs: Event) -> Bool {
+            lhs.time == rhs.time && lhs.name == rhs.name
+                && lhs.attributes.map(\.0) == rhs.attributes.map(\.0) && lhs.attributes.map(\.1) == rhs.attributes.map(\.1)
+        }
+    }
+
+    /// OTLP's status: unset, ok, or an error with a message.
+    enum Status: Sendable, Equatable {
+        case unset
+        case ok
+        case error(String)
+    }
+
+    var traceID: String
+    var spanID: String
+    var parentSpanID: String?
+    var name: String
+    var start: Instant
+    var end: Instant
+    var attributes: [(String, Value)]
+    var events: [Event] = []
+    var status: Status = .unset
+    /// Whether the trace is sampled (only sampled spans are exported).
+    var sampled: Bool = true
+
+    /// The attribute `key`, if set.
+    func attribute(_ key: String) -> Value? {
+        attributes.first { $0.0 == key }?.1
+    }
+
+    static func == (lhs: FinishedSpan, rhs: FinishedSpan) -> Bool {
+        lhs.traceID == rhs.traceID && lhs.spanID == rhs.spanID && lhs.parentSpanID == rhs.parentSpanID
+            && lhs.name == rhs.name && lhs.start == rhs.start && lhs.end == rhs.end && lhs.events == rhs.events
+            && lhs.status == rhs.status && lhs.attributes.map(\.0) == rhs.attributes.map(\.0)
+            && lhs.attributes.map(\.1) == rhs.attributes.map(\.1)
+    }
+}

@@ -1,0 +1,190 @@
+import BatonCore
+import BatonEngine
+
+/// The spans of one run, built from its history as events commit (event in, finished spans out): the
+/// root `workflow DEFINITION` span from start to close; under it one `step NAME` span per activity
+/// attempt (scheduled → result, with a `retry` event when another attempt follows), `backoff NAME`
+/// between a failed attempt and the next, `signal NAME` / `sleep NAME` for waits, `compensate NAME`
+/// per compensation attempt; breaker transitions, signals, cancel requests and the saga are events
+/// on the root. Span ids come from ``TraceContext/spanID(_:step:attempt:)``, so replaying the same
+/// history (after a restart) builds the same spans.
+struct RunSpans {
+    let trace: TraceContext
+    let workflowID: String
+    let runID: String
+    let definition: DefinitionRef
+    /// The pinned definition (step kinds, activity types); nil when it could not be loaded.
+    let steps: WorkflowDefinition?
+    private(set) var start: Instant
+    private var rootEvents: [FinishedSpan.Event] = []
+    private var open: [String: FinishedSpan] = [:]
+
+    /// A builder for the run that `WorkflowStarted` at `start` began.
+    init(trace: TraceContext, workflowID: String, runID: String, definition: DefinitionRef,
+         steps: WorkflowDefinition?, start: Instant) {
+        self.trace = trace
+        self.workflowID = workflowID
+        self.runID = runID
+        self.definition = definition
+        self.steps = steps
+        self.start = start
+    }
+
+    /// Folds `event` in and returns the spans it ended (the root last, at the run's close).
+    mutating func apply(_ event: WorkflowEvent) -> [FinishedSpan] {
+        let time = event.time
+        switch event.kind {
+        case .workflowStarted:
+            start = time
+        case .stepScheduled(let step, let attempt, _):
+            var ended = close("backoff/\(step)", at: time, .unset)
+            ended += close("wait/\(step)", at: time, .unset)
+            openStep(step, attempt, at: time)
+            return ended
+        case .stepStarted(let step, let attempt):
+            open["step/\(step)/\(attempt)"]?.events.append(FinishedSpan.Event(time: time, name: "started", attributes: []))
+        case .stepCompleted(let step, let attempt, _):
+            return close("step/\(step)/\(attempt)", at: time, .ok) + close("wait/\(step)", at: time, .ok)
+        case .stepFailed(let step, let attempt, let failure, let retryAt):
+            return attemptFailed(step, attempt, at: time, type: failure.type, message: failure.message, retryAt: retryAt)
+        case .stepTimedOut(let step, let attempt, let timeout, let retryAt):
+            return attemptFailed(step, attempt, at: time, type: "Timeout", message: "\(timeout.rawValue) timeout",
+                                 retryAt: retryAt)
+        case .circuitRejected(let step, let attempt, let key, let fallback):
+            let key2 = "step/\(step)/\(attempt)"
+            if open[key2] == nil { openStep(step, attempt, at: time) }
+            open[key2]?.events.append(FinishedSpan.Event(time: time, name: "circuit breaker rejected", attributes: [
+                ("baton.breaker", .string(key)), ("baton.fallback", .bool(fallback)),
+            ]))
+            open[key2]?.attributes.append(("baton.error_type", .string("CircuitOpen")))
+            return close(key2, at: time, fallback ? .ok : .error("CircuitOpen: circuit breaker '\(key)' is open"))
+        case .signalWaitTimedOut(let step):
+            return close("wait/\(step)", at: time, .error("signal wait timed out"))
+        case .signalReceived(let name, _, _):
+            rootEvent(time, "signal received", [("baton.signal", .string(name))])
+        case .cancelRequested(let reason):
+            rootEvent(time, "cancel requested", [("baton.reason", .string(reason))])
+        case .sagaStarted(let step, let failure):
+            var attributes: [(String, FinishedSpan.Value)] = [("baton.reason", .string(failure == nil ? "cancelled" : "failed"))]
+            if let step { attributes.append(("baton.step", .string(step))) }
+            rootEvent(time, "saga started", attributes)
+        case .compensationScheduled(let step, let attempt, _):
+            let activity = steps?.step(step)?.compensate?.activity ?? ""
+            open["compensate/\(step)"] = span("compensate \(step)", trace.spanID(.compensate, step: step, attempt: attempt),
+                                              at: time, [
+                                                  ("baton.workflow_id", .string(workflowID)), ("baton.step", .string(step)),
+                                                  ("baton.attempt", .int(attempt)), ("baton.activity", .string(activity)),
+                                              ])
+        case .compensationAttemptFailed(let step, _, let failure, let retryAt):
+            if retryAt != nil {
+                open["compensate/\(step)"]?.events.append(FinishedSpan.Event(time: time, name: "retry", attributes: []))
+            }
+            open["compensate/\(step)"]?.attributes.append(("baton.error_type", .string(failure.type)))
+            return close("compensate/\(step)", at: time, .error(Self.message(failure.type, failure.message)))
+        case .compensationCompleted(let step):
+            return close("compensate/\(step)", at: time, .ok)
+        case .compensationFailed(let step, let failure):
+            return close("compensate/\(step)", at: time, .error(Self.message(failure.type, failure.message)))
+        case .circuitOpened(let key):
+            rootEvent(time, "circuit breaker opened", [("baton.breaker", .string(key))])
+        case .circuitHalfOpened(let key):
+            rootEvent(time, "circuit breaker half-open", [("baton.breaker", .string(key))])
+        case .circuitClosed(let key):
+            rootEvent(time, "circuit breaker closed", [("baton.breaker", .string(key))])
+        case .workflowCompleted:
+            return closeRun(at: time, "completed", .ok)
+        case .workflowFailed(_, let failure):
+            return closeRun(at: time, "failed", .error(Self.message(failure.type, failure.message)))
+        case .workflowCancelled:
+            return closeRun(at: time, "cancelled", .unset)
+        case .workflowTerminated:
+            return closeRun(at: time, "terminated", .unset)
+        case .workflowCompensated:
+            return closeRun(at: time, "compensated", .unset)
+        case .workflowCompensationFailed(let step):
+            return closeRun(at: time, "compensation_failed", .error("the compensation of \(step) failed"))
+        case .stepSkipped, .stepHeartbeat, .timerStarted, .timerFired, .compensationStarted:
+            break
+        }
+        return []
+    }
+
+    private mutating func openStep(_ step: String, _ attempt: Int, at time: Instant) {
+        var attributes: [(String, FinishedSpan.Value)] = [
+            ("baton.workflow_id", .string(workflowID)), ("baton.step", .string(step)), ("baton.attempt", .int(attempt)),
+        ]
+        switch steps?.step(step)?.kind {
+        case .waitForSignal(let wait):
+            attributes.append(("baton.signal", .string(wait.name)))
+            open["wait/\(step)"] = span("signal \(wait.name)", trace.spanID(.wait, step: step, attempt: attempt),
+                                        at: time, attributes)
+        case .sleep:
+            open["wait/\(step)"] = span("sleep \(step)", trace.spanID(.wait, step: step, attempt: attempt), at: time, attributes)
+        case .activity(let activity):
+            attributes.append(("baton.activity", .string(activity)))
+            open["step/\(step)/\(attempt)"] = span("step \(step)", trace.spanID(.step, step: step, attempt: attempt),
+                                                   at: time, attributes)
+        case nil:
+            open["step/\(step)/\(attempt)"] = span("step \(step)", trace.spanID(.step, step: step, attempt: attempt),
+                                                   at: time, attributes)
+        }
+    }
+
+    private mutating func attemptFailed(_ step: String, _ attempt: Int, at time: Instant, type: String, message: String,
+                                        retryAt: Instant?) -> [FinishedSpan] {
+        let key = open["wait/\(step)"] != nil ? "wait/\(step)" : "step/\(step)/\(attempt)"
+        open[key]?.attributes.append(("baton.error_type", .string(type)))
+        if let retryAt {
+            open[key]?.events.append(FinishedSpan.Event(time: time, name: "retry", attributes: [
+                ("baton.next_attempt", .int(attempt + 1)), ("baton.retry_at_ms", .int(Int(retryAt.millisecondsSinceEpoch))),
+            ]))
+        }
+        let ended = close(key, at: time, .error(Self.message(type, message)))
+        if retryAt != nil {
+            open["backoff/\(step)"] = span("backoff \(step)", trace.spanID(.backoff, step: step, attempt: attempt + 1), at: time, [
+                ("baton.workflow_id", .string(workflowID)), ("baton.step", .string(step)), ("baton.attempt", .int(attempt + 1)),
+            ])
+        }
+        return ended
+    }
+
+    private mutating func closeRun(at time: Instant, _ status: String, _ spanStatus: FinishedSpan.Status) -> [FinishedSpan] {
+        var ended: [FinishedSpan] = []
+        for key in open.keys.sorted() { ended += close(key, at: time, .unset) }
+        var root = FinishedSpan(
+            traceID: trace.traceID, spanID: trace.spanID, parentSpanID: trace.parentSpanID,
+            name: "workflow \(definition.name)", start: start, end: time, attributes: [
+                ("baton.workflow_id", .string(workflowID)), ("baton.run_id", .string(runID)),
+                ("baton.definition", .string(definition.name)), ("baton.version", .int(definition.version)),
+                ("baton.status", .string(status)),
+            ], sampled: trace.sampled)
+        root.events = rootEvents
+        root.status = spanStatus
+        ended.append(root)
+        return ended
+    }
+
+    private func span(_ name: String, _ spanID: String, at time: Instant,
+                      _ attributes: [(String, FinishedSpan.Value)]) -> FinishedSpan {
+        FinishedSpan(traceID: trace.traceID, spanID: spanID, parentSpanID: trace.spanID, name: name, start: time, end: time,
+                     attributes: attributes, sampled: trace.sampled)
+    }
+
+    private mutating func close(_ key: String, at time: Instant, _ status: FinishedSpan.Status) -> [FinishedSpan] {
+        guard var span = open.removeValue(forKey: key) else { return [] }
+        span.end = time
+        span.status = status
+        return [span]
+    }
+
+    private mutating func rootEvent(_ time: Instant, _ name: String, _ attributes: [(String, FinishedSpan.Value)]) {
+        // Bounded: a run signalled without end must not grow its root span without limit.
+        if rootEvents.count < Self.maxRootEvents { rootEvents.append(FinishedSpan.Event(time: time, name: name, attributes: attributes)) }
+    }
+
+    static let maxRootEvents = 128
+
+    static func message(_ type: String, _ message: String) -> String {
+        String("\(type): \(message)".prefix(1024))
+    }
+}

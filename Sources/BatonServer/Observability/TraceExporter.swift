@@ -1,0 +1,191 @@
+import BatonCore
+import BatonEngine
+import Logging
+import NIOCore
+import SwiftProtobuf
+
+/// Exports every run's spans over OTLP/HTTP (protobuf): committed events are queued (never blocking
+/// a commit), turned into spans per run (``RunSpans``), and sent in batches at least once a second
+/// and at shutdown. A slow or unreachable collector never slows workflows: the queues are bounded,
+/// what does not fit or cannot be sent is dropped and counted (`baton_trace_spans_dropped_total`),
+/// and failures are logged once, then at most once a minute with the count of suppressed failures.
+///
+/// After a restart, a run first seen mid-way is rebuilt from its history before its new events
+/// are applied, so its spans keep their ids and parent (one trace across the restart).
+actor TraceExporter {
+    private let client: OTLPHTTPClient
+    private let runtime: WorkflowRuntime
+    private let metrics: ServerMetrics
+    private let logger: Logger
+    private let batches: AsyncStream<CommittedEvents>
+    private let input: AsyncStream<CommittedEvents>.Continuation
+    private var runs: [String: RunSpans] = [:]
+    private var pending: [FinishedSpan] = []
+    private var exporting = false
+    private var failures = FailureLog()
+    private var consumer: Task<Void, Never>?
+    private var ticker: Task<Void, Never>?
+
+    /// Batches of events waiting to become spans, at most.
+    static let maxQueuedBatches = 65_536
+    /// Spans waiting for export, at most.
+    static let maxPendingSpans = 16_384
+    /// Spans per export request.
+    static let maxSpansPerExport = 2_048
+
+    init(endpoint: OTLPEndpoint, runtime: WorkflowRuntime, metrics: ServerMetrics, logger: Logger, group: any EventLoopGroup) {
+        client = OTLPHTTPClient(endpoint: endpoint, group: group)
+        self.runtime = runtime
+        self.metrics = metrics
+        self.logger = logger
+        (batches, input) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(Self.maxQueuedBatches))
+    }
+
+    /// Starts consuming batches and exporting every second.
+    func start() {
+        let batches = batches
+        consumer = Task { [weak self] in
+            for await batch in batches { await self?.ingest(batch) }
+        }
+        ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await self?.flush()
+            }
+        }
+    }
+
+    /// Queues `batch` (called from the commit path: never waits).
+    nonisolated func enqueue(_ batch: CommittedEvents) {
+        guard batch.trace != nil else { return }
+        if case .dropped = input.yield(batch) { metrics.recordDroppedSpans(batch.events.count, reason: "queue_full") }
+    }
+
+    /// Turns what is queued into spans and exports them (bounded by `deadline`), then stops.
+    func shutdown(deadline: Duration = .seconds(3)) async {
+        input.finish()
+        ticker?.cancel()
+        let consumer = consumer
+        let drained = Task { await consumer?.value }
+        let timeout = Task {
+            try? await Task.sleep(for: deadline)
+            drained.cancel()
+        }
+        await drained.value
+        timeout.cancel()
+        while !pending.isEmpty, !Task.isCancelled {
+            let before = pending.count
+            await flush()
+            if pending.count >= before { break }
+        }
+    }
+
+    private func ingest(_ batch: CommittedEvents) async {
+        guard let trace = batch.trace else { return }
+        if runs[batch.workflowID] == nil {
+            guard let spans = await rebuild(batch, trace: trace) else { return }
+            runs[batch.workflowID] = spans
+        }
+        var closed = false
+        for event in batch.events {
+            guard var spans = runs[batch.workflowID] else { break }
+            let ended = spans.apply(event)
+            runs[batch.workflowID] = spans
+            if ended.contains(where: { $0.spanID == spans.trace.spanID }) { closed = true }
+            if trace.sampled { add(ended) }
+        }
+        if closed { runs[batch.workflowID] = nil }
+        if pending.count >= Self.maxSpansPerExport { await flush() }
+    }
+
+    /// The run's builder: new for a run that starts in `batch`, else rebuilt from the history before it.
+    private func rebuild(_ batch: CommittedEvents, trace: TraceContext) async -> RunSpans? {
+        let definition = try? await runtime.registry.definition(named: batch.definition.name, version: batch.definition.version).0
+        var spans = RunSpans(trace: trace, workflowID: RunKey.split(batch.workflowID).0, runID: batch.runID,
+                             definition: batch.definition, steps: definition, start: batch.startedAt ?? .epoch)
+        guard let first = batch.events.first, first.id > 1 else { return spans }
+        do {
+            for event in try await runtime.history(batch.workflowID, afterEventID: 0, limit: Int(first.id - 1)) {
+                _ = spans.apply(event)  // exported before the restart
+            }
+        } catch {
+            logger.warning("trace spans of a run cannot be rebuilt from its history; its earlier spans are missing",
+                           metadata: ["workflow_id": .string(batch.workflowID), "error": .string("\(error)")])
+        }
+        return spans
+    }
+
+    private func add(_ spans: [FinishedSpan]) {
+        let room = Self.maxPendingSpans - pending.count
+        if spans.count > room { metrics.recordDroppedSpans(spans.count - max(0, room), reason: "queue_full") }
+        pending += spans.prefix(max(0, room))
+    }
+
+    /// Sends what is pending (one request at a time).
+    func flush() async {
+        guard !exporting, !pending.isEmpty else { return }
+        exporting = true
+        defer { exporting = false }
+        while !pending.isEmpty {
+            let batch = Array(pending.prefix(Self.maxSpansPerExport))
+            pending.removeFirst(batch.count)
+            let body: [UInt8]
+            do {
+                body = try FinishedSpan.exportRequest(batch, serviceVersion: AdminService.version).serializedBytes()
+            } catch {
+                metrics.recordDroppedSpans(batch.count, reason: "export_failed")
+                continue
+            }
+            do {
+                let status = try await client.post(body)
+                guard (200..<300).contains(status) else { throw CollectorRefused(status: status) }
+                if let suppressed = failures.recovered() {
+                    logger.notice("trace export recovered", metadata: [
+                        "endpoint": .string("\(client.endpoint)"), "failures": .stringConvertible(suppressed),
+                    ])
+                }
+            } catch {
+                metrics.recordDroppedSpans(batch.count, reason: "export_failed")
+                if let suppressed = failures.failed(now: ContinuousClock.now) {
+                    logger.warning("trace export failed; spans are dropped until the collector answers", metadata: [
+                        "endpoint": .string("\(client.endpoint)"), "error": .string("\(error)"),
+                        "spans": .stringConvertible(batch.count), "suppressed": .stringConvertible(suppressed),
+                    ])
+                }
+                return  // the rest waits for the next tick
+            }
+        }
+    }
+
+    /// A collector's non-2xx answer.
+    struct CollectorRefused: Error, CustomStringConvertible {
+        var status: Int
+        var description: String { "the collector answered HTTP \(status)" }
+    }
+
+    /// Rate-limits the failure lines: the first at once, then one a minute with the count in between.
+    struct FailureLog {
+        private var lastLine: ContinuousClock.Instant?
+        private var suppressed = 0
+        private var total = 0
+
+        /// Records a failure; returns the suppressed count when a line is due.
+        mutating func failed(now: ContinuousClock.Instant) -> Int? {
+            total += 1
+            if let lastLine, now - lastLine < .seconds(60) {
+                suppressed += 1
+                return nil
+            }
+            lastLine = now
+            defer { suppressed = 0 }
+            return suppressed
+        }
+
+        /// Records a success; returns the failures since the last success when there were any.
+        mutating func recovered() -> Int? {
+            guard total > 0 else { return nil }
+            defer { total = 0; suppressed = 0; lastLine = nil }
+            return total
+        }
+    }
+}
