@@ -28,6 +28,7 @@ struct DescribeCommand: AsyncParsableCommand {
         let info = workflow.info
         var summary = Table(header: ["workflow", info.workflowID])
         if !info.runID.isEmpty { summary.rows.append(["run", info.runID]) }
+        if !info.traceID.isEmpty { summary.rows.append(["trace", info.traceID]) }
         summary.rows.append(["definition", "\(info.definition.name) v\(info.definition.version)"])
         summary.rows.append(["status", Formatting.status(info.status)])
         summary.rows.append(["started", Formatting.time(info.hasStartTime ? info.startTime : nil)])

@@ -340,6 +340,11 @@ def test_campaign_from_the_start_form_progresses_live_and_completes_on_approval(
     assert page.attr("#dag svg .dag-node[data-step=deploy]", "aria-label").startswith("deploy: completed")
     assert len(dag_statuses(page)) == 11, dag_statuses(page)
     page.wait(lambda d: "https://example.com/Widget" in (page.text("#wf-output") or ""), "the output")
+    # The run's trace id, as describe gives it, so a user can find the run in a tracing backend.
+    trace_id = connect(web_server, "DescribeWorkflow", {"workflowId": workflow_id})["workflow"]["info"]["traceId"]
+    assert len(trace_id) == 32 and set(trace_id) <= set("0123456789abcdef"), trace_id
+    assert page.attr("#wf-meta code[data-trace-id]", "data-trace-id") == trace_id
+    assert trace_id in page.text("#wf-meta")
     page.present("#history-list li[data-type=WorkflowCompleted]", "WorkflowCompleted in the history list")
     page.present("#timeline svg rect.tl-attempt", "attempt bars in the timeline")
     assert "Signal approve_campaign sent" in page.find("#action-message").text

@@ -150,7 +150,9 @@ export async function renderWorkflow(ctx) {
       def.name ? h('a', { href: definitionHref(def.name, def.version) }, `${def.name}@${def.version || '?'}`) : 'unknown definition',
       ` · started ${formatTime(start)}`,
       close !== null ? ` · closed ${formatTime(close)} after ${formatDuration((close - start) / 1000)}` : '',
-      ` · ${info.lastEventId || 0} events`);
+      ` · ${info.lastEventId || 0} events`,
+      info.traceId ? h('span', { class: 'trace', title: 'The run\'s trace id (W3C Trace Context): search for it in your tracing backend' },
+        ' · trace ', h('code', { 'data-trace-id': info.traceId }, info.traceId)) : '');
     renderDagNow();
     replace(stepsHolder, stepsTable(workflow.steps || []));
     replace(dataHolder, dataBlocks(workflow));
