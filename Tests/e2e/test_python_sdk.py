@@ -26,6 +26,7 @@ import threading
 import time
 from concurrent import futures
 from pathlib import Path
+from types import SimpleNamespace
 
 import grpc
 import pytest
@@ -569,9 +570,11 @@ class fake_server:
         self.server.stop(grace=None)
 
 
-def fake_task(token: str, activity: str, heartbeat_timeout: float | None = None, attempt: int = 1):
+def fake_task(token: str, activity: str, heartbeat_timeout: float | None = None, attempt: int = 1,
+              traceparent: str = ""):
     task = wks.PollActivityTaskResponse(task_token=token, workflow_id="wf", step="s", activity=activity,
-                                        attempt=attempt, idempotency_key=f"wf/s/{attempt}")
+                                        attempt=attempt, idempotency_key=f"wf/s/{attempt}",
+                                        traceparent=traceparent)
     task.input.CopyFrom(baton.to_value({"x": 1}))
     task.deadline.FromSeconds(int(time.time()) + 300)
     if heartbeat_timeout is not None:
@@ -684,6 +687,105 @@ def test_activity_not_registered_and_bad_output_are_typed_failures():
             reports = sorted([service.reports.get(timeout=WAIT) for _ in range(2)], key=lambda r: r[1])
     assert [(r[0], r[2].type, r[2].non_retryable) for r in reports] == [
         ("fail", "ActivityNotRegistered", True), ("fail", "InvalidOutput", True)]
+
+
+# ---------------------------------------------------------------- tracing (OpenTelemetry, optional)
+
+
+@pytest.fixture
+def otel():
+    """A TracerProvider of the OpenTelemetry SDK that keeps finished spans in memory."""
+    sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    exporter = InMemorySpanExporter()
+    provider = sdk_trace.TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    yield SimpleNamespace(provider=provider, exporter=exporter, tracer=provider.get_tracer("test"))
+    provider.shutdown()
+
+
+def test_each_attempt_runs_in_a_span_that_continues_the_tasks_traceparent(otel):
+    from opentelemetry import trace
+    trace_id, parents = "4bf92f3577b34da6a3ce929d0e0e4736", ["00f067aa0ba902b7", "00f067aa0ba902b8", "00f067aa0ba902b9"]
+    tp = [f"00-{trace_id}-{parent}-01" for parent in parents]
+    service = FakeWorkerService([fake_task("1" * 32, "sync.ok", attempt=2, traceparent=tp[0]),
+                                 fake_task("2" * 32, "async.ok", traceparent=tp[1]),
+                                 fake_task("3" * 32, "boom", traceparent=tp[2]),
+                                 fake_task("4" * 32, "plain")])
+    seen = {}
+    with fake_server(service) as address:
+        worker = baton.Worker("q", address=address, max_concurrent=4, tracer_provider=otel.provider)
+
+        @worker.activity("sync.ok")
+        def sync_ok(payload, ctx):  # on the thread pool: the attempt's span is current there too
+            seen["traceparent"] = ctx.traceparent
+            with otel.tracer.start_as_current_span("inner sync"):
+                return "ok"
+
+        @worker.activity("async.ok")
+        async def async_ok(payload):
+            await asyncio.sleep(0)
+            with otel.tracer.start_as_current_span("inner async"):
+                return "ok"
+
+        @worker.activity("boom")
+        def boom(payload):
+            raise baton.ActivityError("CardDeclined", "no funds")
+
+        @worker.activity("plain")
+        def plain(payload):
+            seen["plain"] = trace.get_current_span().get_span_context()
+            return "ok"
+
+        with running(worker):
+            reports = sorted([service.reports.get(timeout=WAIT) for _ in range(4)], key=lambda r: r[1])
+    assert [r[0] for r in reports] == ["complete", "complete", "fail", "complete"], reports
+    assert seen["traceparent"] == tp[0]
+    spans = {span.name: span for span in otel.exporter.get_finished_spans()}
+    assert sorted(spans) == ["activity async.ok", "activity boom", "activity plain", "activity sync.ok",
+                             "inner async", "inner sync"], sorted(spans)
+    for name, parent in zip(("activity sync.ok", "activity async.ok", "activity boom"), parents):
+        span = spans[name]
+        assert span.kind == trace.SpanKind.CONSUMER, (name, span.kind)
+        assert f"{span.context.trace_id:032x}" == trace_id, name
+        assert span.parent is not None and f"{span.parent.span_id:016x}" == parent and span.parent.is_remote, name
+    assert dict(spans["activity sync.ok"].attributes) == {
+        "baton.workflow_id": "wf", "baton.step": "s", "baton.attempt": 2, "baton.activity": "sync.ok"}
+    for inner, outer in (("inner sync", "activity sync.ok"), ("inner async", "activity async.ok")):
+        assert spans[inner].parent.span_id == spans[outer].context.span_id, f"{inner} is not a child of {outer}"
+        assert spans[inner].context.trace_id == spans[outer].context.trace_id
+        assert spans[outer].status.status_code == trace.StatusCode.UNSET, spans[outer].status
+    failed = spans["activity boom"]
+    assert failed.status.status_code == trace.StatusCode.ERROR and "CardDeclined" in failed.status.description
+    assert failed.attributes["baton.error_type"] == "CardDeclined"
+    raised = [e.attributes["exception.type"] for e in failed.events if e.name == "exception"]
+    assert len(raised) == 1 and raised[0].endswith("ActivityError"), failed.events
+    # No traceparent: the attempt's span is the root of a trace of its own, current in the activity.
+    root = spans["activity plain"]
+    assert root.parent is None and f"{root.context.trace_id:032x}" != trace_id
+    assert seen["plain"].span_id == root.context.span_id
+
+
+def test_without_opentelemetry_the_worker_makes_no_spans(otel, monkeypatch):
+    # opentelemetry-api absent: `import baton` and a worker work (a fresh interpreter that cannot import it).
+    script = ("import sys; sys.modules['opentelemetry'] = None\n"
+              "import baton, baton.worker\n"
+              "assert baton.worker._otel_trace is None and baton.Worker('q')._tracer is None\n")
+    probe = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=str(CLIENT_DIR)),
+                           capture_output=True, text=True, timeout=WAIT)
+    assert probe.returncode == 0, probe.stderr
+    # The same worker code path in this process: the activity runs, and no span is made.
+    import baton.worker as worker_module
+    monkeypatch.setattr(worker_module, "_otel_trace", None)
+    tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    service = FakeWorkerService([fake_task("5" * 32, "sync.ok", traceparent=tp)])
+    with fake_server(service) as address:
+        worker = baton.Worker("q", address=address, tracer_provider=otel.provider)
+        worker.register("sync.ok", lambda payload, ctx: ctx.traceparent)
+        with running(worker):
+            assert service.reports.get(timeout=WAIT) == ("complete", "5" * 32, tp)
+    assert otel.exporter.get_finished_spans() == ()
 
 
 # ---------------------------------------------------------------- examples and packaging

@@ -42,7 +42,8 @@ class ActivityContext:
     `idempotency_key` ("workflow_id/step/attempt", stable when the same attempt is redelivered),
     `heartbeat_details` (what the last heartbeat of an earlier attempt recorded, or None),
     `deadline` (a UTC datetime, when the server gave one), `heartbeat_timeout` (seconds or None),
-    `cancelled` (a `threading.Event`, set when the attempt should stop) and `cancel_reason`.
+    `cancelled` (a `threading.Event`, set when the attempt should stop), `cancel_reason`, and
+    `traceparent` (the server's span of the attempt as a W3C `traceparent` value, "" when none).
     """
 
     def __init__(self, task: wks.PollActivityTaskResponse, loop: asyncio.AbstractEventLoop,
@@ -53,6 +54,7 @@ class ActivityContext:
         self.activity: str = task.activity
         self.attempt: int = task.attempt
         self.idempotency_key: str = task.idempotency_key
+        self.traceparent: str = task.traceparent
         self.heartbeat_details: JSON = optional_value(task, "heartbeat_details")
         self.deadline: Optional[datetime] = (task.deadline.ToDatetime(tzinfo=timezone.utc)
                                              if task.HasField("deadline") else None)

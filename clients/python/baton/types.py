@@ -147,6 +147,8 @@ class WorkflowDescription:
     start_time: Optional[datetime]
     close_time: Optional[datetime]
     raw: workflow_pb2.WorkflowDescription = field(repr=False, compare=False)
+    #: The run's trace id (32 hex digits, W3C Trace Context); "" for runs recorded before traces.
+    trace_id: str = ""
 
     @classmethod
     def from_proto(cls, workflow: workflow_pb2.WorkflowDescription) -> "WorkflowDescription":
@@ -156,7 +158,8 @@ class WorkflowDescription:
                    input=optional_value(workflow, "input"), output=optional_value(workflow, "output"),
                    failure=Failure.from_proto(workflow.failure) if workflow.HasField("failure") else None,
                    steps=[StepInfo.from_proto(s) for s in workflow.steps],
-                   start_time=_time(info, "start_time"), close_time=_time(info, "close_time"), raw=workflow)
+                   start_time=_time(info, "start_time"), close_time=_time(info, "close_time"), raw=workflow,
+                   trace_id=info.trace_id)
 
 
 @dataclass(frozen=True)
@@ -171,12 +174,15 @@ class WorkflowInfo:
     start_time: Optional[datetime]
     close_time: Optional[datetime]
     raw: workflow_pb2.WorkflowInfo = field(repr=False, compare=False)
+    #: The run's trace id (32 hex digits); "" for runs recorded before traces.
+    trace_id: str = ""
 
     @classmethod
     def from_proto(cls, info: workflow_pb2.WorkflowInfo) -> "WorkflowInfo":
         return cls(workflow_id=info.workflow_id, run_id=info.run_id, status=WorkflowStatus.of(info.status),
                    definition=info.definition.name, version=info.definition.version,
-                   start_time=_time(info, "start_time"), close_time=_time(info, "close_time"), raw=info)
+                   start_time=_time(info, "start_time"), close_time=_time(info, "close_time"), raw=info,
+                   trace_id=info.trace_id)
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,19 @@ Behaviour:
   "WorkerShutdown" so that they are retried elsewhere.
 * UNAVAILABLE (server down or restarting) is retried with exponential backoff (0.1 s doubling to
   10 s), for polls and for reports.
+* Tracing, when the OpenTelemetry API is installed (`pip install baton-client[otel]`): each attempt
+  runs in a span `activity TYPE` (kind CONSUMER) whose parent is the server's `step STEP` span of
+  that attempt (the task's W3C `traceparent`), so the worker's spans join the run's trace. The
+  activity runs with that span current (on the thread pool too), so spans it starts nest under it.
+  A task without a (valid) traceparent gets a span that starts a trace of its own. Spans go to the
+  global tracer provider, or to `tracer_provider`. Without OpenTelemetry nothing changes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import inspect
 import logging
@@ -43,8 +50,8 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import grpc
 import grpc.aio
@@ -57,6 +64,14 @@ from .v1 import common_pb2
 from .v1 import worker_service_pb2 as wks
 from .v1 import worker_service_pb2_grpc as wks_grpc
 from .values import JSON, from_value, to_value
+
+try:  # optional (the "otel" extra): a span per activity attempt, in the run's trace
+    from opentelemetry import context as _otel_context
+    from opentelemetry import trace as _otel_trace
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+    _propagator: Any = TraceContextTextMapPropagator()
+except ImportError:  # pragma: no cover - exercised by installs without opentelemetry-api
+    _otel_context = _otel_trace = _propagator = None  # type: ignore[assignment]
 
 log = logging.getLogger("baton.worker")
 
@@ -96,6 +111,27 @@ class _Failure:
     message: str
     non_retryable: bool = False
     details: JSON = None
+    #: What the activity raised, if anything (recorded on the attempt's span).
+    error: Optional[BaseException] = field(default=None, repr=False, compare=False)
+
+
+def _mark_failed(span: Any, failure: _Failure) -> None:
+    """An attempt that failed: status ERROR ("TYPE: message"), the failure type, the exception."""
+    span.set_attribute("baton.error_type", failure.type)
+    if failure.error is not None:
+        span.record_exception(failure.error)
+    span.set_status(_otel_trace.Status(_otel_trace.StatusCode.ERROR, f"{failure.type}: {failure.message}"))
+
+
+def _in_otel_context(otel_context: Any, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` run with `otel_context` attached (on the executor's thread), detached afterwards."""
+    def call(*args: Any) -> Any:
+        token = _otel_context.attach(otel_context)
+        try:
+            return fn(*args)
+        finally:
+            _otel_context.detach(token)
+    return call
 
 
 class Worker:
@@ -110,7 +146,9 @@ class Worker:
     `call_timeout` per report; `report_retry_timeout` for how long a report is retried;
     `max_tasks_per_poll` tasks one poll may bring when they wait on the queue and slots are free;
     `hand_over`: each completion asks for the next waiting task (one round trip instead of two);
-    `executor` for sync activities (default: a thread pool of `max_concurrent` threads).
+    `executor` for sync activities (default: a thread pool of `max_concurrent` threads);
+    `tracer_provider` for the attempts' spans (default: OpenTelemetry's global provider; ignored
+    when opentelemetry-api is not installed).
     """
 
     def __init__(self, task_queue: str, *, address: Optional[str] = None, namespace: Optional[str] = None,
@@ -120,7 +158,7 @@ class Worker:
                  report_retry_timeout: float = 60.0, max_tasks_per_poll: int = 10, hand_over: bool = True,
                  channel: Optional[grpc.aio.Channel] = None,
                  executor: Optional[concurrent.futures.Executor] = None,
-                 metadata: Sequence[tuple[str, str]] = ()) -> None:
+                 metadata: Sequence[tuple[str, str]] = (), tracer_provider: Any = None) -> None:
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
         self.task_queue = task_queue
@@ -138,6 +176,10 @@ class Worker:
         self.hand_over = hand_over
         self._channel_given = channel
         self._executor_given = executor
+        self._tracer: Any = None
+        if _otel_trace is not None:
+            from . import __version__
+            self._tracer = _otel_trace.get_tracer("baton.worker", __version__, tracer_provider=tracer_provider)
         self._metadata = rq.call_metadata(namespace, metadata)
         self._activities: dict[str, _Activity] = {}
         self._runners: dict[asyncio.Task, ActivityContext] = {}
@@ -409,13 +451,16 @@ class Worker:
                        heartbeats: Heartbeater) -> Optional[wks.PollActivityTaskResponse]:
         """Executes the activity and reports its outcome; returns the next task when the server
         handed one over with the completion (CompleteActivityTask's next_task)."""
-        output, failure = await self._execute(ctx, task)
-        if failure is None:
-            try:
-                request = rq.complete_request(task.task_token, output)
-            except (TypeError, ValueError) as error:
-                failure = _Failure("InvalidOutput", f"the activity returned no JSON value: {error}",
-                                   non_retryable=True)
+        with self._attempt_span(task) as span:
+            output, failure = await self._execute(ctx, task)
+            if failure is None:
+                try:
+                    request = rq.complete_request(task.task_token, output)
+                except (TypeError, ValueError) as error:
+                    failure = _Failure("InvalidOutput", f"the activity returned no JSON value: {error}",
+                                       non_retryable=True, error=error)
+            if span is not None and failure is not None:
+                _mark_failed(span, failure)
         await heartbeats.stop(flush=failure is not None)
         if failure is None:
             if self.hand_over and not self._stop_requested.is_set():
@@ -447,28 +492,47 @@ class Worker:
                 self._executor = concurrent.futures.ThreadPoolExecutor(self.max_concurrent,
                                                                        thread_name_prefix="baton-activity")
             context = contextvars.copy_context()
-            future = asyncio.wrap_future(self._executor.submit(context.run, activity.fn, *args))
+            fn = activity.fn if self._tracer is None else _in_otel_context(_otel_context.get_current(), activity.fn)
+            future = asyncio.wrap_future(self._executor.submit(context.run, fn, *args))
         ctx._activity_future = future
         try:
             return await future, None
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as error:
             if ctx._abandoned:
                 raise  # the runner itself is being cancelled (shutdown could not report in time)
-            return None, self._cancelled_failure(ctx, "the activity was cancelled")
+            return None, self._cancelled_failure(ctx, "the activity was cancelled", error)
         except ActivityError as error:
             if ctx.cancelled.is_set() and ctx.cancel_reason == WORKER_SHUTDOWN:
-                return None, self._cancelled_failure(ctx, error.message)
-            return None, _Failure(error.type, error.message, error.non_retryable, error.details)
+                return None, self._cancelled_failure(ctx, error.message, error)
+            return None, _Failure(error.type, error.message, error.non_retryable, error.details, error=error)
         except Exception as error:  # any other exception is a failure typed by its class
             if ctx.cancelled.is_set():
-                return None, self._cancelled_failure(ctx, str(error) or type(error).__name__)
-            return None, _Failure(type(error).__name__, str(error) or repr(error))
+                return None, self._cancelled_failure(ctx, str(error) or type(error).__name__, error)
+            return None, _Failure(type(error).__name__, str(error) or repr(error), error=error)
 
-    def _cancelled_failure(self, ctx: ActivityContext, message: str) -> _Failure:
+    def _cancelled_failure(self, ctx: ActivityContext, message: str,
+                           error: Optional[BaseException] = None) -> _Failure:
         if ctx.cancel_reason == WORKER_SHUTDOWN:
             return _Failure("WorkerShutdown", f"worker {self.identity} shut down before the activity finished "
-                                              f"({message})")
-        return _Failure("Cancelled", message, non_retryable=True)
+                                              f"({message})", error=error)
+        return _Failure("Cancelled", message, non_retryable=True, error=error)
+
+    @contextlib.contextmanager
+    def _attempt_span(self, task: wks.PollActivityTaskResponse) -> Iterator[Any]:
+        """The attempt's span `activity TYPE`, current for the block (None without OpenTelemetry): a
+        child of the task's traceparent (the server's span of the attempt), else the root of a trace."""
+        if self._tracer is None:
+            yield None
+            return
+        parent = _propagator.extract({"traceparent": task.traceparent})
+        span = self._tracer.start_span(
+            f"activity {task.activity}", context=parent, kind=_otel_trace.SpanKind.CONSUMER,
+            attributes={"baton.workflow_id": task.workflow_id, "baton.step": task.step,
+                        "baton.attempt": task.attempt, "baton.activity": task.activity})
+        # The runner task's context: the activity's task (copied at creation) and its thread's
+        # context (see _in_otel_context) see the span as current.
+        with _otel_trace.use_span(span, end_on_exit=True):
+            yield span
 
     @staticmethod
     def _fail_request(token: str, failure: _Failure) -> wks.FailActivityTaskRequest:
