@@ -77,15 +77,21 @@ struct OTLPHTTPClient: Sendable {
     func post(_ body: [UInt8]) async throws -> Int {
         let eventLoop = group.next()
         let promise = eventLoop.makePromise(of: Int.self)
-        let channel = try await ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(5))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseStatusHandler(promise: promise))
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(.seconds(5))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(ResponseStatusHandler(promise: promise))
+                    }
                 }
-            }
-            .connect(host: endpoint.host, port: endpoint.port).get()
+                .connect(host: endpoint.host, port: endpoint.port).get()
+        } catch {
+            promise.fail(error)  // every promise is completed, also when no connection was made
+            throw error
+        }
         let deadline = eventLoop.scheduleTask(in: timeout) {
             promise.fail(ChannelError.connectTimeout(.seconds(10)))
             channel.close(promise: nil)

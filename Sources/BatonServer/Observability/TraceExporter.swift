@@ -48,8 +48,8 @@ actor TraceExporter {
             for await batch in batches { await self?.ingest(batch) }
         }
         ticker = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
+            while true {
+                do { try await Task.sleep(for: .seconds(1)) } catch { return }
                 await self?.flush()
             }
         }
@@ -65,6 +65,7 @@ actor TraceExporter {
     func shutdown(deadline: Duration = .seconds(3)) async {
         input.finish()
         ticker?.cancel()
+        await ticker?.value  // an export in progress finishes first
         let consumer = consumer
         let drained = Task { await consumer?.value }
         let timeout = Task {
