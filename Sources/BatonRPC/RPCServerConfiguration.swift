@@ -37,6 +37,10 @@ public struct FinishedCall: Sendable {
     public var method: String
     /// The status sent.
     public var code: RPCStatusCode
+    /// The status message (empty for OK).
+    public var message: String
+    /// The client's address.
+    public var peer: String
     /// From the request headers to the status.
     public var duration: Duration
 }

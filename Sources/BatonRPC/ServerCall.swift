@@ -276,7 +276,7 @@ final class ServerCall: HTTPExchangeDelegate {
         queue?.finish(error: status.code == .ok ? nil : status)
         if status.code != .ok { task?.cancel() }
         failDrainWaiters()
-        if let observer = configuration.callObserver { observer(finishedCall(status.code)) }
+        if let observer = configuration.callObserver { observer(finishedCall(status)) }
         let initial = context?.initialMetadata ?? Metadata()
         let trailing = context?.trailingMetadata ?? Metadata()
         switch wire.family {
@@ -301,13 +301,14 @@ final class ServerCall: HTTPExchangeDelegate {
         }
     }
 
-    private func finishedCall(_ code: RPCStatusCode) -> FinishedCall {
+    private func finishedCall(_ status: RPCError) -> FinishedCall {
         var service = Substring(""), method = Substring("")
         if let path = servedPath?.dropFirst(), let slash = path.lastIndex(of: "/") {
             service = path[..<slash]
             method = path[path.index(after: slash)...]
         }
-        return FinishedCall(service: String(service), method: String(method), code: code,
+        return FinishedCall(service: String(service), method: String(method), code: status.code,
+                            message: status.message, peer: stream.remoteAddressDescription,
                             duration: ContinuousClock.now - began)
     }
 

@@ -101,7 +101,11 @@ public final class ServerApplication: Sendable {
         rpc.cors = CORSPolicy(allowedOrigins: Set(configuration.corsOrigins))
         let streams = EventStreams(service: workflows)
         rpc.web = WebRoutes(service: workflows, health: health, streams: streams, metrics: metrics, queues: taskQueues).handler
-        rpc.callObserver = { metrics.record($0) }
+        let rejected = RejectedRequestLog(logger: logger)
+        rpc.callObserver = { call in
+            metrics.record(call)
+            if call.code != .ok { rejected.record(call) }
+        }
         rpc.maxCallsInProgress = configuration.maxCallsInProgress
         rpc.maxCallsInProgressPerConnection = configuration.maxCallsInProgressPerConnection
         rpc.http2.maxBufferedOutbound = configuration.maxUnreadResponseBytes

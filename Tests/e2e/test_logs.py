@@ -7,6 +7,9 @@ parsed. `--log-format text`, BATON_LOG_FORMAT and --log-level are checked too.""
 import json
 import os
 import re
+import time
+import urllib.error
+import urllib.request
 import subprocess
 
 import pytest
@@ -102,6 +105,9 @@ def test_every_line_of_a_server_life_is_json_with_the_runs_fields():
     closed = find(entries, "workflow closed", workflow_id=completed, status="completed")[0]
     assert isinstance(closed["duration_ms"], int) and closed["duration_ms"] >= 0
     assert closed["run_id"] == started["run_id"]
+    # Lines carry the run's trace (W3C ids), the same on every line of the run.
+    assert re.fullmatch(r"[0-9a-f]{32}", started["trace_id"]) and re.fullmatch(r"[0-9a-f]{16}", started["span_id"])
+    assert closed["trace_id"] == started["trace_id"]
 
     retried = find(entries, "step failed; retrying", workflow_id=doomed, step="charge", attempt=1)[0]
     assert retried["error_type"] == "CardDeclined" and retried["retry"] is True and retried["level"] == "warning"
@@ -144,3 +150,43 @@ def test_the_level_and_the_format_are_chosen_by_option_or_environment(tmp_path):
         r = subprocess.run([str(baton_bin()), "server", "--listen", "127.0.0.1:0", *args], capture_output=True,
                            text=True, timeout=CLI_TIMEOUT)
         assert r.returncode == 2 and needle in r.stderr and r.stderr.count("\n") == 1, r
+
+
+def _connect_start(server, body):
+    """One Connect (JSON) StartWorkflow; returns the HTTP status and the Connect code."""
+    request = urllib.request.Request(
+        f"{server.url}/baton.v1.WorkflowService/StartWorkflow", data=json.dumps(body).encode(), method="POST",
+        headers={"content-type": "application/json", "connect-protocol-version": "1"})
+    try:
+        with urllib.request.urlopen(request, timeout=CLI_TIMEOUT) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+@pytest.mark.timeout(120)
+def test_rejected_requests_are_warned_about_at_a_bounded_rate():
+    server = Server(extra_args=("--log-format", "json"))
+    flood = 200
+    began = time.monotonic()
+    try:
+        for n in range(flood):
+            status, answer = _connect_start(server, {"definition": "", "workflowId": f"bad-{n}"})
+            assert status == 400 and answer.get("code") == "invalid_argument", (status, answer)
+        elapsed = time.monotonic() - began
+        # The server still serves everyone else.
+        cli(server, "def", "apply", "-", stdin=THREE)
+        assert cli(server, "start", "logs_three", "-i", '{"n": 2}', "--wait").returncode == 0
+    finally:
+        assert server.terminate() == 0
+    entries = parse_lines(server.stderr())
+    rejected = find(entries, "rejected request")
+    first = rejected[0]
+    assert first["level"] == "warning" and first["code"] == "INVALID_ARGUMENT"
+    assert first["rpc"] == "baton.v1.WorkflowService/StartWorkflow"
+    assert "definition" in first["error"] and first["peer"]
+    # At most 10 lines per 10 s window: the flood does not become 200 lines.
+    windows = int(elapsed // 10) + 1
+    assert len(rejected) <= 10 * windows, f"{len(rejected)} lines for {flood} refusals in {elapsed:.1f}s"
+    if windows == 1:
+        assert len(rejected) == 10, f"{len(rejected)} lines: the first 10 refusals of a window are logged"

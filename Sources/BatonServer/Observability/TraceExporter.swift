@@ -22,7 +22,8 @@ actor TraceExporter {
     private var runs: [String: RunSpans] = [:]
     private var pending: [FinishedSpan] = []
     private var exporting = false
-    private var failures = FailureLog()
+    private var failures = LogThrottle(interval: .seconds(60))
+    private var failedExports = 0
     private var consumer: Task<Void, Never>?
     private var ticker: Task<Void, Never>?
 
@@ -140,14 +141,17 @@ actor TraceExporter {
             do {
                 let status = try await client.post(body)
                 guard (200..<300).contains(status) else { throw CollectorRefused(status: status) }
-                if let suppressed = failures.recovered() {
+                if failedExports > 0 {
                     logger.notice("trace export recovered", metadata: [
-                        "endpoint": .string("\(client.endpoint)"), "failures": .stringConvertible(suppressed),
+                        "endpoint": .string("\(client.endpoint)"), "failures": .stringConvertible(failedExports),
                     ])
+                    failedExports = 0
+                    _ = failures.reset()
                 }
             } catch {
                 metrics.recordDroppedSpans(batch.count, reason: "export_failed")
-                if let suppressed = failures.failed(now: ContinuousClock.now) {
+                failedExports += 1
+                if let suppressed = failures.admit() {
                     logger.warning("trace export failed; spans are dropped until the collector answers", metadata: [
                         "endpoint": .string("\(client.endpoint)"), "error": .string("\(error)"),
                         "spans": .stringConvertible(batch.count), "suppressed": .stringConvertible(suppressed),
@@ -162,31 +166,5 @@ actor TraceExporter {
     struct CollectorRefused: Error, CustomStringConvertible {
         var status: Int
         var description: String { "the collector answered HTTP \(status)" }
-    }
-
-    /// Rate-limits the failure lines: the first at once, then one a minute with the count in between.
-    struct FailureLog {
-        private var lastLine: ContinuousClock.Instant?
-        private var suppressed = 0
-        private var total = 0
-
-        /// Records a failure; returns the suppressed count when a line is due.
-        mutating func failed(now: ContinuousClock.Instant) -> Int? {
-            total += 1
-            if let lastLine, now - lastLine < .seconds(60) {
-                suppressed += 1
-                return nil
-            }
-            lastLine = now
-            defer { suppressed = 0 }
-            return suppressed
-        }
-
-        /// Records a success; returns the failures since the last success when there were any.
-        mutating func recovered() -> Int? {
-            guard total > 0 else { return nil }
-            defer { total = 0; suppressed = 0; lastLine = nil }
-            return total
-        }
     }
 }
