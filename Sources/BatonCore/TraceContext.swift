@@ -89,7 +89,7 @@ public struct TraceParent: Hashable, Sendable {
     public init?(_ value: String) {
         let fields = value.split(separator: "-", omittingEmptySubsequences: false)
         guard fields.count >= 4, fields[0].count == 2, fields[1].count == 32, fields[2].count == 16,
-              fields[3].count == 2, fields.allSatisfy({ $0.utf8.allSatisfy(Self.isLowerHex) || $0.isEmpty })
+              fields[3].count == 2, fields.prefix(4).allSatisfy({ $0.utf8.allSatisfy(Self.isLowerHex) })
         else { return nil }
         let version = fields[0]
         guard version != "ff", (version == "00" ? fields.count == 4 : true),

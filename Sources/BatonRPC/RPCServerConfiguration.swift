@@ -43,4 +43,14 @@ public struct FinishedCall: Sendable {
     public var peer: String
     /// From the request headers to the status.
     public var duration: Duration
+
+    /// A finished call from its parts.
+    public init(service: String, method: String, code: RPCStatusCode, message: String, peer: String, duration: Duration) {
+        self.service = service
+        self.method = method
+        self.code = code
+        self.message = message
+        self.peer = peer
+        self.duration = duration
+    }
 }

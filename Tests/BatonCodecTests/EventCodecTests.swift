@@ -10,7 +10,9 @@ let everyEventKind: [EventKind] = {
                                   nonRetryable: true)
     let at = Instant(millisecondsSinceEpoch: 1_700_000_000_123)
     return [
-        .workflowStarted(definition: "campaign", version: 3, input: ["product": "Widget", "n": 7.5]),
+        .workflowStarted(definition: "campaign", version: 3, input: ["product": "Widget", "n": 7.5], runID: nil,
+                         trace: TraceContext(traceID: "4bf92f3577b34da6a3ce929d0e0e4736", spanID: "00f067aa0ba902b7",
+                                             parentSpanID: "b7ad6b7169203331", sampled: false)),
         .stepScheduled(step: "a", attempt: 1, input: .null),
         .stepStarted(step: "a", attempt: 1),
         .stepHeartbeat(step: "a", attempt: 1, details: ["done": 10]),

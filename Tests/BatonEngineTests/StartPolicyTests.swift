@@ -29,7 +29,11 @@ import Testing
         #expect(current.state.input == ["product": "B"])
         #expect(current.state.publicRunID == again.runID)
         let history = try await runtime.history("order-7")
-        #expect(history.first?.kind == .workflowStarted(definition: "gated", version: 1, input: ["product": "B"], runID: again.runID))
+        guard case .workflowStarted("gated", 1, ["product": "B"], again.runID, let trace?)? = history.first?.kind else {
+            Issue.record("the new run's WorkflowStarted: \(String(describing: history.first?.kind))")
+            return
+        }
+        #expect(trace.traceID.count == 32 && trace.parentSpanID == nil, "a run started without a caller's span roots a new trace")
         // The closed run keeps its run id and is addressed by it.
         #expect(store.archivedRuns("order-7") == [RunKey.archived("order-7", runID: first.runID)])
         let archivedKey = try await runtime.runKey("order-7", runID: first.runID)

@@ -14,6 +14,13 @@ public struct OTLPEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// The URL.
     public var description: String { "http://\(host):\(port)\(path)" }
 
+    /// An endpoint from its parts.
+    public init(host: String, port: Int, path: String) {
+        self.host = host
+        self.port = port
+        self.path = path
+    }
+
     /// Parses a traces URL as given (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), or a base URL to which
     /// `/v1/traces` is appended (`--otlp-endpoint`, `OTEL_EXPORTER_OTLP_ENDPOINT`), as OpenTelemetry's
     /// exporter specification says. Throws a message naming what is wrong.
