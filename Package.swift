@@ -126,7 +126,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "baton-bench",
-            dependencies: ["BatonCore", "BatonEngine", "BatonStore"],
+            // The full build adds the server's observability (`engine --observe`); engine-only builds leave it out.
+            dependencies: ["BatonCore", "BatonEngine", "BatonStore"] + (engineOnly ? [] : [
+                "BatonServer", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
             path: "bench/Sources/baton-bench"
         ),
 

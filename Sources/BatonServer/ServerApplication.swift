@@ -27,16 +27,16 @@ public final class ServerApplication: Sendable {
     private let configuration: ServerConfiguration
     private let memoryTrimmer: Task<Void, Never>
     private let streams: EventStreams
-    private let traces: TraceExporter?
+    private let observability: ServerObservability
 
     /// The bound port.
     public var port: Int { server.port }
 
     private init(server: RPCServer, health: HealthStatusBoard, runtime: WorkflowRuntime,
-                 taskQueues: TaskQueueDispatcher, streams: EventStreams, traces: TraceExporter?,
+                 taskQueues: TaskQueueDispatcher, streams: EventStreams, observability: ServerObservability,
                  configuration: ServerConfiguration) {
         self.server = server
-        self.traces = traces
+        self.observability = observability
         self.streams = streams
         self.health = health
         self.runtime = runtime
@@ -53,20 +53,9 @@ public final class ServerApplication: Sendable {
         let clock = SystemClock(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let taskQueues = TaskQueueDispatcher(inProcess: InProcessActivities(clock: clock))
         let runtime = try await openRuntime(configuration, clock: clock, taskQueues: taskQueues, logger: logger)
-        let eventLog = WorkflowEventLog(logger: logger)
-        let metrics = ServerMetrics(definitions: runtime.registry)
-        let traces = configuration.otlpEndpoint.map {
-            TraceExporter(endpoint: $0, runtime: runtime, metrics: metrics, logger: logger, group: group)
-        }
-        await traces?.start()
-        runtime.observeCommittedEvents { batch in
-            eventLog.log(batch)
-            metrics.record(batch)
-            traces?.enqueue(batch)
-        }
-        runtime.breakers.observe { metrics.record($0) }
-        for breaker in runtime.circuitBreakers() { metrics.setBreakerState(breaker.key, breaker.state) }
-        (runtime.store as? SQLiteWorkflowStore)?.observeCommits { metrics.recordCommit(duration: $0, changes: $1) }
+        let observability = await ServerObservability(runtime: runtime, otlpEndpoint: configuration.otlpEndpoint,
+                                                      logger: logger, group: group)
+        let metrics = observability.metrics
         let storeLog = StoreFailureLog(logger: logger)
         runtime.storeHealth.observe { storeLog.record($0) }
         var router = RPCRouter()
@@ -115,17 +104,17 @@ public final class ServerApplication: Sendable {
                                                configuration: rpc, group: group)
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             await runtime.close()
-            await traces?.shutdown(deadline: .zero)
+            await observability.shutdown(deadline: .zero)
             throw ServerError(.bindFailed, "cannot listen on \(configuration.listen): the address is already in use "
                               + "(another baton? pick a free port with --listen HOST:PORT)", cause: error)
         } catch {
             await runtime.close()
-            await traces?.shutdown(deadline: .zero)
+            await observability.shutdown(deadline: .zero)
             throw ServerError(.bindFailed, "cannot listen on \(configuration.listen): \(error)", cause: error)
         }
         logger.info("API listening", metadata: ["address": "\(configuration.listen.host):\(server.port)"])
         return ServerApplication(server: server, health: health, runtime: runtime, taskQueues: taskQueues,
-                                 streams: streams, traces: traces, configuration: configuration)
+                                 streams: streams, observability: observability, configuration: configuration)
     }
 
     private static func openRuntime(_ configuration: ServerConfiguration, clock: SystemClock,
@@ -174,7 +163,7 @@ public final class ServerApplication: Sendable {
         streams.closeAll()  // event streams never end on their own
         await server.shutdownGracefully(timeout: configuration.shutdownGracePeriod)
         await runtime.close()
-        await traces?.shutdown()
+        await observability.shutdown()
         memoryTrimmer.cancel()
     }
 

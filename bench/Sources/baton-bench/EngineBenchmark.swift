@@ -2,6 +2,11 @@ import BatonCore
 import BatonEngine
 import BatonStore
 import Foundation
+#if canImport(BatonServer)
+import BatonServer
+import Logging
+import NIOPosix
+#endif
 
 /// N three-step workflows (A → B, A → C, `builtin.echo`) against a temporary SQLite file.
 struct EngineBenchmark {
@@ -19,6 +24,10 @@ struct EngineBenchmark {
     let durability: Durability
     let shards: Int
     let path: String?
+    /// `--observe`: attach the server's logs (json at info, on stderr), metrics and, with
+    /// `--otlp-endpoint`, trace export, as `baton server` does.
+    let observe: Bool
+    let otlpEndpoint: String
 
     init(_ arguments: Arguments) {
         workflows = arguments.int("workflows", default: 20_000)
@@ -26,6 +35,8 @@ struct EngineBenchmark {
         durability = Durability(rawValue: arguments.string("durability", default: "full")) ?? .full
         shards = arguments.int("shards", default: ProcessInfo.processInfo.activeProcessorCount)
         path = arguments.string("db", default: "").isEmpty ? nil : arguments.string("db", default: "")
+        observe = arguments.string("observe", default: "off") == "on"
+        otlpEndpoint = arguments.string("otlp-endpoint", default: "")
     }
 
     func run() async {
@@ -36,6 +47,7 @@ struct EngineBenchmark {
         do {
             let clock = SystemClock(epochMilliseconds: epochMilliseconds())
             let runtime = try await WorkflowRuntime.open(path: databasePath, durability: durability, clock: clock, shardCount: shards)
+            let observing = try await attachObservability(runtime)
             _ = try await runtime.register(source: Self.definition)
             // Warm-up: code paths, statement cache, page cache.
             for index in 0..<200 {
@@ -59,6 +71,7 @@ struct EngineBenchmark {
                 try connection.query("SELECT id FROM workflows WHERE status = 'COMPLETED' ORDER BY started_at DESC LIMIT 1") { $0.text(0) }
             }.first ?? ""
             await runtime.close()
+            await observing?()
             // The same rows, batches and durability without the engine: what storage alone allows.
             let reopened = try SQLiteWorkflowStore(path: databasePath, durability: durability)
             let ceiling = try StorageCeiling(
@@ -114,5 +127,22 @@ struct EngineBenchmark {
             }
             return latencies
         }
+    }
+}
+
+extension EngineBenchmark {
+    /// With `--observe on`, what `baton server` attaches to its runtime; returns how to stop it.
+    func attachObservability(_ runtime: WorkflowRuntime) async throws -> (@Sendable () async -> Void)? {
+        guard observe else { return nil }
+        #if canImport(BatonServer)
+        let handler = JSONLogHandler(label: "baton", level: .info, sink: JSONLogSink(descriptor: 2))
+        let logger = Logger(label: "baton", factory: { _ in handler })
+        let endpoint = try otlpEndpoint.isEmpty ? nil : OTLPEndpoint(parsing: otlpEndpoint, appendingSignalPath: true)
+        let observability = await ServerObservability(runtime: runtime, otlpEndpoint: endpoint, logger: logger,
+                                                      group: MultiThreadedEventLoopGroup.singleton)
+        return { await observability.shutdown() }
+        #else
+        fatalError("--observe needs the full build (not BATON_ENGINE_ONLY)")
+        #endif
     }
 }

@@ -1,0 +1,44 @@
+import BatonEngine
+import BatonStore
+import Logging
+import NIOCore
+
+/// The three signals of one runtime, wired to what it commits: structured log lines
+/// (``WorkflowEventLog``), Prometheus metrics (``ServerMetrics``) and, with an endpoint, OTLP trace
+/// export. The server builds one; so does the engine benchmark, to measure what they cost.
+///
+/// ```swift
+/// let observability = await ServerObservability(runtime: runtime, otlpEndpoint: nil, logger: logger, group: group)
+/// let text = await observability.metrics.scrape(runtime: runtime, queues: queues)
+/// await observability.shutdown()
+/// ```
+public final class ServerObservability: Sendable {
+    /// The metrics families.
+    public let metrics: ServerMetrics
+    private let traces: TraceExporter?
+
+    /// Attaches the log, the metrics and (with `otlpEndpoint`) the trace exporter to `runtime`.
+    public init(runtime: WorkflowRuntime, otlpEndpoint: OTLPEndpoint?, logger: Logger, group: any EventLoopGroup) async {
+        let eventLog = WorkflowEventLog(logger: logger)
+        let metrics = ServerMetrics(definitions: runtime.registry)
+        let traces = otlpEndpoint.map {
+            TraceExporter(endpoint: $0, runtime: runtime, metrics: metrics, logger: logger, group: group)
+        }
+        await traces?.start()
+        runtime.observeCommittedEvents { batch in
+            eventLog.log(batch)
+            metrics.record(batch)
+            traces?.enqueue(batch)
+        }
+        runtime.breakers.observe { metrics.record($0) }
+        for breaker in runtime.circuitBreakers() { metrics.setBreakerState(breaker.key, breaker.state) }
+        (runtime.store as? SQLiteWorkflowStore)?.observeCommits { metrics.recordCommit(duration: $0, changes: $1) }
+        self.metrics = metrics
+        self.traces = traces
+    }
+
+    /// Exports the spans still queued (bounded by `deadline`) and stops the exporter.
+    public func shutdown(deadline: Duration = .seconds(3)) async {
+        await traces?.shutdown(deadline: deadline)
+    }
+}
