@@ -67,6 +67,7 @@ for kind in engine api; do
   for run in $(seq 1 "$runs"); do
     for mode in off on; do
       rate=$($kind "$mode" "$run")
+      [ -n "$rate" ] || { echo "observability: $kind $mode run $run gave no rate; see $out" >&2; exit 1; }
       echo "observability: $kind $mode run $run: $rate workflows/s" >&2
       echo "$rate" >>"$out/$kind-$mode"
     done

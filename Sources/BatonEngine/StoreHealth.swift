@@ -13,14 +13,14 @@ public final class StoreHealth: Sendable {
     }
 
     private let failing = Atomic<Bool>(false)
-    private let observer = Mutex<(@Sendable (Report) -> Void)?>(nil)
+    private let observer = Mutex<Callback<Report>?>(nil)
 
     /// A healthy store with no observer.
     public init() {}
 
     /// Sets the observer (replacing any earlier one).
     public func observe(_ body: @escaping @Sendable (Report) -> Void) {
-        observer.withLock { $0 = body }
+        observer.withLock { $0 = Callback(body) }
     }
 
     /// Whether the last write failed.
@@ -30,13 +30,13 @@ public final class StoreHealth: Sendable {
     func failed(_ error: BatonError, workflowID: String?) {
         failing.store(true, ordering: .relaxed)
         let body = observer.withLock { $0 }
-        body?(.failed(error, workflowID: workflowID))
+        body?.call(.failed(error, workflowID: workflowID))
     }
 
     /// Records a successful write (cheap when nothing failed before).
     func succeeded() {
         guard failing.load(ordering: .relaxed), failing.exchange(false, ordering: .relaxed) else { return }
         let body = observer.withLock { $0 }
-        body?(.recovered)
+        body?.call(.recovered)
     }
 }

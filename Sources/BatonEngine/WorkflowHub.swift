@@ -105,7 +105,7 @@ final class WorkflowHub: Sendable {
 
     /// Called with every run's committed events, after each commit (set once, before the runtime
     /// serves; it must be quick and must not call back into the runtime).
-    let observer = Mutex<(@Sendable (CommittedEvents) -> Void)?>(nil)
+    let observer = Mutex<Callback<CommittedEvents>?>(nil)
     private let observed = Atomic<Bool>(false)
 
     /// Whether an observer is set.
@@ -113,14 +113,14 @@ final class WorkflowHub: Sendable {
 
     /// Sets the observer.
     func setObserver(_ body: @escaping @Sendable (CommittedEvents) -> Void) {
-        observer.withLock { $0 = body }
+        observer.withLock { $0 = Callback(body) }
         observed.store(true, ordering: .relaxed)
     }
 
     /// Hands `events` of the run in `state` to the observer, if any.
     func observe(_ workflowID: String, events: [WorkflowEvent], state: WorkflowState) {
         guard !events.isEmpty, let observer = observer.withLock({ $0 }) else { return }
-        observer(CommittedEvents(
+        observer.call(CommittedEvents(
             workflowID: workflowID, runID: state.publicRunID,
             definition: DefinitionRef(name: state.definitionName, version: state.definitionVersion),
             startedAt: state.startedAt, events: events, trace: state.trace))

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonEngine
 import Foundation
 import Synchronization
 
@@ -40,7 +41,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     private(set) var batches = 0
     private(set) var jobs = 0
     /// Called after each committed transaction with its duration and its number of changes.
-    let commitObserver = Mutex<(@Sendable (Duration, Int) -> Void)?>(nil)
+    let commitObserver = Mutex<Callback<(Duration, Int)>?>(nil)
 
     init(connection: SQLiteConnection, maxBatch: Int = 4096) {
         self.connection = connection
@@ -121,7 +122,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
             }
             record(batches: 1, jobs: batch.count)
-            if let observer = commitObserver.withLock({ $0 }) { observer(ContinuousClock.now - began, batch.count) }
+            if let observer = commitObserver.withLock({ $0 }) { observer.call((ContinuousClock.now - began, batch.count)) }
             for pending in batch { pending.continuation.resume() }
         } catch {
             guard batch.count > 1 else {

@@ -62,7 +62,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     /// Calls `observer` after each committed transaction with its duration and number of changes
     /// (metrics); it runs on the writer's thread and must be quick.
     public func observeCommits(_ observer: @escaping @Sendable (Duration, Int) -> Void) {
-        writer.commitObserver.withLock { $0 = observer }
+        writer.commitObserver.withLock { $0 = Callback { observer($0.0, $0.1) } }
     }
 
     /// Transactions committed and changes committed by the group-commit writer so far.
