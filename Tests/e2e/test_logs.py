@@ -26,6 +26,7 @@ steps:
   charge:
     depends_on: [book]
     activity: builtin.fail
+    phase: payment
     input: { type: CardDeclined, message: "no funds" }
     retry: { initial_interval: 10ms, maximum_attempts: 2 }
 """
@@ -110,6 +111,11 @@ def test_every_line_of_a_server_life_is_json_with_the_runs_fields():
     assert closed["trace_id"] == started["trace_id"]
 
     retried = find(entries, "step failed; retrying", workflow_id=doomed, step="charge", attempt=1)[0]
+    # A step attempt's line names that attempt's span, under the run's trace.
+    failed_again = find(entries, "step failed", workflow_id=doomed, step="charge", attempt=2)[0]
+    assert re.fullmatch(r"[0-9a-f]{16}", retried["span_id"]) and retried["span_id"] != failed_again["span_id"]
+    assert retried["trace_id"] == failed_again["trace_id"]
+    assert retried["phase"] == "payment", "a step's line names its phase"
     assert retried["error_type"] == "CardDeclined" and retried["retry"] is True and retried["level"] == "warning"
     failed = find(entries, "step failed", workflow_id=doomed, step="charge", attempt=2)[0]
     assert failed["retry"] is False

@@ -99,6 +99,12 @@ public struct JSONLogHandler: LogHandler {
     /// `string` as a JSON string: quotes, backslashes and control characters escaped.
     static func appendString(_ string: String, to text: inout String) {
         text += "\""
+        // Most strings (ids, names, messages) need no escape: copied whole. 0xE2 may start U+2028/9.
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+            text += string
+            text += "\""
+            return
+        }
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""

@@ -5,22 +5,31 @@ import Logging
 /// Turns the events every commit makes durable into structured log lines (one vocabulary with the
 /// history): a run started and closed (with its status and duration), steps failed, retried and timed
 /// out, sagas and compensations, circuit-breaker transitions, signals. Each line carries
-/// `workflow_id`, `run_id`, `definition` and `version`, and where they apply `step`, `attempt`,
-/// `status`, `error_type`, `duration_ms`. Routine events (scheduled, started, completed steps,
+/// `workflow_id`, `run_id`, `definition`, `version` and the run's `trace_id`, and where they apply
+/// `step`, `attempt`, `phase`, `status`, `error_type`, `duration_ms`; a step attempt's line carries
+/// that attempt's span as `span_id` (the run's root span otherwise). Routine events (scheduled, started, completed steps,
 /// timers, heartbeats) are logged at debug.
 public struct WorkflowEventLog: Sendable {
     /// The logger lines go to.
     public let logger: Logger
+    /// Resolves steps to their `phase`, when given.
+    private let definitions: DefinitionRegistry?
 
-    /// Logs with `logger`.
-    public init(logger: Logger) {
+    /// Logs with `logger`; `definitions` adds the steps' phases.
+    public init(logger: Logger, definitions: DefinitionRegistry? = nil) {
         self.logger = logger
+        self.definitions = definitions
+    }
+
+    /// Whether `batch` makes any line at the logger's level (most commits hold only routine events).
+    public func wouldLog(_ batch: CommittedEvents) -> Bool {
+        logger.logLevel <= .debug || (logger.logLevel <= .critical && batch.events.contains { Self.isNotable($0.kind) })
     }
 
     /// Logs the lines for one committed batch.
     public func log(_ batch: CommittedEvents) {
         // Most commits hold only routine events (debug): nothing is built for them at the usual levels.
-        guard batch.events.contains(where: { Self.isNotable($0.kind) }) || logger.logLevel <= .debug else { return }
+        guard wouldLog(batch) else { return }
         let (workflowID, archivedRun) = RunKey.split(batch.workflowID)
         var base: Logger.Metadata = [
             "workflow_id": .string(workflowID), "run_id": .string(archivedRun ?? batch.runID),
@@ -31,10 +40,26 @@ public struct WorkflowEventLog: Sendable {
             base["span_id"] = .string(trace.spanID)
         }
         for event in batch.events where Self.isNotable(event.kind) || logger.logLevel <= .debug {
-            guard let (level, message, fields) = Self.line(event, startedAt: batch.startedAt),
+            guard let (level, message, lineFields) = Self.line(event, startedAt: batch.startedAt),
                   logger.logLevel <= level else { continue }
+            var fields = lineFields
+            if case .string(let step)? = fields["step"] {
+                if let phase = definitions?.cachedDefinition(named: batch.definition.name, version: batch.definition.version)?
+                    .0.step(step)?.phase {
+                    fields["phase"] = .string(phase)
+                }
+                if let trace = batch.trace, case .stringConvertible(let attempt as Int)? = fields["attempt"] {
+                    fields["span_id"] = .string(trace.spanID(Self.isCompensation(event.kind) ? .compensate : .step,
+                                                             step: step, attempt: attempt))
+                }
+            }
             logger.log(level: level, "\(message)", metadata: base.merging(fields) { _, new in new })
         }
+    }
+
+    static func isCompensation(_ kind: EventKind) -> Bool {
+        if case .compensationAttemptFailed = kind { return true }
+        return false
     }
 
     /// Whether `kind` is logged above debug (the routine step events and timers are not).

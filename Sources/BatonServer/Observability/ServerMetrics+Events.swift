@@ -24,12 +24,12 @@ extension ServerMetrics {
                 rejected.insert("\(step)/\(attempt)")
                 attemptFinished(batch, step, attempt, at: event.time, outcome: "rejected", retried: false)
             case .sagaStarted(_, let failure):
-                registry.makeCounter(descriptor: Self.sagaCompensations, labels: [
+                counter(Self.sagaCompensations, [
                     ("workflow_type", workflowType), ("reason", failure == nil ? "cancelled" : "failed"),
                 ]).increment()
             case .signalReceived(let name, _, _):
                 let signal = declaresSignal(name, in: batch.definition) ? name : "other"
-                registry.makeCounter(descriptor: Self.signals, labels: [
+                counter(Self.signals, [
                     ("workflow_type", workflowType), ("signal", signal),
                 ]).increment()
             case .workflowCompleted: closed(batch, "completed", at: event.time)
@@ -49,11 +49,11 @@ extension ServerMetrics {
         // Signal and sleep steps complete too; only activity attempts are counted.
         guard let activity = activity(of: step, in: batch.definition) else { return }
         if let outcome {
-            registry.makeCounter(descriptor: Self.activityAttempts, labels: [("activity", activity), ("outcome", outcome)])
+            counter(Self.activityAttempts, [("activity", activity), ("outcome", outcome)])
                 .increment()
         }
         if retried {
-            registry.makeCounter(descriptor: Self.activityRetries, labels: [("activity", activity)]).increment()
+            counter(Self.activityRetries, [("activity", activity)]).increment()
         }
         let started = withState { state -> Instant? in
             let started = state.startedAttempts[batch.workflowID]?.removeValue(forKey: "\(step)/\(attempt)")
@@ -61,17 +61,16 @@ extension ServerMetrics {
             return started
         }
         if let started {
-            registry.makeDurationHistogram(descriptor: Self.activityDuration, labels: [("activity", activity)],
-                                           buckets: Self.activityBuckets)
+            durationHistogram(Self.activityDuration, [("activity", activity)], buckets: Self.activityBuckets)
                 .record(.milliseconds(max(0, (time - started).milliseconds)))
         }
     }
 
     private func closed(_ batch: CommittedEvents, _ status: String, at time: Instant) {
         let labels = [("workflow_type", batch.definition.name), ("status", status)]
-        registry.makeCounter(descriptor: Self.workflowExecutions, labels: labels).increment()
+        counter(Self.workflowExecutions, labels).increment()
         if let startedAt = batch.startedAt {
-            registry.makeDurationHistogram(descriptor: Self.workflowDuration, labels: labels, buckets: Self.workflowBuckets)
+            durationHistogram(Self.workflowDuration, labels, buckets: Self.workflowBuckets)
                 .record(.milliseconds(max(0, (time - startedAt).milliseconds)))
         }
         withState { $0.startedAttempts[batch.workflowID] = nil }

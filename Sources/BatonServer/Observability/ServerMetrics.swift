@@ -19,6 +19,11 @@ public final class ServerMetrics: Sendable {
     struct State {
         /// Started attempts by run, then `step/attempt`: when they started (activity durations).
         var startedAttempts: [String: [String: Instant]] = [:]
+        /// Series already made, by family and label values (the registry's own lookup validates
+        /// names and labels on every call; this one is a single hash).
+        var counters: [String: Counter] = [:]
+        var durationHistograms: [String: DurationHistogram] = [:]
+        var valueHistograms: [String: ValueHistogram] = [:]
         /// The task-queue gauges of the last scrape, by queue.
         var queueGauges: [String: (depth: Gauge, pollers: Gauge)] = [:]
         /// The open-runs gauges of the last scrape, by definition.
@@ -32,9 +37,9 @@ public final class ServerMetrics: Sendable {
     public init(definitions: DefinitionRegistry) {
         self.definitions = definitions
         // Families that exist from the start, so a scrape shows them before the first sample.
-        _ = registry.makeGauge(descriptor: Self.streamSubscribers)
-        _ = registry.makeDurationHistogram(descriptor: Self.storeCommitSeconds, buckets: Self.commitBuckets)
-        _ = registry.makeValueHistogram(descriptor: Self.storeBatchChanges, buckets: Self.batchBuckets)
+        _ = registry.makeGauge(descriptor: Self.streamSubscribers.descriptor)
+        _ = durationHistogram(Self.storeCommitSeconds, [], buckets: Self.commitBuckets)
+        _ = valueHistogram(Self.storeBatchChanges, [], buckets: Self.batchBuckets)
     }
 
     // MARK: - Transport and store
@@ -43,24 +48,22 @@ public final class ServerMetrics: Sendable {
     public func record(_ call: FinishedCall) {
         let service = call.service.isEmpty ? "unknown" : call.service
         let method = call.method.isEmpty ? "unknown" : call.method
-        registry.makeCounter(descriptor: Self.grpcHandled, labels: [
+        counter(Self.grpcHandled, [
             ("grpc_service", service), ("grpc_method", method), ("grpc_code", Self.grpcCodeName(call.code)),
         ]).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.grpcHandlingSeconds, labels: [("grpc_service", service), ("grpc_method", method)],
-            buckets: Self.rpcBuckets
+        durationHistogram(Self.grpcHandlingSeconds, [("grpc_service", service), ("grpc_method", method)], buckets: Self.rpcBuckets
         ).record(call.duration)
     }
 
     /// Records one committed store transaction.
     public func recordCommit(duration: Duration, changes: Int) {
-        registry.makeDurationHistogram(descriptor: Self.storeCommitSeconds, buckets: Self.commitBuckets).record(duration)
-        registry.makeValueHistogram(descriptor: Self.storeBatchChanges, buckets: Self.batchBuckets).record(Double(changes))
+        durationHistogram(Self.storeCommitSeconds, [], buckets: Self.commitBuckets).record(duration)
+        valueHistogram(Self.storeBatchChanges, [], buckets: Self.batchBuckets).record(Double(changes))
     }
 
     /// Records a circuit-breaker transition (counter and state gauge).
     public func record(_ transition: CircuitBreakerTransition) {
-        registry.makeCounter(descriptor: Self.breakerTransitions, labels: [
+        counter(Self.breakerTransitions, [
             ("breaker", transition.key), ("from", Self.stateName(transition.from)), ("to", Self.stateName(transition.to)),
         ]).increment()
         setBreakerState(transition.key, transition.to)
@@ -73,12 +76,12 @@ public final class ServerMetrics: Sendable {
         case .halfOpen: 1
         case .open: 2
         }
-        registry.makeGauge(descriptor: Self.breakerState, labels: [("breaker", key)]).set(value)
+        registry.makeGauge(descriptor: Self.breakerState.descriptor, labels: [("breaker", key)]).set(value)
     }
 
     /// Counts spans the trace exporter dropped, by reason (`queue_full`, `export_failed`).
     public func recordDroppedSpans(_ count: Int, reason: String) {
-        registry.makeCounter(descriptor: Self.spansDropped, labels: [("reason", reason)]).increment(by: Int64(count))
+        counter(Self.spansDropped, [("reason", reason)]).increment(by: Int64(count))
     }
 
     // MARK: - Scrape
@@ -89,12 +92,12 @@ public final class ServerMetrics: Sendable {
         let statistics = queues.queueStatistics()
             .sorted { ($0.value.depth + $0.value.pollers, $1.key) > ($1.value.depth + $1.value.pollers, $0.key) }
             .prefix(Self.maxReportedQueues)
-        registry.makeGauge(descriptor: Self.streamSubscribers).set(Double(runtime.streamSubscriberCount))
+        registry.makeGauge(descriptor: Self.streamSubscribers.descriptor).set(Double(runtime.streamSubscriberCount))
         state.withLock { state in
             var gauges: [String: Gauge] = [:]
             for (definition, count) in open {
                 let gauge = state.openGauges[definition]
-                    ?? registry.makeGauge(descriptor: Self.workflowsOpen, labels: [("workflow_type", definition)])
+                    ?? registry.makeGauge(descriptor: Self.workflowsOpen.descriptor, labels: [("workflow_type", definition)])
                 gauge.set(Double(count))
                 gauges[definition] = gauge
             }
@@ -107,8 +110,8 @@ public final class ServerMetrics: Sendable {
             var queueGauges: [String: (depth: Gauge, pollers: Gauge)] = [:]
             for (queue, counts) in statistics {
                 let pair = state.queueGauges[queue] ?? (
-                    registry.makeGauge(descriptor: Self.queueDepth, labels: [("task_queue", queue)]),
-                    registry.makeGauge(descriptor: Self.queuePollers, labels: [("task_queue", queue)]))
+                    registry.makeGauge(descriptor: Self.queueDepth.descriptor, labels: [("task_queue", queue)]),
+                    registry.makeGauge(descriptor: Self.queuePollers.descriptor, labels: [("task_queue", queue)]))
                 pair.depth.set(Double(counts.depth))
                 pair.pollers.set(Double(counts.pollers))
                 queueGauges[queue] = pair
@@ -152,6 +155,44 @@ public final class ServerMetrics: Sendable {
             if case .waitForSignal(let wait) = step.kind { return wait.name == name }
             return false
         }
+    }
+
+    /// The counter of `family` with `labels`, made once.
+    func counter(_ family: Family, _ labels: [(String, String)]) -> Counter {
+        let key = Self.key(family, labels)
+        if let found = state.withLock({ $0.counters[key] }) { return found }
+        let made = registry.makeCounter(descriptor: family.descriptor, labels: labels)
+        state.withLock { $0.counters[key] = made }
+        return made
+    }
+
+    /// The duration histogram of `family` with `labels`, made once.
+    func durationHistogram(_ family: Family, _ labels: [(String, String)], buckets: [Duration]) -> DurationHistogram {
+        let key = Self.key(family, labels)
+        if let found = state.withLock({ $0.durationHistograms[key] }) { return found }
+        let made = labels.isEmpty
+            ? registry.makeDurationHistogram(descriptor: family.descriptor, buckets: buckets)
+            : registry.makeDurationHistogram(descriptor: family.descriptor, labels: labels, buckets: buckets)
+        state.withLock { $0.durationHistograms[key] = made }
+        return made
+    }
+
+    /// The value histogram of `family` with `labels`, made once.
+    func valueHistogram(_ family: Family, _ labels: [(String, String)], buckets: [Double]) -> ValueHistogram {
+        let key = Self.key(family, labels)
+        if let found = state.withLock({ $0.valueHistograms[key] }) { return found }
+        let made = registry.makeValueHistogram(descriptor: family.descriptor, buckets: buckets)
+        state.withLock { $0.valueHistograms[key] = made }
+        return made
+    }
+
+    private static func key(_ family: Family, _ labels: [(String, String)]) -> String {
+        var key = family.name
+        for (_, value) in labels {
+            key += "\u{1F}"
+            key += value
+        }
+        return key
     }
 
     func withState<T>(_ body: (inout State) -> T) -> T {

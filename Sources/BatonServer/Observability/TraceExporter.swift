@@ -2,7 +2,6 @@ import BatonCore
 import BatonEngine
 import Logging
 import NIOCore
-import SwiftProtobuf
 
 /// Exports every run's spans over OTLP/HTTP (protobuf): committed events are queued (never blocking
 /// a commit), turned into spans per run (``RunSpans``), and sent in batches at least once a second
@@ -44,10 +43,7 @@ actor TraceExporter {
 
     /// Starts consuming batches and exporting every second.
     func start() {
-        let batches = batches
-        consumer = Task { [weak self] in
-            for await batch in batches { await self?.ingest(batch) }
-        }
+        consumer = Task { await self.consume() }
         ticker = Task { [weak self] in
             while true {
                 do { try await Task.sleep(for: .seconds(1)) } catch { return }
@@ -82,6 +78,11 @@ actor TraceExporter {
         }
     }
 
+    /// Turns queued batches into spans, on the actor (no hop per batch).
+    private func consume() async {
+        for await batch in batches { await ingest(batch) }
+    }
+
     private func ingest(_ batch: CommittedEvents) async {
         guard let trace = batch.trace else { return }
         if runs[batch.workflowID] == nil {
@@ -90,11 +91,10 @@ actor TraceExporter {
         }
         var closed = false
         for event in batch.events {
-            guard var spans = runs[batch.workflowID] else { break }
-            let ended = spans.apply(event)
-            runs[batch.workflowID] = spans
-            if ended.contains(where: { $0.spanID == spans.trace.spanID }) { closed = true }
-            if trace.sampled { add(ended) }
+            // Mutated in place (a copy out of the dictionary would copy the run's open spans each time).
+            guard let ended = runs[batch.workflowID]?.apply(event) else { break }
+            if ended.last?.spanID == trace.spanID { closed = true }
+            if trace.sampled, !ended.isEmpty { add(ended) }
         }
         if closed { runs[batch.workflowID] = nil }
         if pending.count >= Self.maxSpansPerExport { await flush() }
@@ -102,7 +102,10 @@ actor TraceExporter {
 
     /// The run's builder: new for a run that starts in `batch`, else rebuilt from the history before it.
     private func rebuild(_ batch: CommittedEvents, trace: TraceContext) async -> RunSpans? {
-        let definition = try? await runtime.registry.definition(named: batch.definition.name, version: batch.definition.version).0
+        let registry = runtime.registry
+        let ref = batch.definition
+        var definition = registry.cachedDefinition(named: ref.name, version: ref.version)?.0
+        if definition == nil { definition = try? await registry.definition(named: ref.name, version: ref.version).0 }
         var spans = RunSpans(trace: trace, workflowID: RunKey.split(batch.workflowID).0, runID: batch.runID,
                              definition: batch.definition, steps: definition, start: batch.startedAt ?? .epoch)
         guard let first = batch.events.first, first.id > 1 else { return spans }
@@ -131,13 +134,7 @@ actor TraceExporter {
         while !pending.isEmpty {
             let batch = Array(pending.prefix(Self.maxSpansPerExport))
             pending.removeFirst(batch.count)
-            let body: [UInt8]
-            do {
-                body = try FinishedSpan.exportRequest(batch, serviceVersion: AdminService.version).serializedBytes()
-            } catch {
-                metrics.recordDroppedSpans(batch.count, reason: "export_failed")
-                continue
-            }
+            let body = OTLPEncoder.exportRequest(batch, serviceVersion: AdminService.version)
             do {
                 let status = try await client.post(body)
                 guard (200..<300).contains(status) else { throw CollectorRefused(status: status) }
