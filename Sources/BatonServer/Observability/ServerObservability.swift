@@ -16,11 +16,7 @@ public final class ServerObservability: Sendable {
     /// The metrics families.
     public let metrics: ServerMetrics
     private let traces: TraceExporter?
-    private let lines: AsyncStream<CommittedEvents>.Continuation
-    private let writer: Task<Void, Never>
-
-    /// Committed batches waiting for their log lines, at most (past it a commit logs them itself).
-    static let maxQueuedLogBatches = 65_536
+    private let pump: ObservationPump
 
     /// Attaches the log, the metrics and (with `otlpEndpoint`) the trace exporter to `runtime`.
     public init(runtime: WorkflowRuntime, otlpEndpoint: OTLPEndpoint?, logger: Logger, group: any EventLoopGroup) async {
@@ -30,31 +26,21 @@ public final class ServerObservability: Sendable {
             TraceExporter(endpoint: $0, runtime: runtime, metrics: metrics, logger: logger, group: group)
         }
         await traces?.start()
-        // Log lines are formatted and written off the commit path (in commit order); a commit only
-        // queues its batch, and writes the lines itself when the queue is full.
-        let (batches, lines) = AsyncStream.makeStream(of: CommittedEvents.self,
-                                                      bufferingPolicy: .bufferingOldest(Self.maxQueuedLogBatches))
-        writer = Task.detached {
-            for await batch in batches { eventLog.log(batch) }
-        }
-        runtime.observeCommittedEvents { batch in
-            metrics.record(batch)
-            if eventLog.wouldLog(batch), case .dropped = lines.yield(batch) { eventLog.log(batch) }
-            traces?.enqueue(batch)
-        }
+        // Metrics, log lines and spans are made off the commit path (at most 50 ms later).
+        let pump = ObservationPump(metrics: metrics, log: eventLog, traces: traces)
+        runtime.observeCommittedEvents { pump.enqueue($0) }
         runtime.breakers.observe { metrics.record($0) }
         for breaker in runtime.circuitBreakers() { metrics.setBreakerState(breaker.key, breaker.state) }
         (runtime.store as? SQLiteWorkflowStore)?.observeCommits { metrics.recordCommit(duration: $0, changes: $1) }
         self.metrics = metrics
         self.traces = traces
-        self.lines = lines
+        self.pump = pump
     }
 
     /// Writes the log lines still queued, exports the spans still queued (bounded by `deadline`) and
     /// stops the exporter.
     public func shutdown(deadline: Duration = .seconds(3)) async {
-        lines.finish()
-        await writer.value
+        pump.stop()
         await traces?.shutdown(deadline: deadline)
     }
 }

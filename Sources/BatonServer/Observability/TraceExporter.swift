@@ -16,8 +16,8 @@ actor TraceExporter {
     private let runtime: WorkflowRuntime
     private let metrics: ServerMetrics
     private let logger: Logger
-    private let batches: AsyncStream<CommittedEvents>
-    private let input: AsyncStream<CommittedEvents>.Continuation
+    private let batches: AsyncStream<[CommittedEvents]>
+    private let input: AsyncStream<[CommittedEvents]>.Continuation
     private var runs: [String: RunSpans] = [:]
     private var pending: [FinishedSpan] = []
     private var exporting = false
@@ -26,8 +26,8 @@ actor TraceExporter {
     private var consumer: Task<Void, Never>?
     private var ticker: Task<Void, Never>?
 
-    /// Batches of events waiting to become spans, at most.
-    static let maxQueuedBatches = 65_536
+    /// Lists of batches (one per ``ObservationPump`` tick) waiting to become spans, at most.
+    static let maxQueuedBatches = 1_024
     /// Spans waiting for export, at most.
     static let maxPendingSpans = 16_384
     /// Spans per export request.
@@ -52,10 +52,14 @@ actor TraceExporter {
         }
     }
 
-    /// Queues `batch` (called from the commit path: never waits).
-    nonisolated func enqueue(_ batch: CommittedEvents) {
-        guard batch.trace != nil else { return }
-        if case .dropped = input.yield(batch) { metrics.recordDroppedSpans(batch.events.count, reason: "queue_full") }
+    /// Queues `batches` (from the ``ObservationPump``: never waits).
+    nonisolated func enqueue(_ batches: [CommittedEvents]) {
+        if case .dropped(let list) = input.yield(batches) { list.forEach(dropped) }
+    }
+
+    /// Counts the spans `batch` would have made as dropped (no room to queue it).
+    nonisolated func dropped(_ batch: CommittedEvents) {
+        if batch.trace != nil { metrics.recordDroppedSpans(batch.events.count, reason: "queue_full") }
     }
 
     /// Turns what is queued into spans and exports them (bounded by `deadline`), then stops.
@@ -80,7 +84,9 @@ actor TraceExporter {
 
     /// Turns queued batches into spans, on the actor (no hop per batch).
     private func consume() async {
-        for await batch in batches { await ingest(batch) }
+        for await list in batches {
+            for batch in list { await ingest(batch) }
+        }
     }
 
     private func ingest(_ batch: CommittedEvents) async {

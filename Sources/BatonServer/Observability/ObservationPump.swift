@@ -1,0 +1,83 @@
+import BatonEngine
+import Foundation
+
+/// Carries committed batches from the commit path to the metrics, the log and the trace exporter
+/// without waking anything per commit: a commit appends its batch under a lock; a thread of its own
+/// takes everything queued every 50 ms (at once past 4,096 batches), counts the metrics, writes the
+/// log lines, and hands the trace exporter the whole list in one call. Waking a consumer task on every commit competed with
+/// the engine's own tasks for the cooperative threads and cost more than the work itself.
+final class ObservationPump: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [CommittedEvents] = []
+    private var stopping = false
+    private var finished = false
+    private let metrics: ServerMetrics
+    private let log: WorkflowEventLog
+    private let traces: TraceExporter?
+
+    /// Batches queued before the thread is woken at once.
+    static let wakeAt = 4_096
+    /// Batches queued at most; past it a commit counts its own metrics and writes its own lines
+    /// (nothing is lost) and its spans are dropped (counted by the exporter).
+    static let maxQueued = 262_144
+    /// How long queued batches wait at most.
+    static let interval: TimeInterval = 0.05
+
+    init(metrics: ServerMetrics, log: WorkflowEventLog, traces: TraceExporter?) {
+        self.metrics = metrics
+        self.log = log
+        self.traces = traces
+        let thread = Thread { [self] in run() }
+        thread.name = "baton-observe"
+        thread.start()
+    }
+
+    /// Queues `batch` (called on the commit path: a lock and an append).
+    func enqueue(_ batch: CommittedEvents) {
+        condition.lock()
+        guard queue.count < Self.maxQueued, !stopping else {
+            condition.unlock()
+            metrics.record(batch)
+            log.log(batch)
+            traces?.dropped(batch)
+            return
+        }
+        queue.append(batch)
+        if queue.count == Self.wakeAt { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Processes what is queued, then stops the thread.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            if queue.count < Self.wakeAt && !stopping {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Self.interval))
+            }
+            let batches = queue
+            queue.removeAll(keepingCapacity: true)
+            let done = stopping
+            condition.unlock()
+            for batch in batches {
+                metrics.record(batch)
+                log.log(batch)
+            }
+            if let traces, !batches.isEmpty { traces.enqueue(batches) }
+            if done {
+                condition.lock()
+                finished = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+        }
+    }
+}
