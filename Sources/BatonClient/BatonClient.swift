@@ -3,6 +3,7 @@ import BatonRPC
 import NIOCore
 import NIOPosix
 import SwiftProtobuf
+import NIOSSL
 
 /// A typed client for Baton's API (`baton.v1.WorkflowService`, `WorkerService`, `AdminService`)
 /// over the nghttp2 client session. It connects lazily and reconnects after a lost connection.
@@ -21,8 +22,8 @@ public final class BatonClient: Sendable {
 
     /// Creates a client for `host:port` (nothing connects until the first call).
     public init(host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                defaultTimeout: Duration = .seconds(30)) {
-        self.rpc = RPCClient(host: host, port: port, group: group)
+                defaultTimeout: Duration = .seconds(30), tls: NIOSSLContext? = nil) {
+        self.rpc = RPCClient(host: host, port: port, group: group, tls: tls)
         self.defaultTimeout = defaultTimeout
     }
 

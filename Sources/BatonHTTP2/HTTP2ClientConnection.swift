@@ -1,5 +1,7 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 
 /// A client HTTP/2 connection (prior knowledge, cleartext) running an nghttp2 client session.
 ///
@@ -24,7 +26,7 @@ public final class HTTP2ClientConnection: Sendable {
 
     /// Connects to `host:port` and starts the HTTP/2 session (sends the preface and SETTINGS).
     public static func connect(host: String, port: Int, group: any EventLoopGroup,
-                               settings: HTTP2Settings = HTTP2Settings(),
+                               settings: HTTP2Settings = HTTP2Settings(), tls: NIOSSLContext? = nil,
                                connectTimeout: Duration = .seconds(10)) async throws -> HTTP2ClientConnection {
         var settings = settings
         settings.idleTimeout = nil
@@ -34,6 +36,14 @@ public final class HTTP2ClientConnection: Sendable {
             .connectTimeout(.nanoseconds(connectTimeout.nanoseconds))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // SNI and name checks take a host name; an IP address is checked against the
+                        // certificate's IP SANs instead.
+                        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
+                        try channel.pipeline.syncOperations.addHandler(TLSHandshakeWaiter())
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         HTTP2ConnectionHandler(role: .client, settings: clientSettings))
                 }
@@ -43,6 +53,18 @@ public final class HTTP2ClientConnection: Sendable {
             channel = try await bootstrap.connect(host: host, port: port).get()
         } catch {
             throw HTTP2Error(.connectFailed, "cannot connect to \(host):\(port): \(error)", cause: error)
+        }
+        if tls != nil {
+            do {
+                try await channel.eventLoop.flatSubmit {
+                    (try? channel.pipeline.syncOperations.handler(type: TLSHandshakeWaiter.self))?.done
+                        ?? channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+                }.get()
+            } catch {
+                channel.close(promise: nil)
+                throw HTTP2Error(.connectFailed, "TLS handshake with \(host):\(port) failed: \(error) (does the server's "
+                                 + "certificate chain to the trusted CA, and name this host?)", cause: error)
+            }
         }
         let handler: NIOLoopBound<HTTP2ConnectionHandler>
         do {
@@ -68,5 +90,39 @@ public final class HTTP2ClientConnection: Sendable {
     /// Closes the connection.
     public func close() async {
         try? await channel.close()
+    }
+}
+
+/// Completes `done` when the TLS handshake of its connection completed, fails it when the handshake
+/// (or the connection) failed first.
+final class TLSHandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    private var promise: EventLoopPromise<Void>?
+
+    /// Completes with the handshake.
+    var done: EventLoopFuture<Void> { promise!.futureResult }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        promise = context.eventLoop.makePromise()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event { promise?.succeed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise?.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise?.fail(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        promise?.fail(ChannelError.ioOnClosedChannel)
     }
 }

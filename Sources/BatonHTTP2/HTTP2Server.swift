@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A listening HTTP/2 server: one nghttp2 session per accepted connection, confined to that
 /// connection's event loop. Connections that do not open with the HTTP/2 preface are served as
@@ -73,6 +74,12 @@ public final class HTTP2Server: Sendable {
                     }
                 )
                 return channel.eventLoop.makeCompletedFuture {
+                    // With TLS, the detector sees the decrypted bytes (ALPN offered h2 and http/1.1; the
+                    // preface tells which the client chose). A cleartext client fails the handshake
+                    // and is closed.
+                    if let tls = settings.tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.currentContext()))
+                    }
                     try channel.pipeline.syncOperations.addHandler(detector)
                 }
             }

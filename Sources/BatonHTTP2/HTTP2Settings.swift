@@ -1,5 +1,8 @@
 /// Connection-level HTTP/2 settings Baton advertises and enforces.
 public struct HTTP2Settings: Sendable {
+    /// TLS for accepted connections (server side); nil: cleartext.
+    public var tls: ServerTLS?
+
     /// SETTINGS_MAX_CONCURRENT_STREAMS advertised to the peer.
     public var maxConcurrentStreams: UInt32 = 1024
     /// SETTINGS_INITIAL_WINDOW_SIZE: the per-stream receive window.

@@ -1,6 +1,7 @@
 import BatonHTTP2
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
 import SwiftProtobuf
 
 /// A gRPC client over Baton's nghttp2 client session. Connects lazily and reconnects when the
@@ -18,11 +19,14 @@ public final class RPCClient: Sendable {
     public let port: Int
     private let group: any EventLoopGroup
     private let maxReceiveMessageSize: Int
+    private let tls: NIOSSLContext?
     /// The current connection attempt (or established connection); shared by concurrent calls.
     private let connection = NIOLockedValueBox<Task<HTTP2ClientConnection, any Error>?>(nil)
 
-    /// Creates a client; no connection is made until the first call.
-    public init(host: String, port: Int, group: any EventLoopGroup, maxReceiveMessageSize: Int = 4 * 1024 * 1024) {
+    /// Creates a client (over TLS with `tls`); no connection is made until the first call.
+    public init(host: String, port: Int, group: any EventLoopGroup, maxReceiveMessageSize: Int = 4 * 1024 * 1024,
+                tls: NIOSSLContext? = nil) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.group = group
@@ -44,8 +48,8 @@ public final class RPCClient: Sendable {
         for _ in 0..<3 {
             let attempt = connection.withLockedValue { value -> Task<HTTP2ClientConnection, any Error> in
                 if let value { return value }
-                let (host, port, group) = (self.host, self.port, self.group)
-                let task = Task { try await HTTP2ClientConnection.connect(host: host, port: port, group: group) }
+                let (host, port, group, tls) = (self.host, self.port, self.group, self.tls)
+                let task = Task { try await HTTP2ClientConnection.connect(host: host, port: port, group: group, tls: tls) }
                 value = task
                 return task
             }

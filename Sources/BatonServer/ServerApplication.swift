@@ -1,5 +1,6 @@
 import BatonCore
 import BatonEngine
+import BatonHTTP2
 import BatonProto
 import BatonRPC
 import BatonStore
@@ -28,13 +29,16 @@ public final class ServerApplication: Sendable {
     private let memoryTrimmer: Task<Void, Never>
     private let streams: EventStreams
     private let observability: ServerObservability
+    /// TLS of the API port, when configured.
+    public let tls: ServerTLS?
 
     /// The bound port.
     public var port: Int { server.port }
 
     private init(server: RPCServer, health: HealthStatusBoard, runtime: WorkflowRuntime,
                  taskQueues: TaskQueueDispatcher, streams: EventStreams, observability: ServerObservability,
-                 configuration: ServerConfiguration) {
+                 tls: ServerTLS?, configuration: ServerConfiguration) {
+        self.tls = tls
         self.server = server
         self.observability = observability
         self.streams = streams
@@ -49,6 +53,12 @@ public final class ServerApplication: Sendable {
     public static func start(_ configuration: ServerConfiguration, group: any EventLoopGroup,
                              logger: Logger = Logger(label: "baton")) async throws(ServerError) -> ServerApplication {
         ProcessMemory.returnLargeBuffersToTheSystem()
+        let tls: ServerTLS?
+        do {
+            tls = try configuration.tls.map { files throws(TLSFileError) in try ServerTLS(files: files) }
+        } catch {
+            throw ServerError(.invalidConfiguration, error.description, cause: error)
+        }
         let health = HealthStatusBoard()
         let clock = SystemClock(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let taskQueues = TaskQueueDispatcher(inProcess: InProcessActivities(clock: clock))
@@ -99,6 +109,7 @@ public final class ServerApplication: Sendable {
         rpc.maxCallsInProgressPerConnection = configuration.maxCallsInProgressPerConnection
         rpc.http2.maxBufferedOutbound = configuration.maxUnreadResponseBytes
         rpc.http2.maxBufferedOutboundPerConnection = configuration.maxUnreadResponseBytesPerConnection
+        rpc.http2.tls = tls
         do {
             server = try await RPCServer.start(host: configuration.listen.host, port: configuration.listen.port,
                                                configuration: rpc, group: group)
@@ -114,7 +125,7 @@ public final class ServerApplication: Sendable {
         }
         logger.info("API listening", metadata: ["address": "\(configuration.listen.host):\(server.port)"])
         return ServerApplication(server: server, health: health, runtime: runtime, taskQueues: taskQueues,
-                                 streams: streams, observability: observability, configuration: configuration)
+                                 streams: streams, observability: observability, tls: tls, configuration: configuration)
     }
 
     private static func openRuntime(_ configuration: ServerConfiguration, clock: SystemClock,
@@ -165,6 +176,12 @@ public final class ServerApplication: Sendable {
         await runtime.close()
         await observability.shutdown()
         memoryTrimmer.cancel()
+    }
+
+    /// Re-reads the TLS files (SIGHUP): connections made afterwards get the new certificate; on
+    /// failure the previous one stays. Does nothing without TLS.
+    public func reloadTLS() throws(TLSFileError) {
+        try tls?.reload()
     }
 
     /// Closes every connection at once (a second shutdown signal).

@@ -35,6 +35,13 @@ struct CLIFailure: Error {
             return CLIFailure(line: "\(what): \(error)", exitCode: ExitStatus.other)
         }
         let code = ExitStatus.code(for: rpc.code)
+        if rpc.code == .unavailable, let range = rpc.message.range(of: "TLS handshake with ") {
+            // The server answered but its certificate was refused (or it refused ours): no retry helps.
+            let reason = rpc.message[range.lowerBound...].replacingOccurrences(of: "\n", with: " ")
+            return CLIFailure(line: "cannot reach \(address) over TLS: \(reason); check --tls-ca (the CA that signed "
+                              + "the server's certificate), that the certificate names the host, and --tls-cert/--tls-key "
+                              + "when the server asks for a client certificate", exitCode: ExitStatus.other)
+        }
         if rpc.code == .unavailable, rpc.message.hasPrefix("cannot reach ") {
             return CLIFailure(line: "cannot reach \(address): is the server running? (baton server / scripts/dev)",
                               exitCode: code)

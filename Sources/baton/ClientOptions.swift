@@ -1,6 +1,8 @@
 import ArgumentParser
 import BatonClient
+import BatonHTTP2
 import Foundation
+import NIOSSL
 
 /// Options shared by every client subcommand: where the server is and how to print answers.
 ///
@@ -25,6 +27,21 @@ struct ClientOptions: ParsableArguments {
     @Flag(name: .customLong("json"), help: "The same as -o jsonl.")
     var jsonLines = false
 
+    @Flag(name: .long, help: "Connect with TLS, trusting the system's roots (implied by --tls-ca and BATON_TLS_CA).")
+    var tls = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Connect with TLS trusting this PEM CA (default: $BATON_TLS_CA).", valueName: "file"))
+    var tlsCa: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A client certificate (PEM) for mutual TLS (default: $BATON_TLS_CERT); needs --tls-key.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The client certificate's PEM key (default: $BATON_TLS_KEY).", valueName: "file"))
+    var tlsKey: String?
+
     /// The chosen output format (`--json` is `jsonl`).
     var format: OutputFormat { output ?? (jsonLines ? .jsonl : .table) }
 
@@ -35,6 +52,24 @@ struct ClientOptions: ParsableArguments {
         if jsonLines, let output, output != .jsonl {
             throw ValidationError("--json is -o jsonl; it cannot be combined with -o \(output.rawValue)")
         }
+        _ = try clientTLS()
+    }
+
+    /// TLS settings from the flags, then `BATON_TLS_CA`, `BATON_TLS_CERT`, `BATON_TLS_KEY`; nil for cleartext.
+    func clientTLS() throws -> ClientTLS? {
+        let environment = ProcessInfo.processInfo.environment
+        func setting(_ flag: String?, _ variable: String) -> String? {
+            flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let ca = setting(tlsCa, "BATON_TLS_CA")
+        let certificate = setting(tlsCert, "BATON_TLS_CERT")
+        let key = setting(tlsKey, "BATON_TLS_KEY")
+        if (certificate == nil) != (key == nil) {
+            throw ValidationError(certificate == nil ? "--tls-key needs --tls-cert (the client certificate it belongs to)"
+                                                     : "--tls-cert needs --tls-key (the client certificate's key)")
+        }
+        guard tls || ca != nil || certificate != nil else { return nil }
+        return ClientTLS(caFile: ca, certificateFile: certificate, keyFile: key)
     }
 
     /// The address to dial: `--address`, then `BATON_ADDRESS`, then the default.
@@ -63,7 +98,13 @@ struct ClientOptions: ParsableArguments {
     func withClient<T>(_ body: (BatonClient) async throws -> T) async throws -> T {
         let (host, port) = try endpoint()
         Output.indentJSON.store(format == .json, ordering: .relaxed)
-        let client = BatonClient(host: host, port: port)
+        let context: NIOSSLContext?
+        do {
+            context = try clientTLS()?.makeContext()
+        } catch let error as TLSFileError {
+            throw CLIFailure.usage(error.description)
+        }
+        let client = BatonClient(host: host, port: port, tls: context)
         do {
             let result = try await body(client)
             await client.close()

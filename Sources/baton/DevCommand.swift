@@ -39,9 +39,11 @@ struct DevCommand: AsyncParsableCommand {
                 }
             }
             let address = "\(configuration.listen.host):\(app.port)"
+            let secure = configuration.tls != nil
             let lines = [
-                "baton dev: web UI on http://\(address)/",
-                "baton dev: API (gRPC, gRPC-Web, Connect) on \(address) — try: grpcurl -plaintext \(address) list",
+                "baton dev: web UI on \(secure ? "https" : "http")://\(address)/",
+                "baton dev: API (gRPC, gRPC-Web, Connect) on \(address) — try: grpcurl "
+                    + (secure ? "-cacert CA.pem" : "-plaintext") + " \(address) list",
                 "baton dev: history in \(configuration.dataDirectory ?? "memory")/baton.sqlite",
                 "baton dev: definitions: " + (registered.isEmpty ? "none (no files in \(examples))" : registered.joined(separator: ", ")),
             ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatonHTTP2
 import BatonServer
 import BatonStore
 import Dispatch
@@ -54,6 +55,19 @@ struct ServerOptions: ParsableArguments {
     var corsOrigin: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
+        "Serve TLS only (ALPN h2 and http/1.1) with this PEM certificate chain; needs --tls-key. Reloaded on SIGHUP.",
+        valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .long, help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Mutual TLS: clients must present a certificate signed by this PEM CA (needs --tls-cert and --tls-key).",
+        valueName: "file"))
+    var tlsClientCa: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "Export traces over OTLP/HTTP to this collector base URL; spans go to URL/v1/traces "
         + "(default: $OTEL_EXPORTER_OTLP_ENDPOINT; $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as given).",
         valueName: "url"))
@@ -98,6 +112,18 @@ struct ServerOptions: ParsableArguments {
         configuration.corsOrigins = corsOrigin
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
         configuration.otlpEndpoint = try resolvedOTLPEndpoint()
+        switch (tlsCert, tlsKey) {
+        case (let certificate?, let key?):
+            configuration.tls = ServerTLS.Files(certificate: certificate, key: key, clientCA: tlsClientCa)
+        case (nil, nil):
+            if tlsClientCa != nil {
+                throw ValidationError("--tls-client-ca needs TLS: give --tls-cert and --tls-key too")
+            }
+        case (_?, nil):
+            throw ValidationError("--tls-cert needs --tls-key (the certificate's private key)")
+        case (nil, _?):
+            throw ValidationError("--tls-key needs --tls-cert (the certificate it belongs to)")
+        }
         return configuration
     }
 }
@@ -140,6 +166,7 @@ enum ServerRunner {
             "max_unread_response_mib": .stringConvertible(configuration.maxUnreadResponseBytes / (1024 * 1024)),
             "cors_origins": .array(configuration.corsOrigins.map { .string($0) }),
             "otlp_endpoint": .string(configuration.otlpEndpoint.map { "\($0)" } ?? "off"),
+            "tls": .string(configuration.tls == nil ? "off" : configuration.tls?.clientCA == nil ? "on" : "mutual"),
         ])
         do {
             app = try await ServerApplication.start(configuration, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
@@ -157,6 +184,18 @@ enum ServerRunner {
             throw ExitCode(2)
         }
 
+        let reloads = Task {
+            for await _ in signals.reloads {
+                do {
+                    try app.reloadTLS()
+                    if app.tls != nil { logger.notice("TLS certificate reloaded; new connections use it") }
+                } catch {
+                    logger.error("TLS reload failed; the previous certificate stays in use",
+                                 metadata: ["error": .string("\(error)")])
+                }
+            }
+        }
+        defer { reloads.cancel() }
         var iterator = signals.events.makeAsyncIterator()
         _ = await iterator.next()
         logger.notice("shutting down: in-flight calls get the grace period; signal again to force",
@@ -170,19 +209,25 @@ enum ServerRunner {
     }
 }
 
-/// SIGINT and SIGTERM as an async sequence (the default actions are disabled).
+/// SIGINT and SIGTERM (shutdown) and SIGHUP (reload the TLS files) as async sequences (the default
+/// actions are disabled).
 final class ShutdownSignals {
     let events: AsyncStream<Int32>
+    let reloads: AsyncStream<Void>
     private let sources: [any DispatchSourceSignal]
 
     init() {
         let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        let (reloads, reload) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         events = stream
+        self.reloads = reloads
         var sources: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
+        for number in [SIGINT, SIGTERM, SIGHUP] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
+            source.setEventHandler {
+                if number == SIGHUP { reload.yield() } else { continuation.yield(number) }
+            }
             source.resume()
             sources.append(source)
         }
