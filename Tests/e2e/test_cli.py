@@ -264,7 +264,8 @@ def test_history_lists_every_event_in_order(cli, defs):
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", fields[0][1]), r
     assert "step=a" in lines[types.index("StepCompleted")], r
     # Typed attributes, by their field names.
-    assert re.search(r'definition=three input=\{"n":3\} run_id=[0-9a-f-]{36} version=1', lines[0]), r
+    assert re.search(r'definition=three input=\{"n":3\} run_id=[0-9a-f-]{36} '
+                     r'trace=\{"sampled":true,"span_id":"[0-9a-f]{16}","trace_id":"[0-9a-f]{32}"\} version=1', lines[0]), r
     assert "attempt=1" in lines[types.index("StepCompleted")], r
     # Paging through small pages gives the same lines.
     assert cli("history", wid, "--page-size", "2").out == r.out
