@@ -2,8 +2,8 @@ import BatonProto
 import BatonRPC
 import NIOCore
 import NIOPosix
-import SwiftProtobuf
 import NIOSSL
+import SwiftProtobuf
 
 /// A typed client for Baton's API (`baton.v1.WorkflowService`, `WorkerService`, `AdminService`)
 /// over the nghttp2 client session. It connects lazily and reconnects after a lost connection.
@@ -22,8 +22,10 @@ public final class BatonClient: Sendable {
 
     /// Creates a client for `host:port` (nothing connects until the first call).
     public init(host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                defaultTimeout: Duration = .seconds(30), tls: NIOSSLContext? = nil) {
-        self.rpc = RPCClient(host: host, port: port, group: group, tls: tls)
+                defaultTimeout: Duration = .seconds(30), tls: NIOSSLContext? = nil, token: String? = nil) {
+        var metadata = Metadata()
+        if let token { metadata.add("authorization", "Bearer \(token)") }
+        self.rpc = RPCClient(host: host, port: port, group: group, tls: tls, metadata: metadata)
         self.defaultTimeout = defaultTimeout
     }
 

@@ -20,13 +20,16 @@ public final class RPCClient: Sendable {
     private let group: any EventLoopGroup
     private let maxReceiveMessageSize: Int
     private let tls: NIOSSLContext?
+    /// Metadata sent with every call (e.g. `authorization`).
+    private let defaultMetadata: Metadata
     /// The current connection attempt (or established connection); shared by concurrent calls.
     private let connection = NIOLockedValueBox<Task<HTTP2ClientConnection, any Error>?>(nil)
 
     /// Creates a client (over TLS with `tls`); no connection is made until the first call.
     public init(host: String, port: Int, group: any EventLoopGroup, maxReceiveMessageSize: Int = 4 * 1024 * 1024,
-                tls: NIOSSLContext? = nil) {
+                tls: NIOSSLContext? = nil, metadata: Metadata = Metadata()) {
         self.tls = tls
+        self.defaultMetadata = metadata
         self.host = host
         self.port = port
         self.group = group
@@ -70,12 +73,13 @@ public final class RPCClient: Sendable {
     /// `responses`, and await `result()` for the status.
     public func makeCall(_ path: String, metadata: Metadata = Metadata(), timeout: Duration? = nil) async throws -> RPCClientCall {
         var headers = [
-            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", "http"), HTTP2Header(":path", path),
+            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", tls == nil ? "http" : "https"), HTTP2Header(":path", path),
             HTTP2Header(":authority", "\(host):\(port)"), HTTP2Header("content-type", "application/grpc"),
             HTTP2Header("te", "trailers"), HTTP2Header("user-agent", "baton-swift/0.1"),
         ]
         if let timeout { headers.append(HTTP2Header("grpc-timeout", GRPCTimeout.encode(timeout))) }
         headers += metadata.headers
+        headers += defaultMetadata.headers
         // A connection can start closing (idle GOAWAY, server restart) between the usability check and
         // the stream's opening: then the call goes to a fresh connection, a bounded number of times.
         var lastError: HTTP2Error?

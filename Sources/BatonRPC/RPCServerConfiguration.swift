@@ -19,6 +19,9 @@ public struct RPCServerConfiguration: Sendable {
     public var web: WebHandler?
     /// Other origins whose pages may call the server from a browser (none by default).
     public var cors = CORSPolicy()
+    /// Decides whether a call to a served method may run, from its path and request metadata (e.g.
+    /// `authorization`); the error is sent instead of running the handler. Nil: every call may.
+    public var authorize: (@Sendable (_ path: String, _ metadata: Metadata) -> RPCError?)?
     /// Called once per finished call, on the connection's event loop (metrics); must be quick.
     public var callObserver: (@Sendable (FinishedCall) -> Void)?
 

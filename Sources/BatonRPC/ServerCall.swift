@@ -75,6 +75,10 @@ final class ServerCall: HTTPExchangeDelegate {
     private func accept(_ head: ServerRequestHead, endStream: Bool) {
         handler = head.handler
         servedPath = head.path
+        if let authorize = configuration.authorize, let refusal = authorize(head.path, head.metadata) {
+            finish(status: refusal)
+            return
+        }
         let peer = stream.remoteAddressDescription
         let account = stream.outboundAccount
         context = ServerCallContext(path: head.path, requestMetadata: head.metadata,

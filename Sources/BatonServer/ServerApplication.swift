@@ -72,7 +72,10 @@ public final class ServerApplication: Sendable {
         let workflows = WorkflowService(runtime: runtime)
         workflows.register(into: &router)
         health.set(WorkflowService.name, .serving)
-        WorkerService(queues: taskQueues).register(into: &router)
+        let authenticator = configuration.auth.map(Authenticator.init)
+        var workers = WorkerService(queues: taskQueues)
+        workers.authenticator = authenticator
+        workers.register(into: &router)
         health.set(WorkerService.name, .serving)
         AdminService(runtime: runtime, configuration: configuration, startedAt: Date()).register(into: &router)
         health.set(AdminService.name, .serving)
@@ -99,7 +102,11 @@ public final class ServerApplication: Sendable {
         var rpc = RPCServerConfiguration(router: router)
         rpc.cors = CORSPolicy(allowedOrigins: Set(configuration.corsOrigins))
         let streams = EventStreams(service: workflows)
-        rpc.web = WebRoutes(service: workflows, health: health, streams: streams, metrics: metrics, queues: taskQueues).handler
+        rpc.web = WebRoutes(service: workflows, health: health, streams: streams, metrics: metrics, queues: taskQueues,
+                            authenticator: authenticator).handler
+        if let authenticator {
+            rpc.authorize = { path, metadata in authenticator.authorize(path: path, authorization: metadata["authorization"]) }
+        }
         let rejected = RejectedRequestLog(logger: logger)
         rpc.callObserver = { call in
             metrics.record(call)

@@ -28,6 +28,8 @@ public struct ServerConfiguration: Sendable {
     /// Origins (`scheme://host[:port]`, or `*` for any) whose pages may call the API from a browser
     /// (CORS); empty: only the server's own pages.
     public var corsOrigins: [String] = []
+    /// The accepted tokens (`--auth-file`); nil: every caller may do everything (development).
+    public var auth: AuthFile?
     /// TLS on the API port (PEM files); nil: cleartext.
     public var tls: ServerTLS.Files?
     /// Where to export traces over OTLP/HTTP; nil: no export (trace ids are still recorded).

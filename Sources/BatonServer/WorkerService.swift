@@ -15,6 +15,8 @@ struct WorkerService: Sendable {
     static let defaultPollWait: Duration = .seconds(60)
 
     let queues: TaskQueueDispatcher
+    /// With an auth file: which queues a worker token may take tasks of.
+    var authenticator: Authenticator?
 
     /// Registers every method of the service.
     func register(into router: inout RPCRouter) {
@@ -28,6 +30,9 @@ struct WorkerService: Sendable {
     func poll(_ request: Baton_V1_PollActivityTaskRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_PollActivityTaskResponse {
         try Validate.name(request.taskQueue, field: "task_queue")
+        if let refusal = authenticator?.authorizeQueue(request.taskQueue, authorization: context.requestMetadata["authorization"]) {
+            throw refusal
+        }
         guard (0...Int32(Self.maxTasksPerPoll)).contains(request.maxTasks) else {
             throw RPCError(code: .invalidArgument,
                            message: "max_tasks: \(request.maxTasks) is outside 0...\(Self.maxTasksPerPoll)")
@@ -92,7 +97,13 @@ struct WorkerService: Sendable {
         try Self.validateToken(request.taskToken)
         let output = request.hasOutput ? JSONValue(proto: request.output) : .null
         try Validate.value(output, field: "output")
-        if !request.nextTaskQueue.isEmpty { try Validate.name(request.nextTaskQueue, field: "next_task_queue") }
+        if !request.nextTaskQueue.isEmpty {
+            try Validate.name(request.nextTaskQueue, field: "next_task_queue")
+            if let refusal = authenticator?.authorizeQueue(request.nextTaskQueue,
+                                                           authorization: context.requestMetadata["authorization"]) {
+                throw refusal
+            }
+        }
         try await mappingErrors { try await queues.complete(token: request.taskToken, output: output) }
         // The completion committed (and scheduled what follows): hand over the next waiting task.
         guard !request.nextTaskQueue.isEmpty else { return .init() }

@@ -31,7 +31,7 @@ struct Baton: AsyncParsableCommand {
                 WatchCommand.self, AwaitCommand.self, DescribeCommand.self, QueryCommand.self, HistoryCommand.self, ListCommand.self,
                 CountCommand.self,
             ]),
-            CommandGroup(name: "Operations", subcommands: [BreakersCommand.self, InfoCommand.self]),
+            CommandGroup(name: "Operations", subcommands: [BreakersCommand.self, InfoCommand.self, TokenCommand.self]),
         ]
     )
 

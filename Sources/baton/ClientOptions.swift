@@ -27,6 +27,10 @@ struct ClientOptions: ParsableArguments {
     @Flag(name: .customLong("json"), help: "The same as -o jsonl.")
     var jsonLines = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Send this token (authorization: Bearer) with every call (default: $BATON_TOKEN).", valueName: "token"))
+    var token: String?
+
     @Flag(name: .long, help: "Connect with TLS, trusting the system's roots (implied by --tls-ca and BATON_TLS_CA).")
     var tls = false
 
@@ -104,7 +108,8 @@ struct ClientOptions: ParsableArguments {
         } catch let error as TLSFileError {
             throw CLIFailure.usage(error.description)
         }
-        let client = BatonClient(host: host, port: port, tls: context)
+        let token = self.token ?? ProcessInfo.processInfo.environment["BATON_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let client = BatonClient(host: host, port: port, tls: context, token: token)
         do {
             let result = try await body(client)
             await client.close()

@@ -55,6 +55,11 @@ struct ServerOptions: ParsableArguments {
     var corsOrigin: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
+        "YAML file of accepted tokens (name, sha256, role, task_queues); without it every caller may do everything.",
+        valueName: "file"))
+    var authFile: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "Serve TLS only (ALPN h2 and http/1.1) with this PEM certificate chain; needs --tls-key. Reloaded on SIGHUP.",
         valueName: "file"))
     var tlsCert: String?
@@ -112,6 +117,13 @@ struct ServerOptions: ParsableArguments {
         configuration.corsOrigins = corsOrigin
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
         configuration.otlpEndpoint = try resolvedOTLPEndpoint()
+        if let authFile {
+            do {
+                configuration.auth = try AuthFile(path: authFile)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
         switch (tlsCert, tlsKey) {
         case (let certificate?, let key?):
             configuration.tls = ServerTLS.Files(certificate: certificate, key: key, clientCA: tlsClientCa)
@@ -167,7 +179,16 @@ enum ServerRunner {
             "cors_origins": .array(configuration.corsOrigins.map { .string($0) }),
             "otlp_endpoint": .string(configuration.otlpEndpoint.map { "\($0)" } ?? "off"),
             "tls": .string(configuration.tls == nil ? "off" : configuration.tls?.clientCA == nil ? "on" : "mutual"),
+            "auth": .string(configuration.auth == nil ? "off" : "tokens"),
         ])
+        if configuration.auth == nil {
+            logger.warning(
+                "no --auth-file: every caller may start, read, signal and terminate every run; give --auth-file (and TLS) before others can reach the port")
+        } else {
+            logger.info("tokens accepted", metadata: [
+                "tokens": .array(configuration.auth!.tokens.map { .string("\($0.name) (\($0.role.rawValue))") }),
+            ])
+        }
         do {
             app = try await ServerApplication.start(configuration, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         } catch {

@@ -14,6 +14,8 @@ struct WebRoutes: Sendable {
     let streams: EventStreams
     let metrics: ServerMetrics
     let queues: TaskQueueDispatcher
+    /// With an auth file: who may read `/metrics` and the event streams.
+    let authenticator: Authenticator?
 
     /// The ``WebHandler`` serving these routes.
     var handler: WebHandler {
@@ -26,6 +28,12 @@ struct WebRoutes: Sendable {
         guard request.method == "GET" || request.method == "HEAD" else {
             return try await response.send(status: 405, text: "\(request.method) \(path): only GET is served here",
                                            headers: [("allow", "GET")])
+        }
+        if let refusal = refusal(path, request) {
+            let status = refusal.code == .unauthenticated ? 401 : 403
+            var headers: [(String, String)] = []
+            if status == 401 { headers.append(("www-authenticate", "Bearer")) }
+            return try await response.send(status: status, text: "\(path): \(refusal.message)", headers: headers)
         }
         switch path {
         case "/healthz":
@@ -63,6 +71,20 @@ struct WebRoutes: Sendable {
                 + "/v1/workflows/{id}/progress or /v1/workflows/{id}/history")
         }
         try await asset(path, response)
+    }
+
+    /// Why `request` may not read `path` (metrics and event streams need a token whose role reads
+    /// runs; circuit breakers need admin); nil when it may, or when there is no auth file.
+    private func refusal(_ path: String, _ request: WebRequest) -> RPCError? {
+        guard let authenticator, path == "/metrics" || path.hasPrefix("/v1/") else { return nil }
+        switch authenticator.authenticate(request.header("authorization")) {
+        case .failure(let error):
+            return error
+        case .success(let token):
+            let allowed = path == "/v1/circuit-breakers" ? token.role == .admin : token.role.readsRuns
+            return allowed ? nil : RPCError(code: .permissionDenied,
+                                            message: "token '\(token.name)' (role \(token.role.rawValue)) may not read this")
+        }
     }
 
     /// A file of the UI; `/` is index.html. Names come from the embedded table only, so no request
