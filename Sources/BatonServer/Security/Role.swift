@@ -21,6 +21,8 @@ public enum Role: String, Sendable, CaseIterable {
 
     /// Whether this role may call `service`'s `method`.
     public func allows(service: String, method: String) -> Bool {
+        // Reflection and the interop test service only describe the API: any token may use them.
+        if service.hasPrefix("grpc.reflection.") || service == "grpc.testing.TestService" { return true }
         switch (self, service) {
         case (.admin, _):
             return true
@@ -30,10 +32,7 @@ public enum Role: String, Sendable, CaseIterable {
             return Self.readMethods.contains(method) || Self.operateMethods.contains(method)
         case (.worker, "baton.v1.WorkerService"):
             return true
-        case (.reader, _), (.operator, _):
-            // Reflection and the interop test service only describe the API.
-            return service.hasPrefix("grpc.reflection.") || service == "grpc.testing.TestService"
-        case (.worker, _):
+        case (.reader, _), (.operator, _), (.worker, _):
             return false
         }
     }
