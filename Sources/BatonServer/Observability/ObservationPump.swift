@@ -14,6 +14,7 @@ final class ObservationPump: @unchecked Sendable {
     private let metrics: ServerMetrics
     private let log: WorkflowEventLog
     private let traces: TraceExporter?
+    private let spans: SpanBuilder?
 
     /// Batches queued before the thread is woken at once.
     static let wakeAt = 4_096
@@ -23,7 +24,8 @@ final class ObservationPump: @unchecked Sendable {
     /// How long queued batches wait at most.
     static let interval: TimeInterval = 0.05
 
-    init(metrics: ServerMetrics, log: WorkflowEventLog, traces: TraceExporter?) {
+    init(metrics: ServerMetrics, log: WorkflowEventLog, traces: TraceExporter?, spans: SpanBuilder?) {
+        self.spans = spans
         self.metrics = metrics
         self.log = log
         self.traces = traces
@@ -70,7 +72,10 @@ final class ObservationPump: @unchecked Sendable {
                 metrics.record(batch)
                 log.log(batch)
             }
-            if let traces, !batches.isEmpty { traces.enqueue(batches) }
+            if let traces, let spans, !batches.isEmpty {
+                let ended = spans.spans(batches)
+                if !ended.isEmpty { traces.enqueue(ended) }
+            }
             if done {
                 condition.lock()
                 finished = true

@@ -23,11 +23,12 @@ public final class ServerObservability: Sendable {
         let eventLog = WorkflowEventLog(logger: logger, definitions: runtime.registry)
         let metrics = ServerMetrics(definitions: runtime.registry)
         let traces = otlpEndpoint.map {
-            TraceExporter(endpoint: $0, runtime: runtime, metrics: metrics, logger: logger, group: group)
+            TraceExporter(endpoint: $0, metrics: metrics, logger: logger, group: group)
         }
         await traces?.start()
         // Metrics, log lines and spans are made off the commit path (at most 50 ms later).
-        let pump = ObservationPump(metrics: metrics, log: eventLog, traces: traces)
+        let pump = ObservationPump(metrics: metrics, log: eventLog, traces: traces,
+                                   spans: traces == nil ? nil : SpanBuilder(runtime: runtime, logger: logger))
         runtime.observeCommittedEvents { pump.enqueue($0) }
         runtime.breakers.observe { metrics.record($0) }
         for breaker in runtime.circuitBreakers() { metrics.setBreakerState(breaker.key, breaker.state) }

@@ -3,22 +3,16 @@ import BatonEngine
 import Logging
 import NIOCore
 
-/// Exports every run's spans over OTLP/HTTP (protobuf): committed events are queued (never blocking
-/// a commit), turned into spans per run (``RunSpans``), and sent in batches at least once a second
-/// and at shutdown. A slow or unreachable collector never slows workflows: the queues are bounded,
+/// Exports every run's spans over OTLP/HTTP (protobuf): the spans the ``ObservationPump`` built
+/// (``SpanBuilder``) are queued, and sent in batches at least once a second and at shutdown. A slow or unreachable collector never slows workflows: the queues are bounded,
 /// what does not fit or cannot be sent is dropped and counted (`baton_trace_spans_dropped_total`),
 /// and failures are logged once, then at most once a minute with the count of suppressed failures.
-///
-/// After a restart, a run first seen mid-way is rebuilt from its history before its new events
-/// are applied, so its spans keep their ids and parent (one trace across the restart).
 actor TraceExporter {
     private let client: OTLPHTTPClient
-    private let runtime: WorkflowRuntime
     private let metrics: ServerMetrics
     private let logger: Logger
-    private let batches: AsyncStream<[CommittedEvents]>
-    private let input: AsyncStream<[CommittedEvents]>.Continuation
-    private var runs: [String: RunSpans] = [:]
+    private let batches: AsyncStream<[FinishedSpan]>
+    private let input: AsyncStream<[FinishedSpan]>.Continuation
     private var pending: [FinishedSpan] = []
     private var exporting = false
     private var failures = LogThrottle(interval: .seconds(60))
@@ -26,16 +20,15 @@ actor TraceExporter {
     private var consumer: Task<Void, Never>?
     private var ticker: Task<Void, Never>?
 
-    /// Lists of batches (one per ``ObservationPump`` tick) waiting to become spans, at most.
+    /// Lists of spans (one per ``ObservationPump`` tick) waiting to be added, at most.
     static let maxQueuedBatches = 1_024
     /// Spans waiting for export, at most.
     static let maxPendingSpans = 16_384
     /// Spans per export request.
     static let maxSpansPerExport = 2_048
 
-    init(endpoint: OTLPEndpoint, runtime: WorkflowRuntime, metrics: ServerMetrics, logger: Logger, group: any EventLoopGroup) {
+    init(endpoint: OTLPEndpoint, metrics: ServerMetrics, logger: Logger, group: any EventLoopGroup) {
         client = OTLPHTTPClient(endpoint: endpoint, group: group)
-        self.runtime = runtime
         self.metrics = metrics
         self.logger = logger
         (batches, input) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(Self.maxQueuedBatches))
@@ -52,12 +45,12 @@ actor TraceExporter {
         }
     }
 
-    /// Queues `batches` (from the ``ObservationPump``: never waits).
-    nonisolated func enqueue(_ batches: [CommittedEvents]) {
-        if case .dropped(let list) = input.yield(batches) { list.forEach(dropped) }
+    /// Queues `spans` for export (from the ``ObservationPump``: never waits).
+    nonisolated func enqueue(_ spans: [FinishedSpan]) {
+        if case .dropped(let list) = input.yield(spans) { metrics.recordDroppedSpans(list.count, reason: "queue_full") }
     }
 
-    /// Counts the spans `batch` would have made as dropped (no room to queue it).
+    /// Counts the spans of a batch that found no room in the pump's queue as dropped.
     nonisolated func dropped(_ batch: CommittedEvents) {
         if batch.trace != nil { metrics.recordDroppedSpans(batch.events.count, reason: "queue_full") }
     }
@@ -82,48 +75,12 @@ actor TraceExporter {
         }
     }
 
-    /// Turns queued batches into spans, on the actor (no hop per batch).
+    /// Adds queued spans to the next export, on the actor (one hop per tick).
     private func consume() async {
-        for await list in batches {
-            for batch in list { await ingest(batch) }
+        for await spans in batches {
+            add(spans)
+            if pending.count >= Self.maxSpansPerExport { await flush() }
         }
-    }
-
-    private func ingest(_ batch: CommittedEvents) async {
-        guard let trace = batch.trace else { return }
-        if runs[batch.workflowID] == nil {
-            guard let spans = await rebuild(batch, trace: trace) else { return }
-            runs[batch.workflowID] = spans
-        }
-        var closed = false
-        for event in batch.events {
-            // Mutated in place (a copy out of the dictionary would copy the run's open spans each time).
-            guard let ended = runs[batch.workflowID]?.apply(event) else { break }
-            if ended.last?.spanID == trace.spanID { closed = true }
-            if trace.sampled, !ended.isEmpty { add(ended) }
-        }
-        if closed { runs[batch.workflowID] = nil }
-        if pending.count >= Self.maxSpansPerExport { await flush() }
-    }
-
-    /// The run's builder: new for a run that starts in `batch`, else rebuilt from the history before it.
-    private func rebuild(_ batch: CommittedEvents, trace: TraceContext) async -> RunSpans? {
-        let registry = runtime.registry
-        let ref = batch.definition
-        var definition = registry.cachedDefinition(named: ref.name, version: ref.version)?.0
-        if definition == nil { definition = try? await registry.definition(named: ref.name, version: ref.version).0 }
-        var spans = RunSpans(trace: trace, workflowID: RunKey.split(batch.workflowID).0, runID: batch.runID,
-                             definition: batch.definition, steps: definition, start: batch.startedAt ?? .epoch)
-        guard let first = batch.events.first, first.id > 1 else { return spans }
-        do {
-            for event in try await runtime.history(batch.workflowID, afterEventID: 0, limit: Int(first.id - 1)) {
-                _ = spans.apply(event)  // exported before the restart
-            }
-        } catch {
-            logger.warning("trace spans of a run cannot be rebuilt from its history; its earlier spans are missing",
-                           metadata: ["workflow_id": .string(batch.workflowID), "error": .string("\(error)")])
-        }
-        return spans
     }
 
     private func add(_ spans: [FinishedSpan]) {

@@ -1,0 +1,80 @@
+import BatonCore
+import BatonEngine
+import Dispatch
+import Logging
+import Synchronization
+
+/// Turns committed batches into finished spans, one ``RunSpans`` per open run, on the
+/// ``ObservationPump``'s thread (off the engine's threads). A run first seen mid-way (after a
+/// restart) is rebuilt from its history first, so its spans keep their ids and parent; that read
+/// is the one wait here (once per run, after a restart).
+final class SpanBuilder {
+    private let runtime: WorkflowRuntime
+    private let logger: Logger
+    private var runs: [String: RunSpans] = [:]
+
+    init(runtime: WorkflowRuntime, logger: Logger) {
+        self.runtime = runtime
+        self.logger = logger
+    }
+
+    /// The spans `batches` end, in order (only sampled runs' spans).
+    func spans(_ batches: [CommittedEvents]) -> [FinishedSpan] {
+        var ended: [FinishedSpan] = []
+        for batch in batches {
+            guard let trace = batch.trace else { continue }
+            if runs[batch.workflowID] == nil { runs[batch.workflowID] = rebuild(batch, trace: trace) }
+            var closed = false
+            for event in batch.events {
+                // Mutated in place (a copy out of the dictionary would copy the run's open spans).
+                guard let spans = runs[batch.workflowID]?.apply(event) else { break }
+                if spans.last?.spanID == trace.spanID { closed = true }
+                if trace.sampled { ended += spans }
+            }
+            if closed { runs[batch.workflowID] = nil }
+        }
+        return ended
+    }
+
+    /// The run's builder: new for a run that starts in `batch`, else rebuilt from the history before it.
+    private func rebuild(_ batch: CommittedEvents, trace: TraceContext) -> RunSpans {
+        let ref = batch.definition
+        let runtime = self.runtime
+        var definition = runtime.registry.cachedDefinition(named: ref.name, version: ref.version)?.0
+        if definition == nil {
+            definition = Self.wait { try? await runtime.registry.definition(named: ref.name, version: ref.version).0 }
+        }
+        var spans = RunSpans(trace: trace, workflowID: RunKey.split(batch.workflowID).0, runID: batch.runID,
+                             definition: ref, steps: definition, start: batch.startedAt ?? .epoch)
+        guard let first = batch.events.first, first.id > 1 else { return spans }
+        let key = batch.workflowID
+        let earlier = Self.wait { () -> Result<[WorkflowEvent], BatonError> in
+            do throws(BatonError) {
+                return .success(try await runtime.history(key, afterEventID: 0, limit: Int(first.id - 1)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch earlier {
+        case .success(let events):
+            for event in events { _ = spans.apply(event) }  // their spans were exported before the restart
+        case .failure(let error):
+            logger.warning("trace spans of a run cannot be rebuilt from its history; its earlier spans are missing",
+                           metadata: ["workflow_id": .string(key), "error": .string("\(error)")])
+        }
+        return spans
+    }
+
+    /// Runs `body` on the concurrency pool and waits for it (this thread is not one of the pool's).
+    private static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<T?>(nil)
+        Task {
+            let value = await body()
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        done.wait()
+        return result.withLock { $0! }
+    }
+}
