@@ -102,7 +102,7 @@ public final class ServerApplication: Sendable {
         var rpc = RPCServerConfiguration(router: router)
         rpc.cors = CORSPolicy(allowedOrigins: Set(configuration.corsOrigins))
         let streams = EventStreams(service: workflows)
-        rpc.web = WebRoutes(service: workflows, health: health, streams: streams, metrics: metrics, queues: taskQueues,
+        rpc.web = WebRoutes(service: workflows, health: health, streams: streams, observability: observability, queues: taskQueues,
                             authenticator: authenticator).handler
         if let authenticator {
             rpc.authorize = { path, metadata in authenticator.authorize(path: path, authorization: metadata["authorization"]) }

@@ -41,12 +41,13 @@ class Server:
         if not (binary.is_file() and os.access(binary, os.X_OK)):
             pytest.fail(f"server binary {binary} is missing: build it first (`swift build`), "
                         f"or set BATON_BIN", pytrace=False)
-        self.stderr_file = tempfile.TemporaryFile()
+        self._stderr_lines = []
+        self._stderr_changed = threading.Condition()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="baton-e2e-")
         # `prefix` runs the server under another program (e.g. strace for fault injection).
         self.args = [*prefix, str(binary), command, "--listen", "127.0.0.1:0", "--data", self.data_dir, *extra_args]
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self.stderr_file)
+                                     stderr=subprocess.PIPE)
         self.stdout_lines = []
         first = threading.Event()
 
@@ -57,7 +58,18 @@ class Server:
                 first.set()
             first.set()
 
+        def drain_stderr():
+            # Keeps every stderr line and wakes wait_stderr on each.
+            for raw in self.proc.stderr:
+                with self._stderr_changed:
+                    self._stderr_lines.append(raw.decode(errors="replace").rstrip("\n"))
+                    self._stderr_changed.notify_all()
+            with self._stderr_changed:
+                self._stderr_lines.append(None)  # end of stream
+                self._stderr_changed.notify_all()
+
         threading.Thread(target=drain, daemon=True).start()
+        threading.Thread(target=drain_stderr, daemon=True).start()
         if not first.wait(startup_timeout) or not self.stdout_lines:
             self.kill()
             pytest.fail(f"{' '.join(self.args)} printed no listening line within {startup_timeout}s "
@@ -78,8 +90,34 @@ class Server:
         return self.proc.pid
 
     def stderr(self) -> str:
-        self.stderr_file.seek(0)
-        return self.stderr_file.read().decode(errors="replace")
+        with self._stderr_changed:
+            return "\n".join(line for line in self._stderr_lines if line is not None) + "\n"
+
+    def stderr_line_count(self) -> int:
+        """Lines of stderr so far (a `since` for wait_stderr)."""
+        with self._stderr_changed:
+            return len([line for line in self._stderr_lines if line is not None])
+
+    def wait_stderr(self, matches, what, timeout=30.0, since=0):
+        """Waits (woken by each new stderr line) until `matches(line)` holds for a line after the
+        first `since`; returns the line. Fails naming `what` at the deadline or when the server's
+        stderr ends first."""
+        deadline = time.monotonic() + timeout
+        seen = since
+        with self._stderr_changed:
+            while True:
+                for line in self._stderr_lines[seen:]:
+                    if line is None:
+                        pytest.fail(f"the server's stderr ended without {what}:\n{self.stderr()[-4000:]}",
+                                    pytrace=False)
+                    if matches(line):
+                        return line
+                seen = len(self._stderr_lines)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    pytest.fail(f"no {what} on the server's stderr within {timeout}s:\n{self.stderr()[-4000:]}",
+                                pytrace=False)
+                self._stderr_changed.wait(remaining)
 
     def rss_kib(self) -> int:
         with open(f"/proc/{self.pid}/status") as f:

@@ -91,20 +91,21 @@ def log_lines(server):
     return [e for e in entries if isinstance(e, dict)]
 
 
-def eventually(probe, what, server, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while not (value := probe()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {timeout}s; stderr:\n{server.stderr()[-4000:]}", pytrace=False)
-        time.sleep(0.05)
-    return value
+def log_entry(server, matches, what, since=0):
+    """The first json log line after `since` lines for which `matches(entry)` holds (woken per line)."""
+    def parsed(line):
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            return entry if isinstance(entry, dict) and matches(entry) else None
+        return None
+
+    return json.loads(server.wait_stderr(lambda line: parsed(line) is not None, what, timeout=WAIT, since=since))
 
 
 def starting_auth(server):
     """The `auth` field of the json `starting` line."""
-    line = eventually(lambda: next((e for e in log_lines(server) if e.get("message") == "starting"), None),
-                      "json 'starting' line", server)
-    return line.get("auth")
+    # Logged before the listening line the Server waited for: already there.
+    return log_entry(server, lambda e: e.get("message") == "starting", "json 'starting' line").get("auth")
 
 
 def tail(server):
@@ -374,7 +375,7 @@ def test_the_starting_line_names_auth_and_an_open_server_warns(auth):
 
     with serving(["--log-format", "json"]) as open_server:
         assert starting_auth(open_server) == "off"
-        warning = eventually(lambda: warnings(open_server), "'no --auth-file' warning line", open_server)[0]
+        warning = log_entry(open_server, lambda e: "no --auth-file" in str(e.get("message")), "'no --auth-file' warning line")
         assert warning["level"] == "warning", warning
         with grpc.insecure_channel(open_server.addr) as channel:
             WF(channel).ListWorkflows(ws.ListWorkflowsRequest(page_size=5), timeout=RPC_TIMEOUT)

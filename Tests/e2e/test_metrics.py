@@ -19,7 +19,7 @@ import pytest
 
 import prom
 from conftest import Server, baton_bin
-from baton.v1 import worker_service_pb2, worker_service_pb2_grpc
+from baton.v1 import worker_service_pb2, worker_service_pb2_grpc, workflow_service_pb2, workflow_service_pb2_grpc
 
 CLI_TIMEOUT = 30
 WAIT = 20.0            # seconds for a metric to show a committed change
@@ -139,8 +139,10 @@ def cli(server, *args, stdin=None, expect=(0,)):
 
 
 def metrics_until(server, predicate, what, timeout=WAIT):
-    """Scrapes until `predicate(scrape)` holds (metrics may trail the commit an answer waited for);
-    `what` names the condition (or, called with the last scrape, says what is still missing)."""
+    """Scrapes until `predicate(scrape)` holds; `what` names the condition (or, called with the last
+    scrape, says what is still missing). A scrape counts every commit made before it, so this is only
+    for effects the server completes on its own after answering, with no event a client can follow:
+    a long poll's waiter being registered or dropped after a cancel, a closed stream's subscription."""
     deadline, last = time.monotonic() + timeout, None
     while True:
         try:
@@ -170,16 +172,16 @@ def check_family(m, name, ctx=""):
             assert sample.labels[key] in allowed, f"{sample}: {key} not one of {sorted(allowed)}" + ctx
 
 
-def wait_steps(server, wid, wanted, timeout=WAIT):
-    """Polls the `steps` query until every step named in `wanted` has the wanted status."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = json.loads(cli(server, "query", wid, "steps", "--json").stdout)
-        steps = {s["name"]: s["status"] for s in answer["result"]}
-        if all(steps.get(name) == status for name, status in wanted.items()):
-            return
-        assert time.monotonic() < deadline, f"{wid}: steps {steps}, waited for {wanted}"
-        time.sleep(0.1)
+def wait_step_started(server, wid, step, timeout=WAIT):
+    """Follows the run's history as the server pushes it (WatchHistory) until `step` started."""
+    with grpc.insecure_channel(server.addr) as channel:
+        events = workflow_service_pb2_grpc.WorkflowServiceStub(channel).WatchHistory(
+            workflow_service_pb2.WatchHistoryRequest(workflow_id=wid), timeout=timeout)
+        for event in events:
+            if event.WhichOneof("attributes") == "step_started" and event.step_started.step == step:
+                events.cancel()
+                return
+    pytest.fail(f"{wid}: the history ended without {step} starting", pytrace=False)
 
 
 class SSE:
@@ -222,15 +224,17 @@ def drive(server, ids):
         cli(server, "start", "metrics_tripped", "-w", ids[f"tripped{i}"], "--wait", expect=(6,))
     # A cancel once book completed: book is compensated, the run ends CANCELLED; an undeclared signal first.
     cli(server, "start", "metrics_halted", "-w", ids["halted"])
-    wait_steps(server, ids["halted"], {"book": "completed", "hold": "running"})
+    wait_step_started(server, ids["halted"], "hold")  # book completed before hold could start
     cli(server, "signal", ids["halted"], STRAY, "-i", "{}")
     cli(server, "cancel", ids["halted"])
     cli(server, "await", ids["halted"], expect=(6,))
     # No worker serves mx_queue: the task waits there until the run is terminated.
     cli(server, "start", "metrics_queued", "-w", ids["queued"])
-    check_family(metrics_until(server, lambda m: m.value("baton_task_queue_depth", task_queue=QUEUE) == 1,
-                               f"baton_task_queue_depth{{task_queue={QUEUE!r}}} == 1 while its task waits"),
-                 "baton_task_queue_depth")
+    # StartWorkflow answers after the task was queued, and a scrape counts every commit before it.
+    queued = prom.scrape(server.url)
+    assert queued.value("baton_task_queue_depth", task_queue=QUEUE) == 1, \
+        f"baton_task_queue_depth{{task_queue={QUEUE!r}}} while its task waits:\n{queued.tail()}"
+    check_family(queued, "baton_task_queue_depth")
     cli(server, "terminate", ids["queued"])
     cli(server, "await", ids["queued"], expect=(6,))
     # A worker's long poll on an idle queue is a poller while it waits.
@@ -254,11 +258,12 @@ def drive(server, ids):
     cli(server, "start", "metrics_gated", "-w", ids["gated"])
     sse = SSE(server, f"/v1/workflows/{ids['gated']}/progress")
     try:
-        sse.until("progress")
-        metrics_until(server, lambda m: m.value("baton_workflows_open", workflow_type="metrics_gated") == 1
-                      and m.value("baton_workflows_open") == 1 and (m.value("baton_stream_subscribers") or 0) >= 1,
-                      "baton_workflows_open{workflow_type='metrics_gated'} == 1 (the only open run) and "
-                      "baton_stream_subscribers >= 1 while the run waits for its signal")
+        sse.until("progress")  # sent to a registered subscriber
+        waiting = prom.scrape(server.url)
+        assert waiting.value("baton_workflows_open", workflow_type="metrics_gated") == 1 \
+            and waiting.value("baton_workflows_open") == 1 and (waiting.value("baton_stream_subscribers") or 0) >= 1, \
+            "baton_workflows_open{workflow_type='metrics_gated'} == 1 (the only open run) and " \
+            f"baton_stream_subscribers >= 1 while the run waits for its signal:\n{waiting.tail()}"
         cli(server, "signal", ids["gated"], "go", "-i", '{"ok": true}')
         cli(server, "await", ids["gated"])
         sse.until("end")

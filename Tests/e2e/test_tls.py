@@ -17,7 +17,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import time
 from types import SimpleNamespace
 
 import grpc
@@ -82,23 +81,21 @@ def log_lines(server):
     return [e for e in entries if isinstance(e, dict)]
 
 
-def eventually(probe, what, timeout=WAIT, server=None):
-    """Polls `probe` until it returns something truthy (and returns it), at most `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {timeout}s" + (f"; stderr:\n{server.stderr()[-4000:]}" if server else ""),
-                        pytrace=False)
-        time.sleep(0.05)
+def log_entry(server, matches, what, since=0):
+    """The first json log line after `since` lines for which `matches(entry)` holds (woken per line)."""
+    def parsed(line):
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            return entry if isinstance(entry, dict) and matches(entry) else None
+        return None
+
+    return json.loads(server.wait_stderr(lambda line: parsed(line) is not None, what, timeout=WAIT, since=since))
 
 
 def starting_tls(server):
     """The `tls` field of the json `starting` line."""
-    return eventually(lambda: next((e for e in log_lines(server) if e.get("message") == "starting"), None),
-                      "json 'starting' line", server=server).get("tls")
+    # Logged before the listening line the Server waited for: already there.
+    return log_entry(server, lambda e: e.get("message") == "starting", "json 'starting' line").get("tls")
 
 
 # ---------------------------------------------------------------- clients
@@ -367,10 +364,11 @@ def test_sighup_reloads_the_certificate_and_keeps_it_when_the_new_files_are_bad(
 
             shutil.copyfile(b.cert, cert)
             shutil.copyfile(b.key, key)
+            since = s.stderr_line_count()
             s.proc.send_signal(signal.SIGHUP)
-            seen = eventually(lambda: (lambda h: h.cn == b.cn and h)(handshake(s, pki.ca)),
-                              "a new connection with certificate B", server=s)
-            assert seen.serial == b.serial, seen
+            log_entry(s, lambda e: "TLS certificate reloaded" in str(e.get("message")), "the reload's notice", since)
+            seen = handshake(s, pki.ca)
+            assert (seen.cn, seen.serial) == (b.cn, b.serial), seen
             assert handshake(s, pki.ca, alpn=["h2", "http/1.1"]).alpn == "h2"
             # Connections made before stay open, with the certificate they had, and keep working.
             assert https(s, "GET", "/healthz", pki.ca, conn=kept)[0] == 200
@@ -380,10 +378,12 @@ def test_sighup_reloads_the_certificate_and_keeps_it_when_the_new_files_are_bad(
             list_workflows(channel)
 
             # A key file that is not a key: an error line naming TLS, certificate B stays.
-            before = len(tls_errors(s))
+            since = s.stderr_line_count()
             key.write_text("this is not a private key\n")
             s.proc.send_signal(signal.SIGHUP)
-            eventually(lambda: tls_errors(s)[before:], "error line naming TLS after a bad reload", server=s)
+            failed = log_entry(s, lambda e: e.get("level") == "error" and "TLS" in str(e.get("message")),
+                               "error line naming TLS after a bad reload", since)
+            assert failed in tls_errors(s), failed
             assert s.alive(), f"a bad reload stopped the server; stderr:\n{s.stderr()}"
             again = handshake(s, pki.ca)
             assert (again.cn, again.serial) == (b.cn, b.serial), again

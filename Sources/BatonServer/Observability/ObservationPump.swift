@@ -15,6 +15,8 @@ final class ObservationPump: @unchecked Sendable {
     private let log: WorkflowEventLog
     private let traces: TraceExporter?
     private let spans: SpanBuilder?
+    /// Callers waiting until what was queued before they asked has been processed.
+    private var waiters: [Callback<Void>] = []
 
     /// Batches queued before the thread is woken at once.
     static let wakeAt = 4_096
@@ -49,6 +51,20 @@ final class ObservationPump: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Calls `done` once every batch queued before this call has been processed (metrics counted,
+    /// lines written, spans handed on) — at once, not at the next tick. A scrape waits for it, so
+    /// it counts every commit made before it.
+    func whenProcessed(_ done: @escaping @Sendable () -> Void) {
+        condition.lock()
+        if finished {
+            condition.unlock()
+            return done()
+        }
+        waiters.append(Callback { _ in done() })
+        condition.signal()
+        condition.unlock()
+    }
+
     /// Processes what is queued, then stops the thread.
     func stop() {
         condition.lock()
@@ -61,13 +77,16 @@ final class ObservationPump: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            if queue.count < Self.wakeAt && !stopping {
+            if queue.count < Self.wakeAt && !stopping && waiters.isEmpty {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Self.interval))
             }
             let batches = queue
             queue.removeAll(keepingCapacity: true)
             let done = stopping
+            let answered = waiters  // every batch they wait for is in `batches`
+            waiters.removeAll()
             condition.unlock()
+            defer { for waiter in answered { waiter.call(()) } }
             for batch in batches {
                 metrics.record(batch)
                 log.log(batch)
@@ -78,6 +97,8 @@ final class ObservationPump: @unchecked Sendable {
             }
             if done {
                 condition.lock()
+                for waiter in waiters { waiter.call(()) }
+                waiters.removeAll()
                 finished = true
                 condition.broadcast()
                 condition.unlock()

@@ -38,6 +38,13 @@ public final class ServerObservability: Sendable {
         self.pump = pump
     }
 
+    /// Returns once every commit made before the call is counted in the metrics (and logged).
+    public func settle() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            pump.whenProcessed { continuation.resume() }
+        }
+    }
+
     /// Writes the log lines still queued, exports the spans still queued (bounded by `deadline`) and
     /// stops the exporter.
     public func shutdown(deadline: Duration = .seconds(3)) async {

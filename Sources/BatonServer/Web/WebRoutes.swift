@@ -12,7 +12,7 @@ struct WebRoutes: Sendable {
     let service: WorkflowService
     let health: HealthStatusBoard
     let streams: EventStreams
-    let metrics: ServerMetrics
+    let observability: ServerObservability
     let queues: TaskQueueDispatcher
     /// With an auth file: who may read `/metrics` and the event streams.
     let authenticator: Authenticator?
@@ -48,7 +48,8 @@ struct WebRoutes: Sendable {
             }
             return try await response.send(status: 200, text: "ready", headers: [("cache-control", "no-store")])
         case "/metrics":
-            let text = await metrics.scrape(runtime: service.runtime, queues: queues)
+            await observability.settle()  // a scrape counts every commit made before it
+            let text = await observability.metrics.scrape(runtime: service.runtime, queues: queues)
             return try await response.send(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
                                            body: ByteBuffer(bytes: text), headers: [("cache-control", "no-store")])
         case "/v1/workflows":
