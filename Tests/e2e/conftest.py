@@ -5,6 +5,8 @@ BATON_BIN names another one. It is started once per session on an ephemeral
 loopback port and must exit 0 on SIGTERM at the end.
 """
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -92,6 +94,24 @@ class Server:
     def stderr(self) -> str:
         with self._stderr_changed:
             return "\n".join(line for line in self._stderr_lines if line is not None) + "\n"
+
+    def log_entries(self):
+        """The json log lines written so far (`--log-format json`), parsed."""
+        entries = []
+        for line in self.stderr().splitlines():
+            with contextlib.suppress(ValueError):
+                entries.append(json.loads(line))
+        return [e for e in entries if isinstance(e, dict)]
+
+    def wait_log(self, matches, what, timeout=30.0, since=0):
+        """The first json log line after `since` stderr lines with `matches(entry)`, woken per line."""
+        def hit(line):
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                return isinstance(entry, dict) and matches(entry)
+            return False
+
+        return json.loads(self.wait_stderr(hit, what, timeout=timeout, since=since))
 
     def stderr_line_count(self) -> int:
         """Lines of stderr so far (a `since` for wait_stderr)."""

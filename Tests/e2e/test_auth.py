@@ -83,29 +83,10 @@ def serving(args, command="server"):
     assert alive and code == 0, f"server alive={alive}, exit {code} after SIGTERM; stderr:\n{s.stderr()}"
 
 
-def log_lines(server):
-    entries = []
-    for line in server.stderr().splitlines():
-        with contextlib.suppress(ValueError):
-            entries.append(json.loads(line))
-    return [e for e in entries if isinstance(e, dict)]
-
-
-def log_entry(server, matches, what, since=0):
-    """The first json log line after `since` lines for which `matches(entry)` holds (woken per line)."""
-    def parsed(line):
-        with contextlib.suppress(ValueError):
-            entry = json.loads(line)
-            return entry if isinstance(entry, dict) and matches(entry) else None
-        return None
-
-    return json.loads(server.wait_stderr(lambda line: parsed(line) is not None, what, timeout=WAIT, since=since))
-
-
 def starting_auth(server):
     """The `auth` field of the json `starting` line."""
     # Logged before the listening line the Server waited for: already there.
-    return log_entry(server, lambda e: e.get("message") == "starting", "json 'starting' line").get("auth")
+    return server.wait_log(lambda e: e.get("message") == "starting", "json 'starting' line").get("auth")
 
 
 def tail(server):
@@ -368,14 +349,14 @@ def test_the_cli_sends_token_or_baton_token(auth):
 @pytest.mark.timeout(120)
 def test_the_starting_line_names_auth_and_an_open_server_warns(auth):
     def warnings(server):
-        return [e for e in log_lines(server) if "no --auth-file" in str(e.get("message"))]
+        return [e for e in server.log_entries() if "no --auth-file" in str(e.get("message"))]
 
     assert starting_auth(auth.server) == "tokens", "starting line without auth=tokens" + tail(auth.server)
     assert not warnings(auth.server), f"a server with --auth-file warns of none: {warnings(auth.server)}"
 
     with serving(["--log-format", "json"]) as open_server:
         assert starting_auth(open_server) == "off"
-        warning = log_entry(open_server, lambda e: "no --auth-file" in str(e.get("message")), "'no --auth-file' warning line")
+        warning = open_server.wait_log(lambda e: "no --auth-file" in str(e.get("message")), "'no --auth-file' warning line")
         assert warning["level"] == "warning", warning
         with grpc.insecure_channel(open_server.addr) as channel:
             WF(channel).ListWorkflows(ws.ListWorkflowsRequest(page_size=5), timeout=RPC_TIMEOUT)

@@ -72,30 +72,10 @@ def tls_server(pki):
         yield s
 
 
-def log_lines(server):
-    """The server's json log lines (stderr), parsed."""
-    entries = []
-    for line in server.stderr().splitlines():
-        with contextlib.suppress(ValueError):
-            entries.append(json.loads(line))
-    return [e for e in entries if isinstance(e, dict)]
-
-
-def log_entry(server, matches, what, since=0):
-    """The first json log line after `since` lines for which `matches(entry)` holds (woken per line)."""
-    def parsed(line):
-        with contextlib.suppress(ValueError):
-            entry = json.loads(line)
-            return entry if isinstance(entry, dict) and matches(entry) else None
-        return None
-
-    return json.loads(server.wait_stderr(lambda line: parsed(line) is not None, what, timeout=WAIT, since=since))
-
-
 def starting_tls(server):
     """The `tls` field of the json `starting` line."""
     # Logged before the listening line the Server waited for: already there.
-    return log_entry(server, lambda e: e.get("message") == "starting", "json 'starting' line").get("tls")
+    return server.wait_log(lambda e: e.get("message") == "starting", "json 'starting' line").get("tls")
 
 
 # ---------------------------------------------------------------- clients
@@ -343,7 +323,7 @@ def test_mutual_tls_requires_a_client_certificate_from_the_client_ca(pki):
 
 
 def tls_errors(server):
-    return [e for e in log_lines(server) if e.get("level") == "error" and "TLS" in str(e.get("message"))]
+    return [e for e in server.log_entries() if e.get("level") == "error" and "TLS" in str(e.get("message"))]
 
 
 @pytest.mark.timeout(90)
@@ -366,7 +346,8 @@ def test_sighup_reloads_the_certificate_and_keeps_it_when_the_new_files_are_bad(
             shutil.copyfile(b.key, key)
             since = s.stderr_line_count()
             s.proc.send_signal(signal.SIGHUP)
-            log_entry(s, lambda e: "TLS certificate reloaded" in str(e.get("message")), "the reload's notice", since)
+            s.wait_log(lambda e: "TLS certificate reloaded" in str(e.get("message")), "the reload's notice",
+                       since=since)
             seen = handshake(s, pki.ca)
             assert (seen.cn, seen.serial) == (b.cn, b.serial), seen
             assert handshake(s, pki.ca, alpn=["h2", "http/1.1"]).alpn == "h2"
@@ -381,8 +362,8 @@ def test_sighup_reloads_the_certificate_and_keeps_it_when_the_new_files_are_bad(
             since = s.stderr_line_count()
             key.write_text("this is not a private key\n")
             s.proc.send_signal(signal.SIGHUP)
-            failed = log_entry(s, lambda e: e.get("level") == "error" and "TLS" in str(e.get("message")),
-                               "error line naming TLS after a bad reload", since)
+            failed = s.wait_log(lambda e: e.get("level") == "error" and "TLS" in str(e.get("message")),
+                               "error line naming TLS after a bad reload", since=since)
             assert failed in tls_errors(s), failed
             assert s.alive(), f"a bad reload stopped the server; stderr:\n{s.stderr()}"
             again = handshake(s, pki.ca)

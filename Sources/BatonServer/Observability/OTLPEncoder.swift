@@ -70,7 +70,8 @@ struct OTLPEncoder {
     // MARK: - Sizes
 
     private static func spanSize(_ span: FinishedSpan) -> Int {
-        var size = field(16) + field(8) + (span.parentSpanID == nil ? 0 : field(8)) + field(stringSize(span.name))
+        var size = field(span.traceID.utf8.count / 2) + field(span.spanID.utf8.count / 2)
+            + (span.parentSpanID.map { field($0.utf8.count / 2) } ?? 0) + field(stringSize(span.name))
         size += 2 + 9 + 9 + 6                           // kind, start, end, flags (field 16: a two-byte tag)
         for attribute in span.attributes { size += field(keyValueSize(attribute)) }
         for event in span.events { size += field(eventSize(event)) }
@@ -144,22 +145,9 @@ struct OTLPEncoder {
 
     /// A hex id as its bytes (ids here are made by Baton or checked by ``TraceParent``).
     private mutating func hexBytes(_ number: Int, _ hex: String) {
-        header(number, hex.utf8.count / 2)
-        var high: UInt8?
-        for character in hex.utf8 {
-            let nibble: UInt8 = switch character {
-            case 0x30...0x39: character - 0x30
-            case 0x61...0x66: character - 0x61 + 10
-            case 0x41...0x46: character - 0x41 + 10
-            default: 0
-            }
-            if let value = high {
-                bytes.append(value << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
+        let id = Hex.decode(hex) ?? Array(repeating: 0, count: hex.utf8.count / 2)  // the size counted that many
+        header(number, id.count)
+        bytes.append(contentsOf: id)
     }
 
     private mutating func rawVarint(_ value: UInt64) {

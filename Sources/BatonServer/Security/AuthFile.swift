@@ -1,3 +1,4 @@
+import BatonCore
 import Foundation
 import Yams
 
@@ -75,7 +76,7 @@ public struct AuthFile: Sendable {
             guard let digestNode = fields["sha256"], let hex = digestNode.string else {
                 throw fail(entry, "sha256: missing for '\(name)' (the token's SHA-256: baton token hash TOKEN)")
             }
-            guard let digest = Self.bytes(hex: hex) else {
+            guard hex.count == 64, let digest = Hex.decode(hex) else {
                 throw fail(digestNode, "sha256: expected 64 hex digits (baton token hash TOKEN), got \(hex.count) characters")
             }
             guard digests.insert(digest).inserted else { throw fail(digestNode, "sha256: the same token as another entry") }
@@ -95,17 +96,6 @@ public struct AuthFile: Sendable {
         }
         guard !tokens.isEmpty else { throw fail(list, "tokens: the list is empty (nobody could call the server)") }
         self.tokens = tokens
-    }
-
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.lowercased().utf8)
-        guard digits.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: 64, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 }
 

@@ -1,3 +1,4 @@
+import BatonCore
 import BatonRPC
 import Crypto
 
@@ -62,9 +63,6 @@ public struct Authenticator: Sendable {
 
     /// The hex SHA-256 of `token` (what an auth file lists).
     public static func digest(of token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        Hex.encode(SHA256.hash(data: Array(token.utf8)))
     }
 }
