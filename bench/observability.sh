@@ -7,8 +7,11 @@
 #
 #   bench/run observability
 #
-# Environment: OBS_RUNS (3) OBS_ENGINE_N (20000) OBS_API_N (10000) API_C (200) API_CONNECTIONS (4)
-# Ends with: `observability: engine off X wf/s, on Y wf/s (cost C%)` and the same for api.
+# Environment: OBS_RUNS (3) OBS_KINDS ("engine api") OBS_ENGINE_N (20000) OBS_API_N (10000) API_C (200)
+# API_CONNECTIONS (4)
+# Ends with: `observability: engine off X wf/s, on Y wf/s (cost C%)` and the same for api; for the
+# engine also `observability: engine cpu off X µs, on Y µs per workflow (cost C%)`: the CPU every
+# thread of the process spent per run, which the machine's drifting speed disturbs less than rates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out/observability
@@ -62,7 +65,8 @@ api() {  # api MODE RUN -> workflows/s
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-for kind in engine api; do
+kinds=${OBS_KINDS:-engine api}
+for kind in $kinds; do
   : >"$out/$kind-off"; : >"$out/$kind-on"
   for run in $(seq 1 "$runs"); do
     for mode in off on; do
@@ -73,12 +77,19 @@ for kind in engine api; do
     done
   done
 done
-lines=$(cat "$out"/server-on-*.log "$out"/engine-on-*.log | wc -l)
+lines=$( (cat "$out"/server-on-*.log "$out"/engine-on-*.log 2>/dev/null || true) | wc -l)
 kill -TERM "$sink"; wait "$sink" 2>/dev/null || true
 cat "$out/sink.err" >&2
 echo "observability: $(nproc) cores shared by the benchmark, the server and the receiver; $lines json log lines written while on" >&2
-for kind in engine api; do
+for kind in $kinds; do
   off=$(median <"$out/$kind-off"); on=$(median <"$out/$kind-on")
   awk -v k="$kind" -v off="$off" -v on="$on" \
     'BEGIN { printf "observability: %s off %d wf/s, on %d wf/s (cost %.1f%%)\n", k, off, on, (off - on) * 100 / off }'
 done
+if [[ " $kinds " == *" engine "* ]]; then
+  cpu() { sed -n 's/^cpu: *\([0-9]*\) .*/\1/p' "$out"/engine-"$1"-*.out | median; }
+  off=$(cpu off); on=$(cpu on)
+  awk -v off="$off" -v on="$on" \
+    'BEGIN { printf "observability: engine cpu off %d µs, on %d µs per workflow (cost %.1f%%)\n", off, on, (on - off) * 100 / on }'
+fi
+

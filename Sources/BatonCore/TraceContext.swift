@@ -55,12 +55,38 @@ public struct TraceContext: Hashable, Sendable, Codable {
     /// The id of the span `kind` of `step`'s `attempt`: a hash of the root span id and those, so it
     /// is the same before and after a restart (FNV-1a, 64 bits; never zero).
     public func spanID(_ kind: SpanKind, step: String, attempt: Int) -> String {
+        Self.hex(spanNumber(kind, step: step, attempt: attempt))
+    }
+
+    /// ``spanID(_:step:attempt:)`` as a number: FNV-1a over the bytes of
+    /// `ROOT/KIND/STEP/ATTEMPT` (fed piece by piece; no string is built).
+    public func spanNumber(_ kind: SpanKind, step: String, attempt: Int) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(spanID)/\(kind.rawValue)/\(step)/\(attempt)".utf8 {
+        func feed(_ byte: UInt8) {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }
-        return Self.hex(hash == 0 ? 1 : hash)
+        for byte in spanID.utf8 { feed(byte) }
+        feed(0x2F)
+        for byte in kind.rawValue.utf8 { feed(byte) }
+        feed(0x2F)
+        for byte in step.utf8 { feed(byte) }
+        feed(0x2F)
+        if attempt < 0 { feed(0x2D) }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var value = attempt.magnitude
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(truncatingIfNeeded: value % 10) + 0x30
+                value /= 10
+                count += 1
+            } while value > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { feed(buffer[index]) }
+        }
+        return hash == 0 ? 1 : hash
     }
 
     /// The W3C `traceparent` header value naming `spanID` in this trace.
@@ -68,9 +94,15 @@ public struct TraceContext: Hashable, Sendable, Codable {
         "00-\(traceID)-\(spanID)-\(sampled ? "01" : "00")"
     }
 
-    static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+    /// `value` as 16 lowercase hex digits.
+    public static func hex(_ value: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            for index in 0..<16 {
+                let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0x0F
+                buffer[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+            }
+            return 16
+        }
     }
 }
 

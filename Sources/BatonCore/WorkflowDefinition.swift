@@ -77,6 +77,17 @@ public struct WorkflowDefinition: Hashable, Sendable {
         stepIndex[name].map { steps[$0] }
     }
 
+    /// The kind of the step named `name` (without copying the whole step).
+    public func kind(ofStep name: String) -> StepDefinition.Kind? {
+        stepIndex[name].map { steps[$0].kind }
+    }
+
+    /// The activity type of the step named `name`, when it is an activity step.
+    public func activity(ofStep name: String) -> String? {
+        guard let index = stepIndex[name], case .activity(let activity) = steps[index].kind else { return nil }
+        return activity
+    }
+
     /// All transitive dependencies of `name`.
     public func ancestors(of name: String) -> Set<String> {
         var seen: Set<String> = []

@@ -17,8 +17,9 @@ public enum RunKey {
 
     /// The workflow id a storage key belongs to and, for an archived run, the run id in the key.
     public static func split(_ key: String) -> (workflowID: String, archivedRunID: String?) {
-        guard let slash = key.firstIndex(of: "/") else { return (key, nil) }
-        return (String(key[..<slash]), String(key[key.index(after: slash)...]))
+        // Searched byte by byte ("/" is ASCII): no grapheme breaking on the commit path.
+        guard let slash = key.utf8.firstIndex(of: 0x2F) else { return (key, nil) }
+        return (String(key[..<slash]), String(key[key.utf8.index(after: slash)...]))
     }
 
     /// The run id of a stored run: the one its `WorkflowStarted` recorded; for a run recorded before

@@ -55,4 +55,28 @@ import Testing
         #expect(again.spanID(.step, step: "a", attempt: 2) == ids[1])
         #expect(trace.traceparent(spanID: ids[0]) == "00-\(trace.traceID)-\(ids[0])-01")
     }
+
+    /// Histories written by earlier versions name span ids made by hashing the text
+    /// `ROOT/KIND/STEP/ATTEMPT`; the byte-by-byte hash must give exactly those ids.
+    @Test(arguments: [("a", 1), ("charge_card", 12), ("", 0), ("étape ✓", 3), ("x", -7), ("long_\(String(repeating: "s", count: 300))", 999_999)])
+    func spanIDsMatchTheHashOfTheirText(step: String, attempt: Int) {
+        let trace = TraceContext(traceID: "4bf92f3577b34da6a3ce929d0e0e4736", spanID: "00f067aa0ba902b7")
+        for kind in [TraceContext.SpanKind.step, .backoff, .wait, .compensate] {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in "\(trace.spanID)/\(kind.rawValue)/\(step)/\(attempt)".utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+            #expect(trace.spanNumber(kind, step: step, attempt: attempt) == hash)
+            let digits = String(hash, radix: 16)
+            #expect(trace.spanID(kind, step: step, attempt: attempt) == String(repeating: "0", count: 16 - digits.count) + digits)
+        }
+    }
+
+    @Test func hexWritesSixteenDigits() {
+        #expect(TraceContext.hex(0) == "0000000000000000")
+        #expect(TraceContext.hex(0xAB) == "00000000000000ab")
+        #expect(TraceContext.hex(UInt64.max) == "ffffffffffffffff")
+        #expect(TraceContext.hex(0x0123_4567_89AB_CDEF) == "0123456789abcdef")
+    }
 }

@@ -1,4 +1,4 @@
-import BatonServer
+@testable import BatonServer
 import Foundation
 import Logging
 import Testing
@@ -39,5 +39,44 @@ import Testing
         let stamp = try #require(first["timestamp"] as? String)
         #expect(stamp.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "\(stamp)")
         #expect(written[1]["level"] as? String == "warning")
+    }
+
+    @Test func timestampsAreRFC3339InUTCWithMilliseconds() {
+        #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 1_796_678_401.25)) == "2026-12-07T21:20:01.250Z")
+        #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 951_868_799.5)) == "2000-02-29T23:59:59.500Z")
+    }
+
+    /// Lines logged inside `holdingWrites` (from any thread) are written when it returns, in order,
+    /// whole; a line logged outside goes out at once.
+    @Test func heldLinesAreWrittenTogetherInOrder() throws {
+        let pipe = Pipe()
+        let sink = JSONLogSink(descriptor: pipe.fileHandleForWriting.fileDescriptor)
+        let handler = JSONLogHandler(label: "test", level: .info, sink: sink)
+        let logger = Logger(label: "test", factory: { _ in handler })
+        let reader = pipe.fileHandleForReading
+        logger.info("before")
+        #expect(String(decoding: reader.availableData, as: UTF8.self).contains("\"before\""))
+        sink.holdingWrites {
+            for index in 0..<3 { logger.info("held \(index)") }
+            let logged = DispatchSemaphore(value: 0)
+            Thread {
+                logger.info("from another thread")
+                logged.signal()
+            }.start()
+            logged.wait()
+            // Nothing reached the pipe yet: a non-blocking read finds it empty.
+            let flags = fcntl(reader.fileDescriptor, F_GETFL)
+            _ = fcntl(reader.fileDescriptor, F_SETFL, flags | O_NONBLOCK)
+            var byte: UInt8 = 0
+            #expect(read(reader.fileDescriptor, &byte, 1) == -1 && errno == EAGAIN)
+            _ = fcntl(reader.fileDescriptor, F_SETFL, flags)
+        }
+        try pipe.fileHandleForWriting.close()
+        let text = String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
+        let messages = try text.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["message"] as? String
+        }
+        #expect(messages == ["held 0", "held 1", "held 2", "from another thread"])
     }
 }

@@ -28,9 +28,9 @@ struct FinishedSpan: Sendable, Equatable {
         case error(String)
     }
 
-    var traceID: String
-    var spanID: String
-    var parentSpanID: String?
+    var traceID: TraceID
+    var spanID: SpanID
+    var parentSpanID: SpanID?
     var name: String
     var start: Instant
     var end: Instant
@@ -51,4 +51,40 @@ struct FinishedSpan: Sendable, Equatable {
             && lhs.status == rhs.status && lhs.attributes.map(\.0) == rhs.attributes.map(\.0)
             && lhs.attributes.map(\.1) == rhs.attributes.map(\.1)
     }
+}
+
+/// A span id: 8 bytes, kept as a number (OTLP gets its big-endian bytes; people its 16 hex digits).
+struct SpanID: Hashable, Sendable, CustomStringConvertible {
+    var value: UInt64
+
+    init(_ value: UInt64) {
+        self.value = value
+    }
+
+    /// The id written as 16 hex digits; zero (invalid in OTLP) for anything else.
+    init(hex: String) {
+        value = hex.utf8.count == 16 ? UInt64(hex, radix: 16) ?? 0 : 0
+    }
+
+    /// 16 lowercase hex digits.
+    var description: String { TraceContext.hex(value) }
+}
+
+/// A trace id: 16 bytes, kept as two numbers (most significant first).
+struct TraceID: Hashable, Sendable, CustomStringConvertible {
+    var high: UInt64
+    var low: UInt64
+
+    /// The id written as 32 hex digits; zero (invalid in OTLP) for anything else.
+    init(hex: String) {
+        guard hex.utf8.count == 32, let high = UInt64(hex.prefix(16), radix: 16),
+              let low = UInt64(hex.suffix(16), radix: 16) else {
+            (self.high, self.low) = (0, 0)
+            return
+        }
+        (self.high, self.low) = (high, low)
+    }
+
+    /// 32 lowercase hex digits.
+    var description: String { TraceContext.hex(high) + TraceContext.hex(low) }
 }

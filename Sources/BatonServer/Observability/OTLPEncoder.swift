@@ -33,9 +33,15 @@ struct OTLPEncoder {
 
     private mutating func span(_ span: FinishedSpan) {
         header(2, Self.spanSize(span))
-        hexBytes(1, span.traceID)
-        hexBytes(2, span.spanID)
-        if let parent = span.parentSpanID { hexBytes(4, parent) }
+        header(1, 16)
+        bigEndian(span.traceID.high)
+        bigEndian(span.traceID.low)
+        header(2, 8)
+        bigEndian(span.spanID.value)
+        if let parent = span.parentSpanID {
+            header(4, 8)
+            bigEndian(parent.value)
+        }
         string(5, span.name)
         varint(6, 1)                                    // SPAN_KIND_INTERNAL
         fixed64(7, Self.nanoseconds(span.start))
@@ -70,8 +76,7 @@ struct OTLPEncoder {
     // MARK: - Sizes
 
     private static func spanSize(_ span: FinishedSpan) -> Int {
-        var size = field(span.traceID.utf8.count / 2) + field(span.spanID.utf8.count / 2)
-            + (span.parentSpanID.map { field($0.utf8.count / 2) } ?? 0) + field(stringSize(span.name))
+        var size = field(16) + field(8) + (span.parentSpanID == nil ? 0 : field(8)) + field(stringSize(span.name))
         size += 2 + 9 + 9 + 6                           // kind, start, end, flags (field 16: a two-byte tag)
         for attribute in span.attributes { size += field(keyValueSize(attribute)) }
         for event in span.events { size += field(eventSize(event)) }
@@ -143,11 +148,9 @@ struct OTLPEncoder {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
-    /// A hex id as its bytes (ids here are made by Baton or checked by ``TraceParent``).
-    private mutating func hexBytes(_ number: Int, _ hex: String) {
-        let id = Hex.decode(hex) ?? Array(repeating: 0, count: hex.utf8.count / 2)  // the size counted that many
-        header(number, id.count)
-        bytes.append(contentsOf: id)
+    /// An id's 8 bytes, most significant first.
+    private mutating func bigEndian(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
     private mutating func rawVarint(_ value: UInt64) {

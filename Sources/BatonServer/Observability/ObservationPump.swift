@@ -87,9 +87,12 @@ final class ObservationPump: @unchecked Sendable {
             waiters.removeAll()
             condition.unlock()
             defer { for waiter in answered { waiter.call(()) } }
-            for batch in batches {
-                metrics.record(batch)
-                log.log(batch)
+            // A tick's json lines go out in one write (JSONLogSink.holdingWrites).
+            JSONLogSink.standardError.holdingWrites {
+                for batch in batches {
+                    metrics.record(batch)
+                    log.log(batch)
+                }
             }
             if let traces, let spans, !batches.isEmpty {
                 let ended = spans.spans(batches)

@@ -10,6 +10,9 @@ import BatonEngine
 /// history (after a restart) builds the same spans.
 struct RunSpans {
     let trace: TraceContext
+    /// The trace's and the root span's ids as numbers (parsed once per run).
+    let traceID: TraceID
+    let rootSpanID: SpanID
     let workflowID: String
     let runID: String
     let definition: DefinitionRef
@@ -17,12 +20,14 @@ struct RunSpans {
     let steps: WorkflowDefinition?
     private(set) var start: Instant
     private var rootEvents: [FinishedSpan.Event] = []
-    private var open: [String: FinishedSpan] = [:]
+    private var open: [OpenKey: FinishedSpan] = [:]
 
     /// A builder for the run that `WorkflowStarted` at `start` began.
     init(trace: TraceContext, workflowID: String, runID: String, definition: DefinitionRef,
          steps: WorkflowDefinition?, start: Instant) {
         self.trace = trace
+        traceID = TraceID(hex: trace.traceID)
+        rootSpanID = SpanID(hex: trace.spanID)
         self.workflowID = workflowID
         self.runID = runID
         self.definition = definition
@@ -37,21 +42,21 @@ struct RunSpans {
         case .workflowStarted:
             start = time
         case .stepScheduled(let step, let attempt, _):
-            var ended = close("backoff/\(step)", at: time, .unset)
-            ended += close("wait/\(step)", at: time, .unset)
+            var ended = close(OpenKey(.backoff, step), at: time, .unset)
+            ended += close(OpenKey(.wait, step), at: time, .unset)
             openStep(step, attempt, at: time)
             return ended
         case .stepStarted(let step, let attempt):
-            open["step/\(step)/\(attempt)"]?.events.append(FinishedSpan.Event(time: time, name: "started", attributes: []))
+            open[OpenKey(.step, step, attempt)]?.events.append(FinishedSpan.Event(time: time, name: "started", attributes: []))
         case .stepCompleted(let step, let attempt, _):
-            return close("step/\(step)/\(attempt)", at: time, .ok) + close("wait/\(step)", at: time, .ok)
+            return close(OpenKey(.step, step, attempt), at: time, .ok) + close(OpenKey(.wait, step), at: time, .ok)
         case .stepFailed(let step, let attempt, let failure, let retryAt):
             return attemptFailed(step, attempt, at: time, type: failure.type, message: failure.message, retryAt: retryAt)
         case .stepTimedOut(let step, let attempt, let timeout, let retryAt):
             return attemptFailed(step, attempt, at: time, type: "Timeout", message: "\(timeout.rawValue) timeout",
                                  retryAt: retryAt)
         case .circuitRejected(let step, let attempt, let key, let fallback):
-            let key2 = "step/\(step)/\(attempt)"
+            let key2 = OpenKey(.step, step, attempt)
             if open[key2] == nil { openStep(step, attempt, at: time) }
             open[key2]?.events.append(FinishedSpan.Event(time: time, name: "circuit breaker rejected", attributes: [
                 ("baton.breaker", .string(key)), ("baton.fallback", .bool(fallback)),
@@ -59,7 +64,7 @@ struct RunSpans {
             open[key2]?.attributes.append(("baton.error_type", .string("CircuitOpen")))
             return close(key2, at: time, fallback ? .ok : .error("CircuitOpen: circuit breaker '\(key)' is open"))
         case .signalWaitTimedOut(let step):
-            return close("wait/\(step)", at: time, .error("signal wait timed out"))
+            return close(OpenKey(.wait, step), at: time, .error("signal wait timed out"))
         case .signalReceived(let name, _, _):
             rootEvent(time, "signal received", [("baton.signal", .string(name))])
         case .cancelRequested(let reason):
@@ -70,21 +75,21 @@ struct RunSpans {
             rootEvent(time, "saga started", attributes)
         case .compensationScheduled(let step, let attempt, _):
             let activity = steps?.step(step)?.compensate?.activity ?? ""
-            open["compensate/\(step)"] = span("compensate \(step)", trace.spanID(.compensate, step: step, attempt: attempt),
+            open[OpenKey(.compensate, step)] = span("compensate \(step)", spanID(.compensate, step: step, attempt: attempt),
                                               at: time, [
                                                   ("baton.workflow_id", .string(workflowID)), ("baton.step", .string(step)),
                                                   ("baton.attempt", .int(attempt)), ("baton.activity", .string(activity)),
                                               ])
         case .compensationAttemptFailed(let step, _, let failure, let retryAt):
             if retryAt != nil {
-                open["compensate/\(step)"]?.events.append(FinishedSpan.Event(time: time, name: "retry", attributes: []))
+                open[OpenKey(.compensate, step)]?.events.append(FinishedSpan.Event(time: time, name: "retry", attributes: []))
             }
-            open["compensate/\(step)"]?.attributes.append(("baton.error_type", .string(failure.type)))
-            return close("compensate/\(step)", at: time, .error(Self.message(failure.type, failure.message)))
+            open[OpenKey(.compensate, step)]?.attributes.append(("baton.error_type", .string(failure.type)))
+            return close(OpenKey(.compensate, step), at: time, .error(Self.message(failure.type, failure.message)))
         case .compensationCompleted(let step):
-            return close("compensate/\(step)", at: time, .ok)
+            return close(OpenKey(.compensate, step), at: time, .ok)
         case .compensationFailed(let step, let failure):
-            return close("compensate/\(step)", at: time, .error(Self.message(failure.type, failure.message)))
+            return close(OpenKey(.compensate, step), at: time, .error(Self.message(failure.type, failure.message)))
         case .circuitOpened(let key):
             rootEvent(time, "circuit breaker opened", [("baton.breaker", .string(key))])
         case .circuitHalfOpened(let key):
@@ -113,26 +118,26 @@ struct RunSpans {
         var attributes: [(String, FinishedSpan.Value)] = [
             ("baton.workflow_id", .string(workflowID)), ("baton.step", .string(step)), ("baton.attempt", .int(attempt)),
         ]
-        switch steps?.step(step)?.kind {
+        switch steps?.kind(ofStep: step) {
         case .waitForSignal(let wait):
             attributes.append(("baton.signal", .string(wait.name)))
-            open["wait/\(step)"] = span("signal \(wait.name)", trace.spanID(.wait, step: step, attempt: attempt),
+            open[OpenKey(.wait, step)] = span("signal \(wait.name)", spanID(.wait, step: step, attempt: attempt),
                                         at: time, attributes)
         case .sleep:
-            open["wait/\(step)"] = span("sleep \(step)", trace.spanID(.wait, step: step, attempt: attempt), at: time, attributes)
+            open[OpenKey(.wait, step)] = span("sleep \(step)", spanID(.wait, step: step, attempt: attempt), at: time, attributes)
         case .activity(let activity):
             attributes.append(("baton.activity", .string(activity)))
-            open["step/\(step)/\(attempt)"] = span("step \(step)", trace.spanID(.step, step: step, attempt: attempt),
+            open[OpenKey(.step, step, attempt)] = span("step \(step)", spanID(.step, step: step, attempt: attempt),
                                                    at: time, attributes)
         case nil:
-            open["step/\(step)/\(attempt)"] = span("step \(step)", trace.spanID(.step, step: step, attempt: attempt),
+            open[OpenKey(.step, step, attempt)] = span("step \(step)", spanID(.step, step: step, attempt: attempt),
                                                    at: time, attributes)
         }
     }
 
     private mutating func attemptFailed(_ step: String, _ attempt: Int, at time: Instant, type: String, message: String,
                                         retryAt: Instant?) -> [FinishedSpan] {
-        let key = open["wait/\(step)"] != nil ? "wait/\(step)" : "step/\(step)/\(attempt)"
+        let key = open[OpenKey(.wait, step)] != nil ? OpenKey(.wait, step) : OpenKey(.step, step, attempt)
         open[key]?.attributes.append(("baton.error_type", .string(type)))
         if let retryAt {
             open[key]?.events.append(FinishedSpan.Event(time: time, name: "retry", attributes: [
@@ -141,7 +146,7 @@ struct RunSpans {
         }
         let ended = close(key, at: time, .error(Self.message(type, message)))
         if retryAt != nil {
-            open["backoff/\(step)"] = span("backoff \(step)", trace.spanID(.backoff, step: step, attempt: attempt + 1), at: time, [
+            open[OpenKey(.backoff, step)] = span("backoff \(step)", spanID(.backoff, step: step, attempt: attempt + 1), at: time, [
                 ("baton.workflow_id", .string(workflowID)), ("baton.step", .string(step)), ("baton.attempt", .int(attempt + 1)),
             ])
         }
@@ -152,7 +157,7 @@ struct RunSpans {
         var ended: [FinishedSpan] = []
         for key in open.keys.sorted() { ended += close(key, at: time, .unset) }
         var root = FinishedSpan(
-            traceID: trace.traceID, spanID: trace.spanID, parentSpanID: trace.parentSpanID,
+            traceID: traceID, spanID: rootSpanID, parentSpanID: trace.parentSpanID.map(SpanID.init(hex:)),
             name: "workflow \(definition.name)", start: start, end: time, attributes: [
                 ("baton.workflow_id", .string(workflowID)), ("baton.run_id", .string(runID)),
                 ("baton.definition", .string(definition.name)), ("baton.version", .int(definition.version)),
@@ -164,13 +169,18 @@ struct RunSpans {
         return ended
     }
 
-    private func span(_ name: String, _ spanID: String, at time: Instant,
+    /// The id of the span `kind` of `step`'s `attempt` (``TraceContext/spanID(_:step:attempt:)``).
+    private func spanID(_ kind: TraceContext.SpanKind, step: String, attempt: Int) -> SpanID {
+        SpanID(trace.spanNumber(kind, step: step, attempt: attempt))
+    }
+
+    private func span(_ name: String, _ spanID: SpanID, at time: Instant,
                       _ attributes: [(String, FinishedSpan.Value)]) -> FinishedSpan {
-        FinishedSpan(traceID: trace.traceID, spanID: spanID, parentSpanID: trace.spanID, name: name, start: time, end: time,
+        FinishedSpan(traceID: traceID, spanID: spanID, parentSpanID: rootSpanID, name: name, start: time, end: time,
                      attributes: attributes, sampled: trace.sampled)
     }
 
-    private mutating func close(_ key: String, at time: Instant, _ status: FinishedSpan.Status) -> [FinishedSpan] {
+    private mutating func close(_ key: OpenKey, at time: Instant, _ status: FinishedSpan.Status) -> [FinishedSpan] {
         guard var span = open.removeValue(forKey: key) else { return [] }
         span.end = time
         span.status = status
@@ -183,6 +193,28 @@ struct RunSpans {
     }
 
     static let maxRootEvents = 128
+
+    /// What an open span is: its kind, step and (for step attempts) attempt; ordered as the spans
+    /// still open at a run's close end (backoffs, compensations, attempts, waits; by step).
+    struct OpenKey: Hashable, Comparable {
+        enum Kind: Int {
+            case backoff, compensate, step, wait
+        }
+
+        var kind: Kind
+        var step: String
+        var attempt: Int
+
+        init(_ kind: Kind, _ step: String, _ attempt: Int = 0) {
+            self.kind = kind
+            self.step = step
+            self.attempt = attempt
+        }
+
+        static func < (lhs: OpenKey, rhs: OpenKey) -> Bool {
+            (lhs.kind.rawValue, lhs.step, lhs.attempt) < (rhs.kind.rawValue, rhs.step, rhs.attempt)
+        }
+    }
 
     static func message(_ type: String, _ message: String) -> String {
         String("\(type): \(message)".prefix(1024))

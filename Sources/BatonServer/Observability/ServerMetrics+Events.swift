@@ -7,21 +7,21 @@ extension ServerMetrics {
     public func record(_ batch: CommittedEvents) {
         let workflowType = batch.definition.name
         // An attempt an open breaker rejected is recorded as failed too: counted once, as rejected.
-        var rejected: Set<String> = []
+        var rejected: Set<Attempt> = []
         for event in batch.events {
             switch event.kind {
             case .stepStarted(let step, let attempt):
-                withState { $0.startedAttempts[batch.workflowID, default: [:]]["\(step)/\(attempt)"] = event.time }
+                withState { $0.startedAttempts[batch.workflowID, default: [:]][Attempt(step: step, number: attempt)] = event.time }
             case .stepCompleted(let step, let attempt, _):
                 attemptFinished(batch, step, attempt, at: event.time, outcome: "completed", retried: false)
             case .stepFailed(let step, let attempt, _, let retryAt):
-                let wasRejected = rejected.contains("\(step)/\(attempt)")
+                let wasRejected = rejected.contains(Attempt(step: step, number: attempt))
                 attemptFinished(batch, step, attempt, at: event.time, outcome: wasRejected ? nil : "failed",
                                 retried: retryAt != nil)
             case .stepTimedOut(let step, let attempt, _, let retryAt):
                 attemptFinished(batch, step, attempt, at: event.time, outcome: "timed_out", retried: retryAt != nil)
             case .circuitRejected(let step, let attempt, _, _):
-                rejected.insert("\(step)/\(attempt)")
+                rejected.insert(Attempt(step: step, number: attempt))
                 attemptFinished(batch, step, attempt, at: event.time, outcome: "rejected", retried: false)
             case .sagaStarted(_, let failure):
                 counter(Self.sagaCompensations, [
@@ -56,8 +56,9 @@ extension ServerMetrics {
             counter(Self.activityRetries, [("activity", activity)]).increment()
         }
         let started = withState { state -> Instant? in
-            let started = state.startedAttempts[batch.workflowID]?.removeValue(forKey: "\(step)/\(attempt)")
-            if state.startedAttempts[batch.workflowID]?.isEmpty == true { state.startedAttempts[batch.workflowID] = nil }
+            guard var attempts = state.startedAttempts.removeValue(forKey: batch.workflowID) else { return nil }
+            let started = attempts.removeValue(forKey: Attempt(step: step, number: attempt))
+            if !attempts.isEmpty { state.startedAttempts[batch.workflowID] = attempts }
             return started
         }
         if let started {

@@ -18,7 +18,7 @@ public final class ServerMetrics: Sendable {
 
     struct State {
         /// Started attempts by run, then `step/attempt`: when they started (activity durations).
-        var startedAttempts: [String: [String: Instant]] = [:]
+        var startedAttempts: [String: [Attempt: Instant]] = [:]
         /// Series already made, by family and label values (the registry's own lookup validates
         /// names and labels on every call; this one is a single hash).
         var counters: [String: Counter] = [:]
@@ -28,6 +28,14 @@ public final class ServerMetrics: Sendable {
         var queueGauges: [String: (depth: Gauge, pollers: Gauge)] = [:]
         /// The open-runs gauges of the last scrape, by definition.
         var openGauges: [String: Gauge] = [:]
+        /// Activity types by step, per definition version (definitions never change once published).
+        var activities: [DefinitionRef: [String: String]] = [:]
+    }
+
+    /// A step's attempt.
+    struct Attempt: Hashable {
+        var step: String
+        var number: Int
     }
 
     /// Most task queues reported (the busiest); bounds the label values a poller can create.
@@ -143,8 +151,18 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// The activity type of `step` (nil for other kinds), from a per-definition table made once.
     func activity(of step: String, in definition: DefinitionRef) -> String? {
-        definitions.cachedDefinition(named: definition.name, version: definition.version)?.0.step(step)?.activity
+        if let table = state.withLock({ $0.activities[definition] }) { return table[step] }
+        guard let (found, _) = definitions.cachedDefinition(named: definition.name, version: definition.version) else {
+            return nil
+        }
+        var table: [String: String] = [:]
+        for candidate in found.steps {
+            if let activity = candidate.activity { table[candidate.name] = activity }
+        }
+        state.withLock { $0.activities[definition] = table }
+        return table[step]
     }
 
     func declaresSignal(_ name: String, in definition: DefinitionRef) -> Bool {

@@ -23,15 +23,15 @@ final class SpanBuilder {
         var ended: [FinishedSpan] = []
         for batch in batches {
             guard let trace = batch.trace else { continue }
-            if runs[batch.workflowID] == nil { runs[batch.workflowID] = rebuild(batch, trace: trace) }
+            // Taken out for the batch (one lookup, and mutated while uniquely held), put back unless closed.
+            var run = runs.removeValue(forKey: batch.workflowID) ?? rebuild(batch, trace: trace)
             var closed = false
             for event in batch.events {
-                // Mutated in place (a copy out of the dictionary would copy the run's open spans).
-                guard let spans = runs[batch.workflowID]?.apply(event) else { break }
-                if spans.last?.spanID == trace.spanID { closed = true }
+                let spans = run.apply(event)
+                if spans.last?.spanID == run.rootSpanID { closed = true }
                 if trace.sampled { ended += spans }
             }
-            if closed { runs[batch.workflowID] = nil }
+            if !closed { runs[batch.workflowID] = run }
         }
         return ended
     }

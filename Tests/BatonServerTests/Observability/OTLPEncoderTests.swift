@@ -24,9 +24,9 @@ import Testing
         #expect(scope.scope.name == "baton" && scope.scope.version == "9.9")
         #expect(scope.spans.count == all.count)
         for (span, decoded) in zip(all, scope.spans) {
-            #expect(decoded.traceID.map { String(format: "%02x", $0) }.joined() == span.traceID)
-            #expect(decoded.spanID.map { String(format: "%02x", $0) }.joined() == span.spanID)
-            #expect(decoded.parentSpanID.map { String(format: "%02x", $0) }.joined() == (span.parentSpanID ?? ""))
+            #expect(decoded.traceID.map { String(format: "%02x", $0) }.joined() == "\(span.traceID)")
+            #expect(decoded.spanID.map { String(format: "%02x", $0) }.joined() == "\(span.spanID)")
+            #expect(decoded.parentSpanID.map { String(format: "%02x", $0) }.joined() == (span.parentSpanID.map { "\($0)" } ?? ""))
             #expect(decoded.name == span.name && decoded.kind == .internal)
             #expect(decoded.startTimeUnixNano == UInt64(span.start.millisecondsSinceEpoch) * 1_000_000)
             #expect(decoded.endTimeUnixNano == UInt64(span.end.millisecondsSinceEpoch) * 1_000_000)

@@ -44,3 +44,11 @@ func peakRSSKiB() -> Int {
 
 /// Wall-clock milliseconds since the epoch (anchors the engine's `SystemClock`).
 func epochMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+/// CPU seconds (user + system) this process has used so far, on every thread.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
