@@ -10,10 +10,26 @@ struct OTLPEncoder {
 
     /// The request holding `spans` under the resource `service.name=baton`, `service.version`.
     static func exportRequest(_ spans: some Collection<FinishedSpan>, serviceVersion: String) -> [UInt8] {
+        exportRequest(encodedSpans: [encodedSpans(spans)], serviceVersion: serviceVersion)
+    }
+
+    /// `spans` as entries of `ScopeSpans.spans` (each tagged and length-prefixed), ready to be
+    /// placed in a request by ``exportRequest(encodedSpans:serviceVersion:)``: spans are encoded
+    /// where they end, and only bytes wait for the export.
+    static func encodedSpans(_ spans: some Collection<FinishedSpan>) -> [UInt8] {
+        let sizes = spans.map(spanSize)  // each span's size, computed once
+        var encoder = OTLPEncoder()
+        encoder.bytes.reserveCapacity(sizes.reduce(0) { $0 + field($1) })
+        for (span, size) in zip(spans, sizes) { encoder.span(span, size: size) }
+        return encoder.bytes
+    }
+
+    /// The request holding the spans encoded in `chunks` (by ``encodedSpans(_:)``).
+    static func exportRequest(encodedSpans chunks: [[UInt8]], serviceVersion: String) -> [UInt8] {
         let resource: [(String, FinishedSpan.Value)] = [("service.name", .string("baton")), ("service.version", .string(serviceVersion))]
         let resourceSize = resource.reduce(0) { $0 + field(keyValueSize($1)) }
         let scopeSize = field(stringSize("baton")) + field(stringSize(serviceVersion))
-        let spansSize = spans.reduce(0) { $0 + field(spanSize($1)) }
+        let spansSize = chunks.reduce(0) { $0 + $1.count }
         let scopeSpansSize = field(scopeSize) + spansSize
         let resourceSpansSize = field(resourceSize) + field(scopeSpansSize)
         var encoder = OTLPEncoder()
@@ -25,14 +41,14 @@ struct OTLPEncoder {
         encoder.header(1, scopeSize)                    // ScopeSpans.scope
         encoder.string(1, "baton")
         encoder.string(2, serviceVersion)
-        for span in spans { encoder.span(span) }        // ScopeSpans.spans
+        for chunk in chunks { encoder.bytes.append(contentsOf: chunk) }  // ScopeSpans.spans
         return encoder.bytes
     }
 
     // MARK: - Messages
 
-    private mutating func span(_ span: FinishedSpan) {
-        header(2, Self.spanSize(span))
+    private mutating func span(_ span: FinishedSpan, size: Int) {
+        header(2, size)
         header(1, 16)
         bigEndian(span.traceID.high)
         bigEndian(span.traceID.low)

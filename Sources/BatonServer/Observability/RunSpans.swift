@@ -17,14 +17,14 @@ struct RunSpans {
     let runID: String
     let definition: DefinitionRef
     /// The pinned definition (step kinds, activity types); nil when it could not be loaded.
-    let steps: WorkflowDefinition?
+    let steps: Steps?
     private(set) var start: Instant
     private var rootEvents: [FinishedSpan.Event] = []
     private var open: [OpenKey: FinishedSpan] = [:]
 
     /// A builder for the run that `WorkflowStarted` at `start` began.
     init(trace: TraceContext, workflowID: String, runID: String, definition: DefinitionRef,
-         steps: WorkflowDefinition?, start: Instant) {
+         steps: Steps?, start: Instant) {
         self.trace = trace
         traceID = TraceID(hex: trace.traceID)
         rootSpanID = SpanID(hex: trace.spanID)
@@ -74,7 +74,7 @@ struct RunSpans {
             if let step { attributes.append(("baton.step", .string(step))) }
             rootEvent(time, "saga started", attributes)
         case .compensationScheduled(let step, let attempt, _):
-            let activity = steps?.step(step)?.compensate?.activity ?? ""
+            let activity = steps?.compensations[step] ?? ""
             open[OpenKey(.compensate, step)] = span("compensate \(step)", spanID(.compensate, step: step, attempt: attempt),
                                               at: time, [
                                                   ("baton.workflow_id", .string(workflowID)), ("baton.step", .string(step)),
@@ -118,7 +118,7 @@ struct RunSpans {
         var attributes: [(String, FinishedSpan.Value)] = [
             ("baton.workflow_id", .string(workflowID)), ("baton.step", .string(step)), ("baton.attempt", .int(attempt)),
         ]
-        switch steps?.kind(ofStep: step) {
+        switch steps?.kinds[step] {
         case .waitForSignal(let wait):
             attributes.append(("baton.signal", .string(wait.name)))
             open[OpenKey(.wait, step)] = span("signal \(wait.name)", spanID(.wait, step: step, attempt: attempt),
@@ -193,6 +193,24 @@ struct RunSpans {
     }
 
     static let maxRootEvents = 128
+
+    /// What spans need of a definition's steps (their kinds, their compensations' activity types),
+    /// made once per definition version and shared by its runs.
+    final class Steps: Sendable {
+        let kinds: [String: StepDefinition.Kind]
+        let compensations: [String: String]
+
+        init(_ definition: WorkflowDefinition) {
+            var kinds: [String: StepDefinition.Kind] = [:]
+            var compensations: [String: String] = [:]
+            for step in definition.steps {
+                kinds[step.name] = step.kind
+                if let compensate = step.compensate { compensations[step.name] = compensate.activity }
+            }
+            self.kinds = kinds
+            self.compensations = compensations
+        }
+    }
 
     /// What an open span is: its kind, step and (for step attempts) attempt; ordered as the spans
     /// still open at a run's close end (backoffs, compensations, attempts, waits; by step).

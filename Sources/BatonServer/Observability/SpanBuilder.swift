@@ -12,6 +12,8 @@ final class SpanBuilder {
     private let runtime: WorkflowRuntime
     private let logger: Logger
     private var runs: [String: RunSpans] = [:]
+    /// Step tables by definition version (bounded by the definitions registered).
+    private var definitions: [DefinitionRef: RunSpans.Steps] = [:]
 
     init(runtime: WorkflowRuntime, logger: Logger) {
         self.runtime = runtime
@@ -39,15 +41,11 @@ final class SpanBuilder {
     /// The run's builder: new for a run that starts in `batch`, else rebuilt from the history before it.
     private func rebuild(_ batch: CommittedEvents, trace: TraceContext) -> RunSpans {
         let ref = batch.definition
-        let runtime = self.runtime
-        var definition = runtime.registry.cachedDefinition(named: ref.name, version: ref.version)?.0
-        if definition == nil {
-            definition = Self.wait { try? await runtime.registry.definition(named: ref.name, version: ref.version).0 }
-        }
         var spans = RunSpans(trace: trace, workflowID: RunKey.split(batch.workflowID).0, runID: batch.runID,
-                             definition: ref, steps: definition, start: batch.startedAt ?? .epoch)
+                             definition: ref, steps: steps(of: ref), start: batch.startedAt ?? .epoch)
         guard let first = batch.events.first, first.id > 1 else { return spans }
         let key = batch.workflowID
+        let runtime = self.runtime
         let earlier = Self.wait { () -> Result<[WorkflowEvent], BatonError> in
             do throws(BatonError) {
                 return .success(try await runtime.history(key, afterEventID: 0, limit: Int(first.id - 1)))
@@ -63,6 +61,20 @@ final class SpanBuilder {
                            metadata: ["workflow_id": .string(key), "error": .string("\(error)")])
         }
         return spans
+    }
+
+    /// The step table of `ref`, made once per definition version (nil when it cannot be loaded).
+    private func steps(of ref: DefinitionRef) -> RunSpans.Steps? {
+        if let known = definitions[ref] { return known }
+        let runtime = self.runtime
+        var definition = runtime.registry.cachedDefinition(named: ref.name, version: ref.version)?.0
+        if definition == nil {
+            definition = Self.wait { try? await runtime.registry.definition(named: ref.name, version: ref.version).0 }
+        }
+        guard let definition else { return nil }
+        let steps = RunSpans.Steps(definition)
+        definitions[ref] = steps
+        return steps
     }
 
     /// Runs `body` on the concurrency pool and waits for it (this thread is not one of the pool's).

@@ -49,7 +49,7 @@ import Testing
 
     static func builder() throws -> RunSpans {
         RunSpans(trace: trace, workflowID: "w1", runID: "r1", definition: DefinitionRef(name: "spans", version: 1),
-                 steps: try DefinitionParser.parse(source), start: .epoch)
+                 steps: RunSpans.Steps(try DefinitionParser.parse(source)), start: .epoch)
     }
 
     @Test func aRunIsOneTraceUnderItsRootSpan() throws {
