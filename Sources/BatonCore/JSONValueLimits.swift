@@ -5,8 +5,9 @@
 public enum JSONValueLimits {
     /// Levels of arrays and objects: `{}` and `[]` are 1 deep, `{"a": {}}` 2, a scalar 0.
     public static let maximumDepth = 32
-    /// Bytes of the value's compact JSON text (``JSONValue/canonicalText``).
-    public static let maximumBytes = 1_048_576
+    /// Bytes of the value's compact JSON text (``JSONValue/canonicalText``), by default (the
+    /// server's `payload_bytes` limit can set another).
+    public static let maximumBytes = 2 * 1024 * 1024
 }
 
 extension JSONValue {
@@ -18,18 +19,21 @@ extension JSONValue {
         return measure.deepest
     }
 
-    /// The first limit this value breaks, described with `field` and the limit; nil when it fits.
-    /// One pass, no text built: it runs on every activity completion.
-    public func limitViolation(field: String) -> String? {
-        var measure = LimitMeasure(depthLimit: JSONValueLimits.maximumDepth, byteLimit: JSONValueLimits.maximumBytes)
+    /// The first limit this value breaks, described with `field` and the limit (and the limit's
+    /// configuration name `limitName`, when given); nil when it fits. One pass, no text built: it
+    /// runs on every activity completion.
+    public func limitViolation(field: String, maximumBytes: Int = JSONValueLimits.maximumBytes,
+                               limitName: String? = nil) -> String? {
+        var measure = LimitMeasure(depthLimit: JSONValueLimits.maximumDepth, byteLimit: maximumBytes)
         measure.walk(self, level: 0)
         if measure.deepest > JSONValueLimits.maximumDepth {
             return "\(field): the value nests more than \(JSONValueLimits.maximumDepth) levels of arrays and objects "
                 + "(the limit is \(JSONValueLimits.maximumDepth))"
         }
-        if measure.bytes > JSONValueLimits.maximumBytes {
-            let size = measure.stopped ? "more than \(JSONValueLimits.maximumBytes)" : "\(measure.bytes)"
-            return "\(field): the value is \(size) bytes of JSON, over the limit of \(JSONValueLimits.maximumBytes) bytes"
+        if measure.bytes > maximumBytes {
+            let size = measure.stopped ? "more than \(maximumBytes)" : "\(measure.bytes)"
+            return "\(field): the value is \(size) bytes of JSON, over the limit of \(maximumBytes) bytes"
+                + (limitName.map { " (\($0))" } ?? "")
         }
         return nil
     }

@@ -40,13 +40,18 @@ public actor DefinitionRegistry {
 
     /// Registers `source` and tells whether this call stored it. Concurrent calls are serialized per
     /// name: identical content yields one version (`created` for exactly one caller), different content
-    /// consecutive versions.
-    public func registerDefinition(source: String, now: Instant) async throws(BatonError) -> DefinitionRegistration {
+    /// consecutive versions. A definition of more than `maxSteps` steps is refused (`definition_steps`).
+    public func registerDefinition(source: String, now: Instant, maxSteps: Int = DefinitionLimits.maximumSteps)
+        async throws(BatonError) -> DefinitionRegistration {
         let definition: WorkflowDefinition
         do {
             definition = try DefinitionParser.parse(source)
         } catch {
             throw error.asBatonError
+        }
+        guard definition.steps.count <= maxSteps else {
+            throw BatonError(.invalidArgument, "steps: the definition has \(definition.steps.count) steps, over the limit "
+                + "of \(maxSteps) (definition_steps)")
         }
         let name = definition.name
         while registering.contains(name) {

@@ -16,6 +16,7 @@ actor Shard {
     private let breakers: CircuitBreakerRegistry
     private let hub: WorkflowHub
     private let estimates: ActivityDurationEstimates
+    private let limits: RuntimeLimits
     private var machines: [String: WorkflowMachine] = [:]
     private var starting: Set<String> = []
     /// Callers awaiting a run's close, by workflow id and waiter number (a cancelled waiter leaves at once).
@@ -42,8 +43,9 @@ actor Shard {
     init(
         store: any WorkflowStore, clock: any WorkflowClock, registry: DefinitionRegistry,
         startsOnDispatch: @escaping @Sendable (String) -> Bool, breakers: CircuitBreakerRegistry, hub: WorkflowHub,
-        estimates: ActivityDurationEstimates, health: StoreHealth
+        estimates: ActivityDurationEstimates, health: StoreHealth, limits: RuntimeLimits
     ) {
+        self.limits = limits
         self.health = health
         self.store = store
         self.clock = clock
@@ -55,7 +57,10 @@ actor Shard {
     }
 
     private func machine(_ definition: WorkflowDefinition, _ state: WorkflowState) -> WorkflowMachine {
-        WorkflowMachine(definition: definition, state: state, startsOnDispatch: startsOnDispatch, breakers: breakers)
+        var machine = WorkflowMachine(definition: definition, state: state, startsOnDispatch: startsOnDispatch, breakers: breakers)
+        machine.historyLimit = limits.historyEvents
+        machine.payloadLimit = limits.payloadBytes
+        return machine
     }
 
     /// Number of workflows held in memory.
@@ -104,7 +109,7 @@ actor Shard {
         }
         let (machine, decision) = WorkflowMachine.start(
             workflowID: workflowID, runID: runID, trace: trace, definition: definition, version: version, input: input, now: clock.now(),
-            startsOnDispatch: startsOnDispatch, breakers: breakers)
+            startsOnDispatch: startsOnDispatch, breakers: breakers, limits: limits)
         machines[workflowID] = machine
         readable.withLock { _ = $0.starting.insert(workflowID) }
         let commands = try await commit(workflowID, decision, isNew: true, archive: archive)
@@ -151,6 +156,12 @@ actor Shard {
                     "\(what) is closed (\(stored.state.status.rawValue)); it accepts no more signals, cancels or terminates")
             }
             return ([], false)
+        }
+        if case .signal(let name, _, _) = input, let machine = machines[workflowID],
+           machine.state.pendingSignals.count >= limits.pendingSignals, !machine.isWaiting(forSignal: name) {
+            let (id, _) = RunKey.split(workflowID)
+            throw BatonError(.resourceExhausted, "workflow '\(NameRule.printable(id))' holds \(machine.state.pendingSignals.count) "
+                + "signals no wait step consumed yet; \(RuntimeLimits.reached("pending_signals", limits.pendingSignals))")
         }
         // Decide in place: copying the machine out of the dictionary would make every decision
         // copy the state's collections (copy-on-write).

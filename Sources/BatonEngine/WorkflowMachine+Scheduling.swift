@@ -38,7 +38,7 @@ extension WorkflowMachine {
         if remainingSteps == 0 {
             let output = definition.output?.evaluate(in: state) ?? .null
             // A computed value must fit the same limits as one from outside: it is stored and served.
-            if let violation = output.limitViolation(field: "output") {
+            if let violation = output.limitViolation(field: "output", maximumBytes: payloadLimit, limitName: "payload_bytes") {
                 failWorkflow(step: nil, failure: ActivityFailure(type: Self.valueLimitErrorType, message: violation,
                                                                  nonRetryable: true))
                 return
@@ -76,7 +76,8 @@ extension WorkflowMachine {
 
     mutating func scheduleAttempt(_ step: StepDefinition, attempt: Int) {
         let input = step.input.evaluate(in: state)
-        if let violation = input.limitViolation(field: "steps.\(step.name).input") {
+        if let violation = input.limitViolation(field: "steps.\(step.name).input", maximumBytes: payloadLimit,
+                                                limitName: "payload_bytes") {
             // Composed from other values, the input outgrew the limits: the step fails for good.
             emit(.stepScheduled(step: step.name, attempt: attempt, input: .null))
             attemptFailed(step.name, attempt: attempt, failure: ActivityFailure(
@@ -193,6 +194,14 @@ extension WorkflowMachine {
             attemptFailed(
                 step.name, attempt: timer.attempt,
                 failure: ActivityFailure(type: "Timeout", message: "\(kind.rawValue) timeout"), timeout: kind)
+        }
+    }
+
+    /// Whether a started `wait_for_signal` step waits for `name` (a signal of that name is consumed at once).
+    func isWaiting(forSignal name: String) -> Bool {
+        definition.steps.contains { step in
+            guard case .waitForSignal(let wait) = step.kind, wait.name == name else { return false }
+            return state.step(step.name).status == .started
         }
     }
 

@@ -23,6 +23,10 @@ public struct WorkflowMachine: Sendable {
     public let startsOnDispatch: @Sendable (String) -> Bool
     /// The shared circuit breakers consulted before dispatching a step that names one (`nil`: none).
     public let breakers: CircuitBreakerRegistry?
+    /// Events the run's history may hold (``RuntimeLimits/historyEvents``).
+    public var historyLimit = RuntimeLimits().historyEvents
+    /// Bytes of JSON an activity result may have (``RuntimeLimits/payloadBytes``).
+    public var payloadLimit = RuntimeLimits().payloadBytes
 
     /// The error type of a step or run that produced a value over ``JSONValueLimits``.
     public static let valueLimitErrorType = "ValueLimitExceeded"
@@ -71,11 +75,14 @@ public struct WorkflowMachine: Sendable {
     public static func start(
         workflowID: String, runID: String? = nil, trace: TraceContext? = nil, definition: WorkflowDefinition, version: Int,
         input: JSONValue, now: Instant,
-        startsOnDispatch: @escaping @Sendable (String) -> Bool = { _ in true }, breakers: CircuitBreakerRegistry? = nil
+        startsOnDispatch: @escaping @Sendable (String) -> Bool = { _ in true }, breakers: CircuitBreakerRegistry? = nil,
+        limits: RuntimeLimits = RuntimeLimits()
     ) -> (WorkflowMachine, Decision) {
         var machine = WorkflowMachine(
             definition: definition, state: WorkflowState(workflowID: workflowID), startsOnDispatch: startsOnDispatch,
             breakers: breakers)
+        machine.historyLimit = limits.historyEvents
+        machine.payloadLimit = limits.payloadBytes
         let decision = machine.run(now: now, reported: nil) { machine in
             machine.emit(.workflowStarted(definition: definition.name, version: version, input: input, runID: runID,
                                           trace: trace))
@@ -102,7 +109,8 @@ public struct WorkflowMachine: Sendable {
                 return run(now: now, reported: AttemptRef(step: step, attempt: attempt)) { $0.compensationCompleted(name) }
             }
             guard isCurrent(step, attempt) else { return Decision() }
-            if let violation = output.limitViolation(field: "steps.\(step).output") {
+            if let violation = output.limitViolation(field: "steps.\(step).output", maximumBytes: payloadLimit,
+                                                     limitName: "payload_bytes") {
                 // An output the store and clients could not read back is a failed attempt, never stored.
                 let failure = ActivityFailure(type: Self.valueLimitErrorType, message: violation, nonRetryable: true)
                 return decide(.activityFailed(step: step, attempt: attempt, failure: failure), now: now)
@@ -204,6 +212,13 @@ public struct WorkflowMachine: Sendable {
         let wasRunning = state.status == .running
         body(&self)
         advance()
+        if state.status == .running, state.lastEventID >= historyLimit {
+            // At the limit the run fails rather than growing: no compensation (it would need more events).
+            emit(.workflowFailed(step: nil, failure: ActivityFailure(
+                type: RuntimeLimits.historyLimitErrorType,
+                message: "the history reached \(state.lastEventID) events; \(RuntimeLimits.reached("history_events", historyLimit))",
+                nonRetryable: true)))
+        }
         var decision = Decision(events: pending)
         pending = []
         decision.breakerReservations = breakerReservations

@@ -36,6 +36,8 @@ public final class WorkflowRuntime: Sendable {
     public let breakers: CircuitBreakerRegistry
     /// Per-activity duration estimates learned from completed attempts (used for ETAs).
     public let durations: ActivityDurationEstimates
+    /// What one run may hold (payloads, history, pending signals, subscribers).
+    public let limits: RuntimeLimits
 
     let hub = WorkflowHub()
     /// Runs recovery found unreadable, by id; left untouched in the store.
@@ -64,11 +66,14 @@ public final class WorkflowRuntime: Sendable {
     ///     definition does not configure under `circuit_breakers:`.
     ///   - defaultActivityEstimate: the expected duration of an activity never seen completing (ETAs);
     ///     `nil`: none, the ETA stays unknown until history has one.
+    ///   - limits: what one run may hold (``RuntimeLimits``).
     public init(
         store: any WorkflowStore, clock: any WorkflowClock, activities: InProcessActivities? = nil,
         dispatcher: (any ActivityDispatcher)? = nil, shardCount: Int = 4,
-        breakerPolicies: [String: CircuitBreakerPolicy] = [:], defaultActivityEstimate: Interval? = nil
+        breakerPolicies: [String: CircuitBreakerPolicy] = [:], defaultActivityEstimate: Interval? = nil,
+        limits: RuntimeLimits = RuntimeLimits()
     ) {
+        self.limits = limits
         self.store = store
         self.clock = clock
         let activities = activities ?? InProcessActivities(clock: clock)
@@ -87,7 +92,7 @@ public final class WorkflowRuntime: Sendable {
         shards = (0..<max(1, shardCount)).map { _ in
             Shard(
                 store: store, clock: clock, registry: registry, startsOnDispatch: { dispatcher.startsOnDispatch($0) },
-                breakers: breakers, hub: hub, estimates: durations, health: health)
+                breakers: breakers, hub: hub, estimates: durations, health: health, limits: limits)
         }
         let relay = Relay()
         self.relay = relay
@@ -148,7 +153,12 @@ public final class WorkflowRuntime: Sendable {
     /// Registers a definition and tells whether this call stored it (false: the content was registered already).
     public func registerDefinition(source: String) async throws(BatonError) -> DefinitionRegistration {
         try checkOpen()
-        return try await registry.registerDefinition(source: source, now: clock.now())
+        let size = source.utf8.count
+        guard size <= limits.definitionBytes else {
+            throw BatonError(.invalidArgument, "source: the definition is \(size) bytes, over the limit of "
+                + "\(limits.definitionBytes) bytes (definition_bytes)")
+        }
+        return try await registry.registerDefinition(source: source, now: clock.now(), maxSteps: limits.definitionSteps)
     }
 
     /// Starts a workflow of definition `name` (latest version unless `version` is given) once

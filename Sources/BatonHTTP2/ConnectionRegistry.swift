@@ -19,11 +19,17 @@ final class ConnectionRegistry: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    /// Registers an accepted connection; it is removed when its channel closes.
-    func add(_ channel: any Channel) {
+    /// Registers an accepted connection (it is removed when its channel closes) and returns how many
+    /// are open with it.
+    @discardableResult
+    func add(_ channel: any Channel) -> Int {
         let key = ObjectIdentifier(channel)
-        state.withLockedValue { $0.channels[key] = channel }
+        let count = state.withLockedValue { state -> Int in
+            state.channels[key] = channel
+            return state.channels.count
+        }
         channel.closeFuture.whenComplete { [self] _ in remove(key) }
+        return count
     }
 
     private func remove(_ key: ObjectIdentifier) {

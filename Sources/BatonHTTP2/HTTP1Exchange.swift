@@ -8,6 +8,8 @@ import NIOHTTP1
 final class HTTP1Exchange: HTTPExchange {
     private weak var connection: HTTP1ServerHandler?
     let connectionIdentifier: ObjectIdentifier
+    /// Why requests on this connection are refused (past the connection limit).
+    var connectionRefusal: String? { settings.connectionRefusal }
     let remoteAddressDescription: String
     let outboundAccount: OutboundMemory.Account
     private let settings: HTTP2Settings

@@ -143,7 +143,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// client asked for that or the request is still arriving.
     func responseEnded(_ exchange: HTTP1Exchange) {
         guard let context, exchange === current else { return }
-        let close = !exchange.keepAlive || closing
+        let close = !exchange.keepAlive || closing || settings.connectionRefusal != nil
         let channel = context.channel
         let ended = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         lastEnd = ended

@@ -260,6 +260,15 @@ extension HTTP2ConnectionHandler: NGHTTP2SessionHost {
     }
 
     func session(_ session: NGHTTP2Session, didClose stream: HTTP2Stream) {
+        if settings.connectionRefusal != nil, !isDraining, let context {
+            // Past the connection limit: it answered; it goes a moment later (a GOAWAY right behind the
+            // answer makes some clients report the connection's end instead of the answer).
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(250)) {
+                let handler = loopBound.value
+                if let context = handler.context { handler.beginGracefulShutdown(context: context) }
+            }
+        }
         if session.streams.isEmpty, !session.isClosed {
             if isDraining {
                 sessionNeedsFlush()

@@ -50,7 +50,13 @@ public final class HTTP2Server: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 128 * 1024))
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                connections.add(channel)
+                let open = connections.add(channel)
+                var settings = settings
+                if open > settings.maxConnections {
+                    // Served only to say why: every request is refused, then the connection closes.
+                    settings.connectionRefusal = "the server has \(open - 1) open connections; the limit is "
+                        + "\(settings.maxConnections) (connections); retry later"
+                }
                 let detector = ProtocolDetector(
                     configureHTTP2: { channel in
                         let handler = HTTP2ConnectionHandler(role: .server, settings: settings,

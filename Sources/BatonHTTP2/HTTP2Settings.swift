@@ -2,6 +2,11 @@
 public struct HTTP2Settings: Sendable {
     /// TLS for accepted connections (server side); nil: cleartext.
     public var tls: ServerTLS?
+    /// Open connections the server serves at once (`connections`); one past it is accepted only to
+    /// answer its requests with ``connectionRefusal`` and be closed.
+    public var maxConnections = Int.max
+    /// Set by the server on a connection past ``maxConnections``: why its requests are refused.
+    public var connectionRefusal: String?
 
     /// SETTINGS_MAX_CONCURRENT_STREAMS advertised to the peer.
     public var maxConcurrentStreams: UInt32 = 1024

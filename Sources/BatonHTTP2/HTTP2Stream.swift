@@ -17,6 +17,8 @@ public final class HTTP2Stream {
     public var connectionIdentifier: ObjectIdentifier { ObjectIdentifier(session) }
     /// The connection's share of the server's unread-response memory (readable from any thread).
     public var outboundAccount: OutboundMemory.Account { session.outboundAccount }
+    /// Why requests on this stream's connection are refused (past the connection limit).
+    public var connectionRefusal: String? { session.settings.connectionRefusal }
 
     private unowned let session: NGHTTP2Session
     private var outbound = CircularBuffer<ByteBuffer>()

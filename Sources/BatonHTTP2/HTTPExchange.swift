@@ -15,6 +15,8 @@ public protocol HTTPExchange: AnyObject {
     /// Whether queued outbound bytes passed the high watermark: a writer should wait for the drain.
     var isOutboundFull: Bool { get }
     /// Whether the response can end with trailers (HTTP/2; HTTP/1.1 ends with the last chunk).
+    /// Why every request on this connection is refused (it is past the server's connection limit); nil normally.
+    var connectionRefusal: String? { get }
     var supportsTrailers: Bool { get }
     /// Why `count` more response bytes may not be queued now, or nil when they may.
     func outboundRefusal(adding count: Int) -> String?

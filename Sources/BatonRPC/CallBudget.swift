@@ -27,7 +27,8 @@ final class CallBudget: Sendable {
             let onConnection = counts.byConnection[connection] ?? 0
             if onConnection >= maxPerConnection {
                 return RPCError(code: .resourceExhausted,
-                                message: "this connection has \(maxPerConnection) calls in progress (the limit per connection)")
+                                message: "this connection has \(maxPerConnection) calls in progress; the limit is "
+                                    + "\(maxPerConnection) (streams_per_connection)")
             }
             counts.total += 1
             counts.byConnection[connection] = onConnection + 1

@@ -13,6 +13,7 @@ final class DecoratedExchange: HTTPExchange {
     }
 
     var connectionIdentifier: ObjectIdentifier { base.connectionIdentifier }
+    var connectionRefusal: String? { base.connectionRefusal }
     var remoteAddressDescription: String { base.remoteAddressDescription }
     var outboundAccount: OutboundMemory.Account { base.outboundAccount }
     var isOutboundFull: Bool { base.isOutboundFull }

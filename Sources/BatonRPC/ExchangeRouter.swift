@@ -67,6 +67,10 @@ final class ExchangeRouter: HTTPExchangeDelegate {
                                 + "got '\(contentType)'")
                 return
             }
+            if let refusal = exchange.connectionRefusal {
+                Self.reject(exchange, status: 503, message: refusal)
+                return
+            }
             delegate = WebCall(exchange: exchange, eventLoop: eventLoop, executor: executor, handler: web)
         }
         target = delegate

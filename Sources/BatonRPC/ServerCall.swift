@@ -75,6 +75,10 @@ final class ServerCall: HTTPExchangeDelegate {
     private func accept(_ head: ServerRequestHead, endStream: Bool) {
         handler = head.handler
         servedPath = head.path
+        if let refusal = stream.connectionRefusal {
+            finish(status: RPCError(code: .resourceExhausted, message: refusal))
+            return
+        }
         if let authorize = configuration.authorize, let refusal = authorize(head.path, head.metadata) {
             finish(status: refusal)
             return

@@ -72,8 +72,9 @@ public final class ServerApplication: Sendable {
         let workflows = WorkflowService(runtime: runtime)
         workflows.register(into: &router)
         health.set(WorkflowService.name, .serving)
-        let authenticator = configuration.auth.map(Authenticator.init)
+        let authenticator = configuration.auth.map { Authenticator($0, requestsPerSecond: configuration.requestsPerSecond) }
         var workers = WorkerService(queues: taskQueues)
+        workers.limits = runtime.limits
         workers.authenticator = authenticator
         workers.register(into: &router)
         health.set(WorkerService.name, .serving)
@@ -114,6 +115,12 @@ public final class ServerApplication: Sendable {
         }
         rpc.maxCallsInProgress = configuration.maxCallsInProgress
         rpc.maxCallsInProgressPerConnection = configuration.maxCallsInProgressPerConnection
+        // Advertised above the per-connection call budget, so a call past the budget reaches the server
+        // and gets RESOURCE_EXHAUSTED naming streams_per_connection (nghttp2 would reset the connection).
+        rpc.http2.maxConcurrentStreams = UInt32(min(65_535, max(1_024, 2 * configuration.maxCallsInProgressPerConnection)))
+        rpc.http2.maxConnections = configuration.maxConnections
+        // Messages carry payloads of up to payload_bytes as protobuf Structs (larger than their JSON).
+        rpc.maxReceiveMessageSize = max(rpc.maxReceiveMessageSize, 2 * configuration.limits.payloadBytes + 1024 * 1024)
         rpc.http2.maxBufferedOutbound = configuration.maxUnreadResponseBytes
         rpc.http2.maxBufferedOutboundPerConnection = configuration.maxUnreadResponseBytesPerConnection
         rpc.http2.tls = tls
@@ -140,7 +147,8 @@ public final class ServerApplication: Sendable {
         -> WorkflowRuntime {
         guard let directory = configuration.dataDirectory else {
             let runtime = WorkflowRuntime(store: InMemoryWorkflowStore(), clock: clock,
-                                          activities: taskQueues.inProcess, dispatcher: taskQueues)
+                                          activities: taskQueues.inProcess, dispatcher: taskQueues,
+                                          limits: configuration.limits)
             do { try await runtime.recover() } catch {
                 throw ServerError(.invalidConfiguration, "the in-memory engine failed to start: \(error)", cause: error)
             }
@@ -156,7 +164,7 @@ public final class ServerApplication: Sendable {
             let opening = ContinuousClock.now
             let runtime = try await WorkflowRuntime.open(
                 path: path, durability: configuration.durability, clock: clock, activities: taskQueues.inProcess,
-                dispatcher: taskQueues)
+                dispatcher: taskQueues, limits: configuration.limits)
             let took = ContinuousClock.now - opening
             logger.info("history store open", metadata: ["path": "\(path)", "durability": "\(configuration.durability)"])
             let recovered = await runtime.cachedWorkflowCount()

@@ -1,3 +1,4 @@
+import BatonEngine
 import BatonHTTP2
 import BatonStore
 
@@ -17,8 +18,17 @@ public struct ServerConfiguration: Sendable {
     public var durability: Durability = .full
     /// Calls in progress at once, server-wide and per connection; more are answered RESOURCE_EXHAUSTED.
     public var maxCallsInProgress = 16_384
-    /// Calls in progress at once on one connection.
+    /// Calls in progress at once on one connection (`streams_per_connection`; also advertised as
+    /// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).
     public var maxCallsInProgressPerConnection = 256
+    /// Open client connections, all protocols together (`connections`); requests on a connection past
+    /// it are answered RESOURCE_EXHAUSTED and the connection is closed.
+    public var maxConnections = 4_096
+    /// Calls per second per token when the auth file gives the token no rate of its own
+    /// (`requests_per_second`; 0: unlimited).
+    public var requestsPerSecond = 0
+    /// What one run may hold (payloads, history, pending signals, subscribers, ids, definitions).
+    public var limits = RuntimeLimits()
     /// Response bytes all connections together may hold for peers that have not read them; a response
     /// past it is refused with RESOURCE_EXHAUSTED instead of queued.
     public var maxUnreadResponseBytes = 256 * 1024 * 1024

@@ -1,12 +1,13 @@
 import BatonCore
+import BatonEngine
 import BatonRPC
 
 /// Checks of request fields; each error names the field and says what a valid value looks like.
 enum Validate {
     /// A JSON value from a request: refused with INVALID_ARGUMENT naming `field` and the limit when it
     /// nests deeper or is larger than ``JSONValueLimits`` allow.
-    static func value(_ value: JSONValue, field: String) throws(RPCError) {
-        if let violation = value.limitViolation(field: field) {
+    static func value(_ value: JSONValue, field: String, limits: RuntimeLimits) throws(RPCError) {
+        if let violation = value.limitViolation(field: field, maximumBytes: limits.payloadBytes, limitName: "payload_bytes") {
             throw RPCError(code: .invalidArgument, message: violation)
         }
     }
@@ -27,15 +28,18 @@ enum Validate {
         }
     }
 
-    /// A workflow id: 1–200 printable ASCII characters, no '/'.
-    static func workflowID(_ value: String, field: String = "workflow_id") throws(RPCError) {
+    /// A workflow id: printable ASCII characters without spaces or '/' (an opaque string, never a
+    /// path), at most `limits.workflowIDBytes` of them (`workflow_id_bytes`).
+    static func workflowID(_ value: String, field: String = "workflow_id", limits: RuntimeLimits) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError(code: .invalidArgument, message: "\(field): must not be empty") }
-        guard value.utf8.count <= 200,
-              value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E && $0 != UInt8(ascii: "/") })
-        else {
+        guard value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E && $0 != UInt8(ascii: "/") }) else {
             throw RPCError(code: .invalidArgument,
-                           message: "\(field): '\(NameRule.printable(value))' must be 1-200 printable ASCII characters "
+                           message: "\(field): '\(NameRule.printable(value))' must be printable ASCII characters "
                                + "without spaces or '/'")
+        }
+        guard value.utf8.count <= limits.workflowIDBytes else {
+            throw RPCError(code: .invalidArgument, message: "\(field): \(value.utf8.count) bytes, over the limit of "
+                + "\(limits.workflowIDBytes) bytes (workflow_id_bytes)")
         }
     }
 }

@@ -15,6 +15,8 @@ struct WorkerService: Sendable {
     static let defaultPollWait: Duration = .seconds(60)
 
     let queues: TaskQueueDispatcher
+    /// The payload limit results and heartbeat details are held to.
+    var limits = RuntimeLimits()
     /// With an auth file: which queues a worker token may take tasks of.
     var authenticator: Authenticator?
 
@@ -96,7 +98,7 @@ struct WorkerService: Sendable {
         -> Baton_V1_CompleteActivityTaskResponse {
         try Self.validateToken(request.taskToken)
         let output = request.hasOutput ? JSONValue(proto: request.output) : .null
-        try Validate.value(output, field: "output")
+        try Validate.value(output, field: "output", limits: limits)
         if !request.nextTaskQueue.isEmpty {
             try Validate.name(request.nextTaskQueue, field: "next_task_queue")
             if let refusal = authenticator?.authorizeQueue(request.nextTaskQueue,
@@ -124,7 +126,7 @@ struct WorkerService: Sendable {
             type: request.failure.type, message: request.failure.message,
             details: request.failure.hasDetails ? JSONValue(proto: request.failure.details) : .null,
             nonRetryable: request.failure.nonRetryable)
-        try Validate.value(failure.details, field: "failure.details")
+        try Validate.value(failure.details, field: "failure.details", limits: limits)
         try await mappingErrors { try await queues.fail(token: request.taskToken, failure: failure) }
         return .init()
     }
@@ -133,7 +135,7 @@ struct WorkerService: Sendable {
         -> Baton_V1_RecordHeartbeatResponse {
         try Self.validateToken(request.taskToken)
         let details = request.hasDetails ? JSONValue(proto: request.details) : .null
-        try Validate.value(details, field: "details")
+        try Validate.value(details, field: "details", limits: limits)
         let cancel = try await mappingErrors { try await queues.heartbeat(token: request.taskToken, details: details) }
         return .with { $0.cancelRequested = cancel }
     }

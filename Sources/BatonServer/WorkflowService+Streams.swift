@@ -8,7 +8,7 @@ import Synchronization
 
 extension WorkflowService {
     func query(_ request: Baton_V1_QueryRequest, _ context: ServerCallContext) async throws -> Baton_V1_QueryResponse {
-        try Validate.workflowID(request.workflowID)
+        try Validate.workflowID(request.workflowID, limits: runtime.limits)
         let name = request.query.isEmpty ? "progress" : request.query
         try Validate.name(name, field: "query")
         let key = try await runKey(request.workflowID, request.runID)
@@ -24,7 +24,7 @@ extension WorkflowService {
 
     func streamProgress(_ request: Baton_V1_StreamProgressRequest, _ writer: RPCResponseWriter<Baton_V1_Progress>,
                         _ context: ServerCallContext) async throws {
-        try Validate.workflowID(request.workflowID)
+        try Validate.workflowID(request.workflowID, limits: runtime.limits)
         guard request.afterEventID >= 0 else {
             throw RPCError(code: .invalidArgument, message: "after_event_id: must be 0 or a positive event id")
         }
@@ -32,6 +32,8 @@ extension WorkflowService {
         // message is the current progress (a resumed stream needs nothing older: progress is a state).
         let failure = Mutex<RPCError?>(nil)
         let key = try await runKey(request.workflowID, request.runID)
+        try runStreams.admit(key)
+        defer { runStreams.release(key) }
         await progressFanout.follow(key, after: -1) { message, _ in
             switch message {
             case .progress(_, let progress, _):
@@ -52,10 +54,12 @@ extension WorkflowService {
 
     func watchHistory(_ request: Baton_V1_WatchHistoryRequest, _ writer: RPCResponseWriter<Baton_V1_HistoryEvent>,
                       _ context: ServerCallContext) async throws {
-        try Validate.workflowID(request.workflowID)
+        try Validate.workflowID(request.workflowID, limits: runtime.limits)
         let key = try await runKey(request.workflowID, request.runID)
-        try await forEachUpdate(key, after: request.afterEventID) { update in
-            for event in update.events { try await writer.write(event.proto) }
+        try await runStreams.holding(key) {
+            try await forEachUpdate(key, after: request.afterEventID) { update in
+                for event in update.events { try await writer.write(event.proto) }
+            }
         }
     }
 

@@ -18,6 +18,8 @@ struct WorkflowService: Sendable {
     let costlyReads: FairWorkGate
     /// Every progress stream of a run, whatever its protocol, is fed by one subscription.
     let progressFanout: ProgressFanout
+    /// Live streams per run, bounded by `subscribers_per_run`.
+    let runStreams: RunStreamLimiter
 
     /// The service over `runtime`, with history pages bounded to `costlyReads`.
     init(runtime: WorkflowRuntime,
@@ -25,6 +27,7 @@ struct WorkflowService: Sendable {
         self.runtime = runtime
         self.costlyReads = costlyReads
         progressFanout = ProgressFanout(runtime: runtime)
+        runStreams = RunStreamLimiter(limit: runtime.limits.subscribersPerRun)
     }
 
     /// Registers every method of the service.
@@ -100,7 +103,7 @@ struct WorkflowService: Sendable {
     func startWorkflow(_ request: Baton_V1_StartWorkflowRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_StartWorkflowResponse {
         try Validate.name(request.definition, field: "definition")
-        if !request.workflowID.isEmpty { try Validate.workflowID(request.workflowID) }
+        if !request.workflowID.isEmpty { try Validate.workflowID(request.workflowID, limits: runtime.limits) }
         guard request.version >= 0 else {
             throw RPCError(code: .invalidArgument, message: "version: must be 0 (latest) or a positive version")
         }
@@ -113,7 +116,7 @@ struct WorkflowService: Sendable {
             throw RPCError(code: .invalidArgument, message: "id_reuse_policy: unknown value \(value)")
         }
         let input = request.hasInput ? JSONValue(proto: request.input) : .null
-        try Validate.value(input, field: "input")
+        try Validate.value(input, field: "input", limits: runtime.limits)
         let run = try await mappingErrors {
             try await runtime.startWorkflow(
                 request.definition, version: request.version == 0 ? nil : Int(request.version),
@@ -133,10 +136,10 @@ struct WorkflowService: Sendable {
     }
 
     func signal(_ request: Baton_V1_SignalRequest, _ context: ServerCallContext) async throws -> Baton_V1_SignalResponse {
-        try Validate.workflowID(request.workflowID)
+        try Validate.workflowID(request.workflowID, limits: runtime.limits)
         try Validate.name(request.name, field: "name")
         let payload = request.hasPayload ? JSONValue(proto: request.payload) : .null
-        try Validate.value(payload, field: "payload")
+        try Validate.value(payload, field: "payload", limits: runtime.limits)
         let requestID = request.requestID.isEmpty ? nil : request.requestID
         let key = try await runKey(request.workflowID, request.runID)
         // A repeated request_id is ignored by the engine (decided on the workflow's shard): say so.
@@ -149,7 +152,7 @@ struct WorkflowService: Sendable {
 
     func describeWorkflow(_ request: Baton_V1_DescribeWorkflowRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_DescribeWorkflowResponse {
-        try Validate.workflowID(request.workflowID)
+        try Validate.workflowID(request.workflowID, limits: runtime.limits)
         // A large run's description is built on the global executor, never on the connection's event loop.
         let key = try await runKey(request.workflowID, request.runID)
         let description = try await mappingErrors { try await runtime.describe(key) }
@@ -159,7 +162,7 @@ struct WorkflowService: Sendable {
 
     func awaitWorkflow(_ request: Baton_V1_AwaitWorkflowRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_AwaitWorkflowResponse {
-        try Validate.workflowID(request.workflowID)
+        try Validate.workflowID(request.workflowID, limits: runtime.limits)
         let key = try await runKey(request.workflowID, request.runID)
         // Waits on the run's shard for its closing commit; the call's deadline cancels the wait (the
         // transport answers DEADLINE_EXCEEDED) and leaves nothing behind.
@@ -181,7 +184,7 @@ struct WorkflowService: Sendable {
 
     func getHistory(_ request: Baton_V1_GetHistoryRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_GetHistoryResponse {
-        try Validate.workflowID(request.workflowID)
+        try Validate.workflowID(request.workflowID, limits: runtime.limits)
         guard (0...1000).contains(request.pageSize) else {
             throw RPCError(code: .invalidArgument, message: "page_size: must be between 1 and 1000 (0: default 100)")
         }
@@ -239,7 +242,7 @@ struct WorkflowService: Sendable {
 
     func cancelWorkflow(_ request: Baton_V1_CancelWorkflowRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_CancelWorkflowResponse {
-        try Validate.workflowID(request.workflowID)
+        try Validate.workflowID(request.workflowID, limits: runtime.limits)
         let key = try await runKey(request.workflowID, request.runID)
         try await mappingErrors {
             try await runtime.cancel(key, reason: request.reason.isEmpty ? "cancelled via API" : request.reason,
@@ -250,7 +253,7 @@ struct WorkflowService: Sendable {
 
     func terminateWorkflow(_ request: Baton_V1_TerminateWorkflowRequest, _ context: ServerCallContext) async throws
         -> Baton_V1_TerminateWorkflowResponse {
-        try Validate.workflowID(request.workflowID)
+        try Validate.workflowID(request.workflowID, limits: runtime.limits)
         let key = try await runKey(request.workflowID, request.runID)
         try await mappingErrors {
             try await runtime.terminate(key, reason: request.reason.isEmpty ? "terminated via API" : request.reason,

@@ -14,12 +14,13 @@ extension WorkflowRuntime {
     public static func open(
         path: String, durability: Durability = .full, clock: any WorkflowClock,
         activities: InProcessActivities? = nil, dispatcher: (any ActivityDispatcher)? = nil, shardCount: Int = 4,
-        breakerPolicies: [String: CircuitBreakerPolicy] = [:], defaultActivityEstimate: Interval? = nil
+        breakerPolicies: [String: CircuitBreakerPolicy] = [:], defaultActivityEstimate: Interval? = nil,
+        limits: RuntimeLimits = RuntimeLimits()
     ) async throws(BatonError) -> WorkflowRuntime {
         let store = try SQLiteWorkflowStore(path: path, durability: durability, now: clock.now())
         let runtime = WorkflowRuntime(
             store: store, clock: clock, activities: activities, dispatcher: dispatcher, shardCount: shardCount,
-            breakerPolicies: breakerPolicies, defaultActivityEstimate: defaultActivityEstimate)
+            breakerPolicies: breakerPolicies, defaultActivityEstimate: defaultActivityEstimate, limits: limits)
         do {
             try await runtime.recover()
         } catch {

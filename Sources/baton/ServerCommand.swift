@@ -78,6 +78,12 @@ struct ServerOptions: ParsableArguments {
         valueName: "url"))
     var otlpEndpoint: String?
 
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "Set a limit (repeatable): " + ServerLimit.allCases.map(\.rawValue).joined(separator: ", ")
+            + "; see the README's Limits table for defaults and errors.",
+        valueName: "name=value"))
+    var limit: [String] = []
+
     @OptionGroup var log: LogOptions
 
     /// The validated configuration, with the history in `data`.
@@ -117,6 +123,13 @@ struct ServerOptions: ParsableArguments {
         configuration.corsOrigins = corsOrigin
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
         configuration.otlpEndpoint = try resolvedOTLPEndpoint()
+        for assignment in limit {
+            do {
+                try ServerLimit.apply(assignment, to: &configuration)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
         if let authFile {
             do {
                 configuration.auth = try AuthFile(path: authFile)

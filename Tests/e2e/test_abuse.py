@@ -42,8 +42,8 @@ from rawh2 import (CONTINUATION, DATA, FLAG_ACK, FLAG_END_HEADERS, FLAG_END_STRE
 
 TS = "/grpc.testing.TestService"
 MAX_DEPTH = 32
-MAX_BYTES = 1_048_576
-OVER_BYTES = 1_100_000  # clearly over: protobuf doubles and escapes may count a little differently
+MAX_BYTES = 2 * 1024 * 1024  # the default payload_bytes
+OVER_BYTES = 2_200_000  # clearly over: protobuf doubles and escapes may count a little differently
 MAX_STEPS = 10_000
 IO_TIMEOUT = 10.0       # every socket operation of this module
 LARGE_RUN_TIMEOUT = 240.0

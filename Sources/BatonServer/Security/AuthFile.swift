@@ -3,14 +3,15 @@ import Foundation
 import Yams
 
 /// The tokens a server accepts, from the YAML file `--auth-file` names: each with a name, the
-/// SHA-256 of the token (never the token itself), a role and, for workers, the task queues it may
-/// poll.
+/// SHA-256 of the token (never the token itself), a role, for workers the task queues it may
+/// poll, and optionally its own `requests_per_second` (else the server's `--limit requests_per_second`).
 ///
 /// ```yaml
 /// tokens:
 ///   - name: ci-deployer
 ///     sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 ///     role: operator
+///     requests_per_second: 20
 ///   - name: payments-worker
 ///     sha256: …
 ///     role: worker
@@ -27,6 +28,8 @@ public struct AuthFile: Sendable {
         public var role: Role
         /// For a worker: the task queues it may poll (nil: every queue).
         public var taskQueues: Set<String>?
+        /// Calls a second this token may make (`requests_per_second`); nil: the server's limit.
+        public var requestsPerSecond: Int?
     }
 
     /// The tokens, in file order.
@@ -63,8 +66,8 @@ public struct AuthFile: Sendable {
         var names: Set<String> = [], digests: Set<[UInt8]> = []
         for entry in entries {
             guard let fields = entry.mapping else { throw fail(entry, "tokens: each entry is a mapping (name, sha256, role)") }
-            for (key, _) in fields where !["name", "sha256", "role", "task_queues"].contains(key.string ?? "") {
-                throw fail(key, "\(key.string ?? "?"): unknown field (expected name, sha256, role, task_queues)")
+            for (key, _) in fields where !["name", "sha256", "role", "task_queues", "requests_per_second"].contains(key.string ?? "") {
+                throw fail(key, "\(key.string ?? "?"): unknown field (expected name, sha256, role, task_queues, requests_per_second)")
             }
             guard let nameNode = fields["name"], let name = nameNode.string, !name.isEmpty else {
                 throw fail(entry, "name: missing")
@@ -92,7 +95,14 @@ public struct AuthFile: Sendable {
                 }
                 queues = Set(items.compactMap(\.string))
             }
-            tokens.append(Token(name: name, digest: digest, role: role, taskQueues: queues))
+            var rate: Int?
+            if let rateNode = fields["requests_per_second"] {
+                guard let text = rateNode.string, text.count <= 7, let value = Int(text), (0...1_000_000).contains(value) else {
+                    throw fail(rateNode, "requests_per_second: expected a whole number from 0 to 1000000 (0: unlimited)")
+                }
+                rate = value
+            }
+            tokens.append(Token(name: name, digest: digest, role: role, taskQueues: queues, requestsPerSecond: rate))
         }
         guard !tokens.isEmpty else { throw fail(list, "tokens: the list is empty (nobody could call the server)") }
         self.tokens = tokens

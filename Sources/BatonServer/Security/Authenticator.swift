@@ -8,10 +8,13 @@ import Crypto
 /// PERMISSION_DENIED. Messages never contain the token.
 public struct Authenticator: Sendable {
     private let tokens: [AuthFile.Token]
+    private let rates: TokenRateLimiter
 
-    /// Accepts the tokens of `file`.
-    public init(_ file: AuthFile) {
+    /// Accepts the tokens of `file`; a token without a `requests_per_second` of its own may make
+    /// `requestsPerSecond` calls a second (0: unlimited).
+    public init(_ file: AuthFile, requestsPerSecond: Int = 0) {
         tokens = file.tokens
+        rates = TokenRateLimiter(defaultRate: requestsPerSecond)
     }
 
     /// The token presented in `authorization`, or UNAUTHENTICATED.
@@ -46,10 +49,15 @@ public struct Authenticator: Sendable {
         case .failure(let error):
             return error
         case .success(let token):
-            if token.role.allows(service: service, method: method) { return nil }
+            if token.role.allows(service: service, method: method) { return rates.admit(token) }
             return RPCError(code: .permissionDenied,
                             message: "token '\(token.name)' (role \(token.role.rawValue)) may not call \(service)/\(method)")
         }
+    }
+
+    /// Takes one call from `token`'s rate (``TokenRateLimiter``); the error when it has none left.
+    public func admit(_ token: AuthFile.Token) -> RPCError? {
+        rates.admit(token)
     }
 
     /// Whether the worker token in `authorization` may take tasks of `queue`; nil when it may.

@@ -60,6 +60,8 @@ final class EventStreams: Sendable {
     /// one run share one subscription, see ``ProgressFanout``). An unknown run is a 404.
     func progress(_ workflowID: String, _ request: WebRequest, _ response: WebResponseWriter) async throws {
         guard let after = try await streamStart(workflowID, request, response) else { return }
+        guard try await admitted(workflowID, response) else { return }
+        defer { service.runStreams.release(workflowID) }
         let active = self.active
         let unregister = Mutex<(@Sendable () -> Void)?>(nil)
         defer { unregister.withLock { $0 }?() }
@@ -172,8 +174,9 @@ final class EventStreams: Sendable {
     /// 400 and returns nil when one is malformed; else the event id to resume after (0: from the start).
     private func streamStart(_ workflowID: String, _ request: WebRequest, _ response: WebResponseWriter) async throws
         -> Int64? {
+        let limits = service.runtime.limits
         do {
-            try Validate.workflowID(workflowID, field: "workflow id")
+            try Validate.workflowID(workflowID, field: "workflow id", limits: limits)
         } catch {
             try await response.send(status: 400, text: error.message)
             return nil
@@ -187,11 +190,25 @@ final class EventStreams: Sendable {
         return value
     }
 
+    /// Counts the stream as one of the run's (``RunStreamLimiter``); past `subscribers_per_run` answers
+    /// 429 with the limit named and returns false.
+    private func admitted(_ workflowID: String, _ response: WebResponseWriter) async throws -> Bool {
+        do {
+            try service.runStreams.admit(workflowID)
+            return true
+        } catch {
+            try await response.send(status: error.code.connectHTTPStatus, text: error.message)
+            return false
+        }
+    }
+
     /// Validates a run stream's request, reads its first update (so an unknown run is a 404 before any
     /// event), then writes every update with `body` and ends with `event: end` once the run closed.
     private func follow(_ workflowID: String, _ request: WebRequest, _ response: WebResponseWriter,
                         _ body: @escaping @Sendable (WorkflowUpdate, WebResponseWriter) async throws -> Void) async throws {
         guard let after = try await streamStart(workflowID, request, response) else { return }
+        guard try await admitted(workflowID, response) else { return }
+        defer { service.runStreams.release(workflowID) }
         let runtime = service.runtime
         let resumeAfter = after
         try await stream(response) { open in

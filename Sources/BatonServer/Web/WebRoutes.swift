@@ -30,9 +30,10 @@ struct WebRoutes: Sendable {
                                            headers: [("allow", "GET")])
         }
         if let refusal = refusal(path, request) {
-            let status = refusal.code == .unauthenticated ? 401 : 403
+            let status = refusal.code == .unauthenticated ? 401 : refusal.code == .resourceExhausted ? 429 : 403
             var headers: [(String, String)] = []
             if status == 401 { headers.append(("www-authenticate", "Bearer")) }
+            if let retry = refusal.metadata["retry-after"] { headers.append(("retry-after", retry)) }
             return try await response.send(status: status, text: "\(path): \(refusal.message)", headers: headers)
         }
         switch path {
@@ -83,8 +84,11 @@ struct WebRoutes: Sendable {
             return error
         case .success(let token):
             let allowed = path == "/v1/circuit-breakers" ? token.role == .admin : token.role.readsRuns
-            return allowed ? nil : RPCError(code: .permissionDenied,
-                                            message: "token '\(token.name)' (role \(token.role.rawValue)) may not read this")
+            guard allowed else {
+                return RPCError(code: .permissionDenied,
+                                message: "token '\(token.name)' (role \(token.role.rawValue)) may not read this")
+            }
+            return path == "/metrics" ? nil : authenticator.admit(token)  // scrapes are not rate limited
         }
     }
 

@@ -21,6 +21,19 @@ import Testing
         #expect(file.tokens[1].taskQueues == ["payments", "mail"] && file.tokens[0].taskQueues == nil)
     }
 
+    @Test func aTokenMayHaveItsOwnRate() throws {
+        let file = try AuthFile(yaml: """
+            tokens:
+              - { name: ci, sha256: \(Self.digest), role: operator, requests_per_second: 20 }
+              - { name: r, sha256: \(String(repeating: "cd", count: 32)), role: reader }
+            """, path: "auth.yaml")
+        #expect(file.tokens.map(\.requestsPerSecond) == [20, nil])
+        #expect(throws: AuthFileError.self) {
+            try AuthFile(yaml: "tokens:\n  - { name: r, sha256: \(Self.digest), role: reader, requests_per_second: fast }",
+                         path: "auth.yaml")
+        }
+    }
+
     @Test(arguments: [
         ("tokens: []", "auth.yaml:1:9: tokens: the list is empty"),
         ("other: 1", "tokens: missing"),
