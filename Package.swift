@@ -184,3 +184,21 @@ if engineOnly {
     package.targets.removeAll { !engineTargets.contains($0.name) }
     package.products.removeAll()
 }
+
+/// `scripts/fuzz` sets BATON_FUZZ=1: libFuzzer targets (built with `-sanitize=fuzzer,address
+/// -parse-as-library -enable-testing` into `.build-fuzz`), one per input parser from outside.
+if Context.environment["BATON_FUZZ"] != nil {
+    let nio: [Target.Dependency] = [
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+    ]
+    package.targets += [
+        .executableTarget(name: "fuzz-definition", dependencies: ["BatonCore"], path: "fuzz/Sources/fuzz-definition"),
+        .executableTarget(name: "fuzz-expression", dependencies: ["BatonCore"], path: "fuzz/Sources/fuzz-expression"),
+        .executableTarget(name: "fuzz-grpc-deframer", dependencies: ["BatonRPC"] + nio,
+                          path: "fuzz/Sources/fuzz-grpc-deframer"),
+        .executableTarget(name: "fuzz-web-framing", dependencies: ["BatonRPC", "BatonHTTP2"] + nio,
+                          path: "fuzz/Sources/fuzz-web-framing"),
+        .executableTarget(name: "fuzz-http1", dependencies: ["BatonRPC", "BatonHTTP2"] + nio, path: "fuzz/Sources/fuzz-http1"),
+    ]
+}

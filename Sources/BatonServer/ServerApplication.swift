@@ -119,8 +119,9 @@ public final class ServerApplication: Sendable {
         // and gets RESOURCE_EXHAUSTED naming streams_per_connection (nghttp2 would reset the connection).
         rpc.http2.maxConcurrentStreams = UInt32(min(65_535, max(1_024, 2 * configuration.maxCallsInProgressPerConnection)))
         rpc.http2.maxConnections = configuration.maxConnections
-        // Messages carry payloads of up to payload_bytes as protobuf Structs (larger than their JSON).
-        rpc.maxReceiveMessageSize = max(rpc.maxReceiveMessageSize, 2 * configuration.limits.payloadBytes + 1024 * 1024)
+        // A message carries a payload of up to payload_bytes (as a protobuf Struct, about its JSON size)
+        // and its other fields: past gRPC's usual 4 MiB only for a payload limit near it.
+        rpc.maxReceiveMessageSize = max(rpc.maxReceiveMessageSize, configuration.limits.payloadBytes + 1024 * 1024)
         rpc.http2.maxBufferedOutbound = configuration.maxUnreadResponseBytes
         rpc.http2.maxBufferedOutboundPerConnection = configuration.maxUnreadResponseBytesPerConnection
         rpc.http2.tls = tls
