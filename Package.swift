@@ -186,19 +186,24 @@ if engineOnly {
 }
 
 /// `scripts/fuzz` sets BATON_FUZZ=1: libFuzzer targets (built with `-sanitize=fuzzer,address
-/// -parse-as-library -enable-testing` into `.build-fuzz`), one per input parser from outside.
+/// -enable-testing` into `.build-fuzz`), one per input parser from outside; each main hands its
+/// input function to libFuzzer's driver (SwiftPM gives executables their own entry point).
 if Context.environment["BATON_FUZZ"] != nil {
     let nio: [Target.Dependency] = [
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
     ]
     package.targets += [
-        .executableTarget(name: "fuzz-definition", dependencies: ["BatonCore"], path: "fuzz/Sources/fuzz-definition"),
-        .executableTarget(name: "fuzz-expression", dependencies: ["BatonCore"], path: "fuzz/Sources/fuzz-expression"),
-        .executableTarget(name: "fuzz-grpc-deframer", dependencies: ["BatonRPC"] + nio,
+        .systemLibrary(name: "CFuzzerDriver", path: "fuzz/Sources/CFuzzerDriver"),
+        .executableTarget(name: "fuzz-definition", dependencies: ["BatonCore", "CFuzzerDriver"],
+                          path: "fuzz/Sources/fuzz-definition"),
+        .executableTarget(name: "fuzz-expression", dependencies: ["BatonCore", "CFuzzerDriver"],
+                          path: "fuzz/Sources/fuzz-expression"),
+        .executableTarget(name: "fuzz-grpc-deframer", dependencies: ["BatonRPC", "CFuzzerDriver"] + nio,
                           path: "fuzz/Sources/fuzz-grpc-deframer"),
-        .executableTarget(name: "fuzz-web-framing", dependencies: ["BatonRPC", "BatonHTTP2"] + nio,
+        .executableTarget(name: "fuzz-web-framing", dependencies: ["BatonRPC", "BatonHTTP2", "CFuzzerDriver"] + nio,
                           path: "fuzz/Sources/fuzz-web-framing"),
-        .executableTarget(name: "fuzz-http1", dependencies: ["BatonRPC", "BatonHTTP2"] + nio, path: "fuzz/Sources/fuzz-http1"),
+        .executableTarget(name: "fuzz-http1", dependencies: ["BatonRPC", "BatonHTTP2", "CFuzzerDriver"] + nio,
+                          path: "fuzz/Sources/fuzz-http1"),
     ]
 }

@@ -69,10 +69,11 @@ public final class ServerApplication: Sendable {
         let storeLog = StoreFailureLog(logger: logger)
         runtime.storeHealth.observe { storeLog.record($0) }
         var router = RPCRouter()
-        let workflows = WorkflowService(runtime: runtime)
+        let authenticator = configuration.auth.map { Authenticator($0, requestsPerSecond: configuration.requestsPerSecond) }
+        var workflows = WorkflowService(runtime: runtime)
+        workflows.authenticator = authenticator
         workflows.register(into: &router)
         health.set(WorkflowService.name, .serving)
-        let authenticator = configuration.auth.map { Authenticator($0, requestsPerSecond: configuration.requestsPerSecond) }
         var workers = WorkerService(queues: taskQueues)
         workers.limits = runtime.limits
         workers.authenticator = authenticator

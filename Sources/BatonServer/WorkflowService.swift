@@ -20,6 +20,10 @@ struct WorkflowService: Sendable {
     let progressFanout: ProgressFanout
     /// Live streams per run, bounded by `subscribers_per_run`.
     let runStreams: RunStreamLimiter
+    /// With an auth file: who a call's token is (stream tickets carry it).
+    var authenticator: Authenticator?
+    /// Tickets for the HTTP event streams (``StreamTickets``).
+    let tickets = StreamTickets()
 
     /// The service over `runtime`, with history pages bounded to `costlyReads`.
     init(runtime: WorkflowRuntime,
@@ -47,6 +51,7 @@ struct WorkflowService: Sendable {
         router.register(path("CancelWorkflow"), .unary(cancelWorkflow))
         router.register(path("TerminateWorkflow"), .unary(terminateWorkflow))
         router.register(path("AwaitWorkflow"), .unary(awaitWorkflow).sideEffectFree())
+        router.register(path("IssueStreamTicket"), .unary(issueStreamTicket))
     }
 
     // MARK: - Definitions
@@ -158,6 +163,18 @@ struct WorkflowService: Sendable {
         let description = try await mappingErrors { try await runtime.describe(key) }
         let workflow = await protoDescription(description)
         return .with { $0.workflow = workflow }
+    }
+
+    /// A ticket for the event streams standing for the caller's token (empty on an open server).
+    func issueStreamTicket(_ request: Baton_V1_IssueStreamTicketRequest, _ context: ServerCallContext) async throws
+        -> Baton_V1_IssueStreamTicketResponse {
+        guard let authenticator else { return Baton_V1_IssueStreamTicketResponse() }
+        let token = try authenticator.authenticate(context.requestMetadata["authorization"]).get()
+        let (ticket, expires) = try tickets.issue(for: token)
+        return .with {
+            $0.ticket = ticket
+            $0.expireTime = Google_Protobuf_Timestamp(date: expires)
+        }
     }
 
     func awaitWorkflow(_ request: Baton_V1_AwaitWorkflowRequest, _ context: ServerCallContext) async throws

@@ -12,7 +12,7 @@ public enum Role: String, Sendable, CaseIterable {
     /// WorkflowService methods a reader may call.
     static let readMethods: Set<String> = [
         "GetDefinition", "ListDefinitions", "Query", "StreamProgress", "DescribeWorkflow", "GetHistory",
-        "WatchHistory", "ListWorkflows", "AwaitWorkflow",
+        "WatchHistory", "ListWorkflows", "AwaitWorkflow", "IssueStreamTicket",
     ]
     /// WorkflowService methods an operator may call besides the reader's.
     static let operateMethods: Set<String> = [

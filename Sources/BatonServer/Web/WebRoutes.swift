@@ -79,7 +79,15 @@ struct WebRoutes: Sendable {
     /// runs; circuit breakers need admin); nil when it may, or when there is no auth file.
     private func refusal(_ path: String, _ request: WebRequest) -> RPCError? {
         guard let authenticator, path == "/metrics" || path.hasPrefix("/v1/") else { return nil }
-        switch authenticator.authenticate(request.header("authorization")) {
+        let presented: Result<AuthFile.Token, RPCError>
+        if request.header("authorization") == nil, let ticket = request.target["ticket"] {
+            // A browser's EventSource cannot send headers: a ticket from IssueStreamTicket stands in.
+            presented = service.tickets.redeem(ticket).map { .success($0) } ?? .failure(RPCError(
+                code: .unauthenticated, message: "the ticket is unknown or expired; ask IssueStreamTicket for a new one"))
+        } else {
+            presented = authenticator.authenticate(request.header("authorization"))
+        }
+        switch presented {
         case .failure(let error):
             return error
         case .success(let token):

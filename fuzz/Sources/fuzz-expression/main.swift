@@ -1,9 +1,10 @@
 import BatonCore
+import CFuzzerDriver
+import Glibc
 
 /// libFuzzer entry: any bytes as a `when:` expression and as a template string (`${…}`). Parsing
 /// either succeeds or throws; what parses is evaluated against a small document.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzExpression(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+func fuzzExpression(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let text = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
     if let expression = try? Expression.parse(text) {
         _ = expression.evaluate(in: FuzzDocument())
@@ -20,3 +21,10 @@ struct FuzzDocument: ReferenceResolver {
         ["a": 1, "b": [true, "x", 2.5], "c": ["d": .null]]
     }
 }
+
+var arguments = CommandLine.argc
+var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&arguments, &values) { data, size in
+    guard let data else { return 0 }
+    return fuzzExpression(UnsafeRawPointer(data), size)
+})

@@ -1,3 +1,5 @@
+import CFuzzerDriver
+import Glibc
 @testable import BatonHTTP2
 @testable import BatonRPC
 import NIOCore
@@ -9,8 +11,7 @@ import NIOHTTP1
 /// steps (CORS verdict, path and query, protocol detection, body framing) on every request. The first
 /// byte chooses how the bytes are cut. Nothing may crash; every request gets an answer or the
 /// connection closes.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzHTTP1(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+func fuzzHTTP1(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     guard count > 0 else { return 0 }
     let bytes = UnsafeRawBufferPointer(start: start, count: count)
     let piece = Int(bytes[0]) * 4 + 1
@@ -75,3 +76,10 @@ private final class RouterSteps: HTTPExchangeDelegate {
         exchange.sendData(ByteBuffer(string: "ok"), endStream: true)
     }
 }
+
+var arguments = CommandLine.argc
+var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&arguments, &values) { data, size in
+    guard let data else { return 0 }
+    return fuzzHTTP1(UnsafeRawPointer(data), size)
+})

@@ -1,3 +1,5 @@
+import CFuzzerDriver
+import Glibc
 @testable import BatonRPC
 import NIOCore
 
@@ -5,8 +7,7 @@ import NIOCore
 /// wire format — gRPC-Web binary or text (base64), Connect unary or streaming, each with or without
 /// gzip — and how the body is cut; the second line-free run of bytes up to the first newline is also
 /// tried as a content type. Every path must answer with messages or an RPCError, never crash.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzWebFraming(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+func fuzzWebFraming(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     guard count > 0 else { return 0 }
     let bytes = UnsafeRawBufferPointer(start: start, count: count)
     let selector = bytes[0]
@@ -32,3 +33,10 @@ public func fuzzWebFraming(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     return 0
 }
+
+var arguments = CommandLine.argc
+var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&arguments, &values) { data, size in
+    guard let data else { return 0 }
+    return fuzzWebFraming(UnsafeRawPointer(data), size)
+})

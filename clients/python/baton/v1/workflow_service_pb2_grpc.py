@@ -107,6 +107,11 @@ class WorkflowServiceStub:
                 request_serializer=baton_dot_v1_dot_workflow__service__pb2.AwaitWorkflowRequest.SerializeToString,
                 response_deserializer=baton_dot_v1_dot_workflow__service__pb2.AwaitWorkflowResponse.FromString,
                 _registered_method=True)
+        self.IssueStreamTicket = channel.unary_unary(
+                '/baton.v1.WorkflowService/IssueStreamTicket',
+                request_serializer=baton_dot_v1_dot_workflow__service__pb2.IssueStreamTicketRequest.SerializeToString,
+                response_deserializer=baton_dot_v1_dot_workflow__service__pb2.IssueStreamTicketResponse.FromString,
+                _registered_method=True)
 
 
 class WorkflowServiceServicer:
@@ -221,6 +226,15 @@ class WorkflowServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IssueStreamTicket(self, request, context):
+        """Issues a short-lived ticket that stands for the caller's token on the HTTP event streams
+        (`/v1/...?ticket=TICKET`), for clients that cannot send an authorization header there (a
+        browser's EventSource). Any token that reads runs may ask; the ticket carries its name and role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -293,6 +307,11 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
                     servicer.AwaitWorkflow,
                     request_deserializer=baton_dot_v1_dot_workflow__service__pb2.AwaitWorkflowRequest.FromString,
                     response_serializer=baton_dot_v1_dot_workflow__service__pb2.AwaitWorkflowResponse.SerializeToString,
+            ),
+            'IssueStreamTicket': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueStreamTicket,
+                    request_deserializer=baton_dot_v1_dot_workflow__service__pb2.IssueStreamTicketRequest.FromString,
+                    response_serializer=baton_dot_v1_dot_workflow__service__pb2.IssueStreamTicketResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -674,6 +693,33 @@ class WorkflowService:
             '/baton.v1.WorkflowService/AwaitWorkflow',
             baton_dot_v1_dot_workflow__service__pb2.AwaitWorkflowRequest.SerializeToString,
             baton_dot_v1_dot_workflow__service__pb2.AwaitWorkflowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueStreamTicket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/baton.v1.WorkflowService/IssueStreamTicket',
+            baton_dot_v1_dot_workflow__service__pb2.IssueStreamTicketRequest.SerializeToString,
+            baton_dot_v1_dot_workflow__service__pb2.IssueStreamTicketResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1177,6 +1177,96 @@ void   baton__v1__await_workflow_response__free_unpacked
   assert(message->base.descriptor == &baton__v1__await_workflow_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   baton__v1__issue_stream_ticket_request__init
+                     (Baton__V1__IssueStreamTicketRequest         *message)
+{
+  static const Baton__V1__IssueStreamTicketRequest init_value = BATON__V1__ISSUE_STREAM_TICKET_REQUEST__INIT;
+  *message = init_value;
+}
+size_t baton__v1__issue_stream_ticket_request__get_packed_size
+                     (const Baton__V1__IssueStreamTicketRequest *message)
+{
+  assert(message->base.descriptor == &baton__v1__issue_stream_ticket_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t baton__v1__issue_stream_ticket_request__pack
+                     (const Baton__V1__IssueStreamTicketRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &baton__v1__issue_stream_ticket_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t baton__v1__issue_stream_ticket_request__pack_to_buffer
+                     (const Baton__V1__IssueStreamTicketRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &baton__v1__issue_stream_ticket_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Baton__V1__IssueStreamTicketRequest *
+       baton__v1__issue_stream_ticket_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Baton__V1__IssueStreamTicketRequest *)
+     protobuf_c_message_unpack (&baton__v1__issue_stream_ticket_request__descriptor,
+                                allocator, len, data);
+}
+void   baton__v1__issue_stream_ticket_request__free_unpacked
+                     (Baton__V1__IssueStreamTicketRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &baton__v1__issue_stream_ticket_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   baton__v1__issue_stream_ticket_response__init
+                     (Baton__V1__IssueStreamTicketResponse         *message)
+{
+  static const Baton__V1__IssueStreamTicketResponse init_value = BATON__V1__ISSUE_STREAM_TICKET_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t baton__v1__issue_stream_ticket_response__get_packed_size
+                     (const Baton__V1__IssueStreamTicketResponse *message)
+{
+  assert(message->base.descriptor == &baton__v1__issue_stream_ticket_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t baton__v1__issue_stream_ticket_response__pack
+                     (const Baton__V1__IssueStreamTicketResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &baton__v1__issue_stream_ticket_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t baton__v1__issue_stream_ticket_response__pack_to_buffer
+                     (const Baton__V1__IssueStreamTicketResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &baton__v1__issue_stream_ticket_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Baton__V1__IssueStreamTicketResponse *
+       baton__v1__issue_stream_ticket_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Baton__V1__IssueStreamTicketResponse *)
+     protobuf_c_message_unpack (&baton__v1__issue_stream_ticket_response__descriptor,
+                                allocator, len, data);
+}
+void   baton__v1__issue_stream_ticket_response__free_unpacked
+                     (Baton__V1__IssueStreamTicketResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &baton__v1__issue_stream_ticket_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor baton__v1__register_definition_request__field_descriptors[3] =
 {
   {
@@ -2638,6 +2728,75 @@ const ProtobufCMessageDescriptor baton__v1__await_workflow_response__descriptor 
   (ProtobufCMessageInit) baton__v1__await_workflow_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+#define baton__v1__issue_stream_ticket_request__field_descriptors NULL
+#define baton__v1__issue_stream_ticket_request__field_indices_by_name NULL
+#define baton__v1__issue_stream_ticket_request__number_ranges NULL
+const ProtobufCMessageDescriptor baton__v1__issue_stream_ticket_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "baton.v1.IssueStreamTicketRequest",
+  "IssueStreamTicketRequest",
+  "Baton__V1__IssueStreamTicketRequest",
+  "baton.v1",
+  sizeof(Baton__V1__IssueStreamTicketRequest),
+  0,
+  baton__v1__issue_stream_ticket_request__field_descriptors,
+  baton__v1__issue_stream_ticket_request__field_indices_by_name,
+  0,  baton__v1__issue_stream_ticket_request__number_ranges,
+  (ProtobufCMessageInit) baton__v1__issue_stream_ticket_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor baton__v1__issue_stream_ticket_response__field_descriptors[2] =
+{
+  {
+    "ticket",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__IssueStreamTicketResponse, ticket),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expire_time",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__IssueStreamTicketResponse, expire_time),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned baton__v1__issue_stream_ticket_response__field_indices_by_name[] = {
+  1,   /* field[1] = expire_time */
+  0,   /* field[0] = ticket */
+};
+static const ProtobufCIntRange baton__v1__issue_stream_ticket_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor baton__v1__issue_stream_ticket_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "baton.v1.IssueStreamTicketResponse",
+  "IssueStreamTicketResponse",
+  "Baton__V1__IssueStreamTicketResponse",
+  "baton.v1",
+  sizeof(Baton__V1__IssueStreamTicketResponse),
+  2,
+  baton__v1__issue_stream_ticket_response__field_descriptors,
+  baton__v1__issue_stream_ticket_response__field_indices_by_name,
+  1,  baton__v1__issue_stream_ticket_response__number_ranges,
+  (ProtobufCMessageInit) baton__v1__issue_stream_ticket_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue baton__v1__definition_format__enum_values_by_number[3] =
 {
   { "DEFINITION_FORMAT_UNSPECIFIED", "BATON__V1__DEFINITION_FORMAT__DEFINITION_FORMAT_UNSPECIFIED", 0 },
@@ -2700,7 +2859,7 @@ const ProtobufCEnumDescriptor baton__v1__workflow_id_reuse_policy__descriptor =
   baton__v1__workflow_id_reuse_policy__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor baton__v1__workflow_service__method_descriptors[14] =
+static const ProtobufCMethodDescriptor baton__v1__workflow_service__method_descriptors[15] =
 {
   { "RegisterDefinition", &baton__v1__register_definition_request__descriptor, &baton__v1__register_definition_response__descriptor },
   { "GetDefinition", &baton__v1__get_definition_request__descriptor, &baton__v1__get_definition_response__descriptor },
@@ -2716,6 +2875,7 @@ static const ProtobufCMethodDescriptor baton__v1__workflow_service__method_descr
   { "CancelWorkflow", &baton__v1__cancel_workflow_request__descriptor, &baton__v1__cancel_workflow_response__descriptor },
   { "TerminateWorkflow", &baton__v1__terminate_workflow_request__descriptor, &baton__v1__terminate_workflow_response__descriptor },
   { "AwaitWorkflow", &baton__v1__await_workflow_request__descriptor, &baton__v1__await_workflow_response__descriptor },
+  { "IssueStreamTicket", &baton__v1__issue_stream_ticket_request__descriptor, &baton__v1__issue_stream_ticket_response__descriptor },
 };
 const unsigned baton__v1__workflow_service__method_indices_by_name[] = {
   13,        /* AwaitWorkflow */
@@ -2723,6 +2883,7 @@ const unsigned baton__v1__workflow_service__method_indices_by_name[] = {
   7,        /* DescribeWorkflow */
   1,        /* GetDefinition */
   8,        /* GetHistory */
+  14,        /* IssueStreamTicket */
   2,        /* ListDefinitions */
   10,        /* ListWorkflows */
   5,        /* Query */
@@ -2740,7 +2901,7 @@ const ProtobufCServiceDescriptor baton__v1__workflow_service__descriptor =
   "WorkflowService",
   "Baton__V1__WorkflowService",
   "baton.v1",
-  14,
+  15,
   baton__v1__workflow_service__method_descriptors,
   baton__v1__workflow_service__method_indices_by_name
 };
@@ -2855,6 +3016,14 @@ void baton__v1__workflow_service__await_workflow(ProtobufCService *service,
 {
   assert(service->descriptor == &baton__v1__workflow_service__descriptor);
   service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void baton__v1__workflow_service__issue_stream_ticket(ProtobufCService *service,
+                                                      const Baton__V1__IssueStreamTicketRequest *input,
+                                                      Baton__V1__IssueStreamTicketResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &baton__v1__workflow_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void baton__v1__workflow_service__init (Baton__V1__WorkflowService_Service *service,
                                         Baton__V1__WorkflowService_ServiceDestroy destroy)

@@ -47,6 +47,8 @@ typedef struct Baton__V1__TerminateWorkflowRequest Baton__V1__TerminateWorkflowR
 typedef struct Baton__V1__TerminateWorkflowResponse Baton__V1__TerminateWorkflowResponse;
 typedef struct Baton__V1__AwaitWorkflowRequest Baton__V1__AwaitWorkflowRequest;
 typedef struct Baton__V1__AwaitWorkflowResponse Baton__V1__AwaitWorkflowResponse;
+typedef struct Baton__V1__IssueStreamTicketRequest Baton__V1__IssueStreamTicketRequest;
+typedef struct Baton__V1__IssueStreamTicketResponse Baton__V1__IssueStreamTicketResponse;
 
 
 /* --- enums --- */
@@ -684,6 +686,39 @@ struct  Baton__V1__AwaitWorkflowResponse
     , NULL }
 
 
+/*
+ * IssueStreamTicket's request.
+ */
+struct  Baton__V1__IssueStreamTicketRequest
+{
+  ProtobufCMessage base;
+};
+#define BATON__V1__ISSUE_STREAM_TICKET_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&baton__v1__issue_stream_ticket_request__descriptor) \
+     }
+
+
+/*
+ * IssueStreamTicket's response.
+ */
+struct  Baton__V1__IssueStreamTicketResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The ticket: 32 hex digits, valid until expire_time for any number of stream requests. Empty
+   * when the server accepts every caller (no auth file): the streams need no ticket then.
+   */
+  char *ticket;
+  /*
+   * When the ticket stops being accepted (a minute after it was issued).
+   */
+  Google__Protobuf__Timestamp *expire_time;
+};
+#define BATON__V1__ISSUE_STREAM_TICKET_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&baton__v1__issue_stream_ticket_response__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
+
+
 /* Baton__V1__RegisterDefinitionRequest methods */
 void   baton__v1__register_definition_request__init
                      (Baton__V1__RegisterDefinitionRequest         *message);
@@ -1178,6 +1213,44 @@ Baton__V1__AwaitWorkflowResponse *
 void   baton__v1__await_workflow_response__free_unpacked
                      (Baton__V1__AwaitWorkflowResponse *message,
                       ProtobufCAllocator *allocator);
+/* Baton__V1__IssueStreamTicketRequest methods */
+void   baton__v1__issue_stream_ticket_request__init
+                     (Baton__V1__IssueStreamTicketRequest         *message);
+size_t baton__v1__issue_stream_ticket_request__get_packed_size
+                     (const Baton__V1__IssueStreamTicketRequest   *message);
+size_t baton__v1__issue_stream_ticket_request__pack
+                     (const Baton__V1__IssueStreamTicketRequest   *message,
+                      uint8_t             *out);
+size_t baton__v1__issue_stream_ticket_request__pack_to_buffer
+                     (const Baton__V1__IssueStreamTicketRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Baton__V1__IssueStreamTicketRequest *
+       baton__v1__issue_stream_ticket_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   baton__v1__issue_stream_ticket_request__free_unpacked
+                     (Baton__V1__IssueStreamTicketRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Baton__V1__IssueStreamTicketResponse methods */
+void   baton__v1__issue_stream_ticket_response__init
+                     (Baton__V1__IssueStreamTicketResponse         *message);
+size_t baton__v1__issue_stream_ticket_response__get_packed_size
+                     (const Baton__V1__IssueStreamTicketResponse   *message);
+size_t baton__v1__issue_stream_ticket_response__pack
+                     (const Baton__V1__IssueStreamTicketResponse   *message,
+                      uint8_t             *out);
+size_t baton__v1__issue_stream_ticket_response__pack_to_buffer
+                     (const Baton__V1__IssueStreamTicketResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Baton__V1__IssueStreamTicketResponse *
+       baton__v1__issue_stream_ticket_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   baton__v1__issue_stream_ticket_response__free_unpacked
+                     (Baton__V1__IssueStreamTicketResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Baton__V1__RegisterDefinitionRequest_Closure)
@@ -1258,6 +1331,12 @@ typedef void (*Baton__V1__AwaitWorkflowRequest_Closure)
 typedef void (*Baton__V1__AwaitWorkflowResponse_Closure)
                  (const Baton__V1__AwaitWorkflowResponse *message,
                   void *closure_data);
+typedef void (*Baton__V1__IssueStreamTicketRequest_Closure)
+                 (const Baton__V1__IssueStreamTicketRequest *message,
+                  void *closure_data);
+typedef void (*Baton__V1__IssueStreamTicketResponse_Closure)
+                 (const Baton__V1__IssueStreamTicketResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1321,6 +1400,10 @@ struct Baton__V1__WorkflowService_Service
                          const Baton__V1__AwaitWorkflowRequest *input,
                          Baton__V1__AwaitWorkflowResponse_Closure closure,
                          void *closure_data);
+  void (*issue_stream_ticket)(Baton__V1__WorkflowService_Service *service,
+                              const Baton__V1__IssueStreamTicketRequest *input,
+                              Baton__V1__IssueStreamTicketResponse_Closure closure,
+                              void *closure_data);
 };
 typedef void (*Baton__V1__WorkflowService_ServiceDestroy)(Baton__V1__WorkflowService_Service *);
 void baton__v1__workflow_service__init (Baton__V1__WorkflowService_Service *service,
@@ -1342,7 +1425,8 @@ void baton__v1__workflow_service__init (Baton__V1__WorkflowService_Service *serv
       function_prefix__ ## list_workflows,\
       function_prefix__ ## cancel_workflow,\
       function_prefix__ ## terminate_workflow,\
-      function_prefix__ ## await_workflow  }
+      function_prefix__ ## await_workflow,\
+      function_prefix__ ## issue_stream_ticket  }
 void baton__v1__workflow_service__register_definition(ProtobufCService *service,
                                                       const Baton__V1__RegisterDefinitionRequest *input,
                                                       Baton__V1__RegisterDefinitionResponse_Closure closure,
@@ -1399,6 +1483,10 @@ void baton__v1__workflow_service__await_workflow(ProtobufCService *service,
                                                  const Baton__V1__AwaitWorkflowRequest *input,
                                                  Baton__V1__AwaitWorkflowResponse_Closure closure,
                                                  void *closure_data);
+void baton__v1__workflow_service__issue_stream_ticket(ProtobufCService *service,
+                                                      const Baton__V1__IssueStreamTicketRequest *input,
+                                                      Baton__V1__IssueStreamTicketResponse_Closure closure,
+                                                      void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1430,6 +1518,8 @@ extern const ProtobufCMessageDescriptor baton__v1__terminate_workflow_request__d
 extern const ProtobufCMessageDescriptor baton__v1__terminate_workflow_response__descriptor;
 extern const ProtobufCMessageDescriptor baton__v1__await_workflow_request__descriptor;
 extern const ProtobufCMessageDescriptor baton__v1__await_workflow_response__descriptor;
+extern const ProtobufCMessageDescriptor baton__v1__issue_stream_ticket_request__descriptor;
+extern const ProtobufCMessageDescriptor baton__v1__issue_stream_ticket_response__descriptor;
 extern const ProtobufCServiceDescriptor baton__v1__workflow_service__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -55,6 +55,10 @@ type WorkflowServiceClient interface {
 	// answers at once for a closed run. Bounded by the call's deadline: DEADLINE_EXCEEDED while the
 	// run is still open when it passes. Set a deadline; without one the call waits as long as the run.
 	AwaitWorkflow(ctx context.Context, in *AwaitWorkflowRequest, opts ...grpc.CallOption) (*AwaitWorkflowResponse, error)
+	// Issues a short-lived ticket that stands for the caller's token on the HTTP event streams
+	// (`/v1/...?ticket=TICKET`), for clients that cannot send an authorization header there (a
+	// browser's EventSource). Any token that reads runs may ask; the ticket carries its name and role.
+	IssueStreamTicket(ctx context.Context, in *IssueStreamTicketRequest, opts ...grpc.CallOption) (*IssueStreamTicketResponse, error)
 }
 
 type workflowServiceClient struct {
@@ -237,6 +241,15 @@ func (c *workflowServiceClient) AwaitWorkflow(ctx context.Context, in *AwaitWork
 	return out, nil
 }
 
+func (c *workflowServiceClient) IssueStreamTicket(ctx context.Context, in *IssueStreamTicketRequest, opts ...grpc.CallOption) (*IssueStreamTicketResponse, error) {
+	out := new(IssueStreamTicketResponse)
+	err := c.cc.Invoke(ctx, "/baton.v1.WorkflowService/IssueStreamTicket", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WorkflowServiceServer is the server API for WorkflowService service.
 // All implementations must embed UnimplementedWorkflowServiceServer
 // for forward compatibility
@@ -279,6 +292,10 @@ type WorkflowServiceServer interface {
 	// answers at once for a closed run. Bounded by the call's deadline: DEADLINE_EXCEEDED while the
 	// run is still open when it passes. Set a deadline; without one the call waits as long as the run.
 	AwaitWorkflow(context.Context, *AwaitWorkflowRequest) (*AwaitWorkflowResponse, error)
+	// Issues a short-lived ticket that stands for the caller's token on the HTTP event streams
+	// (`/v1/...?ticket=TICKET`), for clients that cannot send an authorization header there (a
+	// browser's EventSource). Any token that reads runs may ask; the ticket carries its name and role.
+	IssueStreamTicket(context.Context, *IssueStreamTicketRequest) (*IssueStreamTicketResponse, error)
 	mustEmbedUnimplementedWorkflowServiceServer()
 }
 
@@ -327,6 +344,9 @@ func (UnimplementedWorkflowServiceServer) TerminateWorkflow(context.Context, *Te
 }
 func (UnimplementedWorkflowServiceServer) AwaitWorkflow(context.Context, *AwaitWorkflowRequest) (*AwaitWorkflowResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method AwaitWorkflow not implemented")
+}
+func (UnimplementedWorkflowServiceServer) IssueStreamTicket(context.Context, *IssueStreamTicketRequest) (*IssueStreamTicketResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method IssueStreamTicket not implemented")
 }
 func (UnimplementedWorkflowServiceServer) mustEmbedUnimplementedWorkflowServiceServer() {}
 
@@ -599,6 +619,24 @@ func _WorkflowService_AwaitWorkflow_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WorkflowService_IssueStreamTicket_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IssueStreamTicketRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WorkflowServiceServer).IssueStreamTicket(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/baton.v1.WorkflowService/IssueStreamTicket",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WorkflowServiceServer).IssueStreamTicket(ctx, req.(*IssueStreamTicketRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _WorkflowService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "baton.v1.WorkflowService",
 	HandlerType: (*WorkflowServiceServer)(nil),
@@ -650,6 +688,10 @@ var _WorkflowService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AwaitWorkflow",
 			Handler:    _WorkflowService_AwaitWorkflow_Handler,
+		},
+		{
+			MethodName: "IssueStreamTicket",
+			Handler:    _WorkflowService_IssueStreamTicket_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
