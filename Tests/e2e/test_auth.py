@@ -310,6 +310,50 @@ def test_http_routes(auth):
             assert first["event"] == event and first.get("data"), f"GET {path} as {principal}: {first}"
 
 
+@pytest.mark.timeout(60)
+def test_stream_tickets_stand_in_for_the_token_on_event_streams(auth):
+    """IssueStreamTicket (any reading role) gives a ticket the event streams accept as `?ticket=`, with
+    the token's role; unknown tickets are 401; the ticket is not the token; a worker gets none."""
+    workflows = WF(auth.channel)
+    issue = lambda principal: workflows.IssueStreamTicket(  # noqa: E731
+        ws.IssueStreamTicketRequest(), timeout=RPC_TIMEOUT, metadata=list(bearer(auth.tokens[principal]).items()))
+    reader, admin = issue("reader"), issue("admin")
+    for reply in (reader, admin):
+        assert re.fullmatch(r"[0-9a-f]{32}", reply.ticket), reply
+        assert reply.expire_time.seconds > time.time() + 30, reply.expire_time
+        assert reply.ticket not in auth.tokens.values()
+    assert reader.ticket != admin.ticket
+    with pytest.raises(grpc.RpcError) as refused:
+        issue("worker")
+    assert refused.value.code() == DENIED, refused.value
+    with pytest.raises(grpc.RpcError) as missing:
+        workflows.IssueStreamTicket(ws.IssueStreamTicketRequest(), timeout=RPC_TIMEOUT)
+    assert missing.value.code() == UNAUTHENTICATED, missing.value
+    streams = [
+        # (path, ticket, HTTP status, the first event's name): a ticket carries its token's role.
+        (f"/v1/workflows/{OPEN_RUN}/progress?ticket={reader.ticket}", 200, "progress"),
+        (f"/v1/workflows?ticket={reader.ticket}", 200, "workflow"),
+        (f"/v1/workflows/{OPEN_RUN}/history?after=0&ticket={reader.ticket}", 200, "history"),
+        (f"/v1/circuit-breakers?ticket={reader.ticket}", 403, None),
+        (f"/v1/circuit-breakers?ticket={admin.ticket}", 200, "breakers"),
+        (f"/v1/workflows?ticket={secrets.token_hex(16)}", 401, None),
+        (f"/v1/workflows?ticket={auth.tokens['reader']}", 401, None),
+    ]
+    for path, expected, event in streams:
+        status, first = first_sse_event(auth.server, path)
+        assert status == expected, f"GET {path}: HTTP {status}, expected {expected}: {first!r}" + tail(auth.server)
+        if event:
+            assert first["event"] == event and first.get("data"), f"GET {path}: {first}"
+    # The metrics route takes no ticket: scrapers send their token.
+    assert request(auth.server, "GET", f"/metrics?ticket={reader.ticket}")[0] == 401
+
+
+@pytest.mark.timeout(60)
+def test_an_open_server_issues_an_empty_ticket():
+    with serving([]) as s, grpc.insecure_channel(s.addr) as channel:
+        assert WF(channel).IssueStreamTicket(ws.IssueStreamTicketRequest(), timeout=RPC_TIMEOUT).ticket == ""
+
+
 # ---------------------------------------------------------------- the CLI
 
 

@@ -80,7 +80,7 @@ struct WebRoutes: Sendable {
     private func refusal(_ path: String, _ request: WebRequest) -> RPCError? {
         guard let authenticator, path == "/metrics" || path.hasPrefix("/v1/") else { return nil }
         let presented: Result<AuthFile.Token, RPCError>
-        if request.header("authorization") == nil, let ticket = request.target["ticket"] {
+        if request.header("authorization") == nil, path.hasPrefix("/v1/"), let ticket = request.target["ticket"] {
             // A browser's EventSource cannot send headers: a ticket from IssueStreamTicket stands in.
             presented = service.tickets.redeem(ticket).map { .success($0) } ?? .failure(RPCError(
                 code: .unauthenticated, message: "the ticket is unknown or expired; ask IssueStreamTicket for a new one"))
