@@ -155,7 +155,7 @@ final class DefinitionReader {
 
     /// Finds the first and the next occurrence of `key:` at the same indentation, by scanning the text.
     private func duplicateLocations(key: String, firstLine: Int) -> (SourceLocation, SourceLocation?) {
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = yamlLines
         var found: [SourceLocation] = []
         for (index, line) in lines.enumerated() where index + 1 >= firstLine {
             let trimmed = line.drop(while: { $0 == " " })
@@ -171,10 +171,35 @@ final class DefinitionReader {
         return (first, found.count > 1 ? found[1] : first)
     }
 
+    /// The source's lines as YAML counts them — broken at CR LF, CR or LF — so line numbers from the
+    /// parser index them (a Swift `Character` split would keep "\r\n" and a lone "\r" inside lines).
+    private var yamlLines: [Substring] {
+        var lines: [Substring] = []
+        var start = source.startIndex
+        var index = source.unicodeScalars.startIndex
+        while index < source.unicodeScalars.endIndex {
+            let scalar = source.unicodeScalars[index]
+            let next = source.unicodeScalars.index(after: index)
+            if scalar == "\n" || scalar == "\r" {
+                lines.append(Substring(source.unicodeScalars[start..<index]))
+                var end = next
+                if scalar == "\r", end < source.unicodeScalars.endIndex, source.unicodeScalars[end] == "\n" {
+                    end = source.unicodeScalars.index(after: end)
+                }
+                start = end
+                index = end
+            } else {
+                index = next
+            }
+        }
+        lines.append(Substring(source.unicodeScalars[start...]))
+        return lines
+    }
+
     /// The key of the nearest less-indented line above `line` (block style only).
     private func parentKey(ofLine line: Int, column: Int) -> String? {
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-        var index = line - 2
+        let lines = yamlLines
+        var index = min(line - 2, lines.count - 1)
         while index >= 0 {
             let text = lines[index]
             let trimmed = text.drop(while: { $0 == " " })

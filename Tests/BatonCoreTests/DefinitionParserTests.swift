@@ -137,6 +137,16 @@ func expectIssue(
             step: "a", field: "steps", at: "5:3", contains: "duplicate step 'a' (first defined at 3:3)")
     }
 
+    /// Found by fuzzing (fuzz/regressions/fuzz-definition): YAML breaks lines at CR and CR LF too, so
+    /// its line numbers ran past a "\n"-only split of the source when an error was located.
+    @Test func duplicateKeysAfterCarriageReturnLineBreaksAreLocated() {
+        expectIssue(
+            "name: x\rsteps:\r\n  a: { activity: t }\r  b: { activity: t }\r  a: { activity: u }\r",
+            step: "a", field: "steps", at: "5:3", contains: "duplicate step 'a' (first defined at 3:3)")
+        let found = issues("name: x\r\r\r\rsteps:\r  a: { activity: t }\r  a: { activity: t }\r")
+        #expect(found.count == 1 && found.first?.description.contains("duplicate step 'a'") == true, "\(found)")
+    }
+
     @Test func stepWithoutKind() {
         expectIssue(
             "name: x\nsteps:\n  a:\n    input: { x: 1 }\n",
