@@ -411,3 +411,194 @@ test('the client speaks Connect unary and streaming calls', async (t) => {
     assert.equal(mock.seen.at(-1).headers['connect-timeout-ms'], '100');
   });
 });
+
+// ---- tokens and stream tickets ----
+
+/** A mock that wants `authorization: Bearer good`: 401 without it, 403 for StartWorkflow, numbered tickets. */
+async function authServer({ emptyTicket = false } = {}) {
+  const seen = [];
+  let tickets = 0;
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    seen.push({ url: req.url, headers: req.headers });
+    const method = req.url.split('/').pop();
+    const reply = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.headers.authorization !== 'Bearer good') {
+      reply(401, { code: 'unauthenticated', message: 'no credentials: send `authorization: Bearer TOKEN`' });
+    } else if (method === 'StartWorkflow') {
+      reply(403, { code: 'permission_denied', message: "token 'r' (role reader) may not call it" });
+    } else if (method === 'IssueStreamTicket') {
+      tickets += 1;
+      reply(200, emptyTicket ? {} : { ticket: `ticket-${tickets}`, expireTime: '2030-01-01T00:00:00Z' });
+    } else if (method === 'StreamProgress') {
+      res.writeHead(200, { 'content-type': 'application/connect+json' });
+      res.end(Buffer.from(encodeEnvelope({}, END_STREAM_FLAG)));
+    } else {
+      reply(200, {});
+    }
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+/** A stand-in for the browser's EventSource: records every instance; tests drive its events. */
+class FakeEventSource {
+  static instances = [];
+  constructor(url, init) {
+    this.url = url;
+    this.init = init;
+    this.readyState = 0;
+    this.listeners = new Map();
+    this.closed = false;
+    FakeEventSource.instances.push(this);
+  }
+  addEventListener(type, listener) {
+    if (!this.listeners.has(type)) this.listeners.set(type, []);
+    this.listeners.get(type).push(listener);
+  }
+  close() { this.closed = true; this.readyState = 2; }
+  emit(type, fields = {}) {
+    for (const listener of this.listeners.get(type) || []) listener({ type, ...fields });
+  }
+  open() { this.readyState = 1; this.emit('open'); }
+  message(type, data, lastEventId = '') { this.emit(type, { data: JSON.stringify(data), lastEventId }); }
+  fail(readyState) { this.readyState = readyState; this.emit('error'); }
+}
+
+async function until(predicate, what) {
+  for (let i = 0; i < 200; i++) {
+    if (predicate()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+test('a token goes with every call as a bearer header, setToken changes it', async (t) => {
+  const mock = await authServer();
+  t.after(() => mock.close());
+  const refused = [];
+  const client = new BatonClient(mock.url, { token: 'good', onUnauthenticated: (error) => refused.push(error) });
+  assert.equal(client.token, 'good');
+  await client.listDefinitions();
+  assert.equal(mock.seen.at(-1).headers.authorization, 'Bearer good');
+  for await (const _ of client.streamProgress({ workflowId: 'w' })) { /* none */ }
+  assert.equal(mock.seen.at(-1).headers.authorization, 'Bearer good');
+  assert.deepEqual(refused, []);
+
+  // 403: a BatonError with the server's message; not an authentication problem.
+  await assert.rejects(client.startWorkflow({ definition: 'd' }),
+    (error) => error.code === 'permission_denied' && error.httpStatus === 403 && /role reader/.test(error.message));
+  assert.deepEqual(refused, []);
+
+  client.setToken('bad');
+  await assert.rejects(client.listDefinitions(), (error) => error.code === 'unauthenticated' && error.httpStatus === 401);
+  assert.equal(mock.seen.at(-1).headers.authorization, 'Bearer bad');
+  assert.equal(refused.length, 1);
+  assert.match(refused[0].message, /no credentials/);
+  // Streams report 401 too, once.
+  await assert.rejects((async () => { for await (const _ of client.streamProgress({ workflowId: 'w' })) { /* none */ } })(),
+    (error) => error.code === 'unauthenticated');
+  assert.equal(refused.length, 2);
+
+  client.setToken('');
+  await assert.rejects(client.listDefinitions(), (error) => error.code === 'unauthenticated');
+  assert.equal(mock.seen.at(-1).headers.authorization, undefined, 'no header without a token');
+  assert.equal(refused.length, 3);
+
+  // An explicit header wins over the token.
+  client.setToken('bad');
+  await client.listDefinitions({}, { headers: { authorization: 'Bearer good' } });
+  assert.equal(mock.seen.at(-1).headers.authorization, 'Bearer good');
+});
+
+test('subscribeEvents adds a stream ticket and renews it when the stream is refused after being open', async (t) => {
+  const mock = await authServer();
+  t.after(() => { mock.close(); delete globalThis.EventSource; });
+  globalThis.EventSource = FakeEventSource;
+  FakeEventSource.instances = [];
+  const client = new BatonClient(`${mock.url}/`, { token: 'good' });
+  const events = [];
+  const errors = [];
+  let opens = 0;
+  const sub = client.subscribeEvents('/v1/workflows/w1/progress', (type, data, id) => events.push([type, data, id]), {
+    types: ['progress'], onOpen: () => { opens += 1; }, onError: (event, readyState) => errors.push(readyState),
+  });
+  assert.equal(sub.source, null, 'no EventSource before the ticket');
+  await until(() => FakeEventSource.instances.length === 1, 'the first EventSource');
+  const first = FakeEventSource.instances[0];
+  assert.equal(first.url, `${mock.url}/v1/workflows/w1/progress?ticket=ticket-1`);
+  assert.equal(mock.seen.at(-1).url, '/baton.v1.WorkflowService/IssueStreamTicket');
+  assert.equal(mock.seen.at(-1).headers.authorization, 'Bearer good');
+  assert.ok(!first.url.includes('good'), 'the token is not in the URL');
+  assert.equal(sub.source, first);
+  assert.equal(sub.ticketed, true);
+  first.open();
+  first.message('progress', { percentage: 10 }, '7');
+  assert.deepEqual(events, [['progress', { percentage: 10 }, '7']]);
+
+  // A reconnect that the browser tries itself keeps the URL: reported as reconnecting.
+  first.fail(0);
+  assert.deepEqual(errors, [0]);
+  // The server refused the old ticket: the EventSource closed; a new ticket, resuming after event 7.
+  first.fail(2);
+  await until(() => FakeEventSource.instances.length === 2, 'the reopened EventSource');
+  const second = FakeEventSource.instances[1];
+  assert.equal(second.url, `${mock.url}/v1/workflows/w1/progress?ticket=ticket-2&after=7`);
+  assert.ok(first.closed);
+  assert.deepEqual(errors, [0, 0]);
+  second.open();
+  second.message('progress', { percentage: 50 }, '9');
+  assert.equal(opens, 2);
+  assert.deepEqual(events.at(-1), ['progress', { percentage: 50 }, '9']);
+
+  // Closed for good without having opened (e.g. 403): reported, not retried.
+  second.fail(2);
+  await until(() => FakeEventSource.instances.length === 3, 'the third EventSource');
+  const third = FakeEventSource.instances[2];
+  assert.match(third.url, /\?ticket=ticket-3&after=9$/);
+  third.fail(2);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(FakeEventSource.instances.length, 3, 'no retry loop for a stream that never opened');
+  assert.deepEqual(errors, [0, 0, 0, 2]);
+  sub.close();
+  assert.ok(third.closed);
+});
+
+test('subscribeEvents goes without a ticket when the server gives an empty one, and reports a refused ticket', async (t) => {
+  const open = await authServer({ emptyTicket: true });
+  t.after(() => { open.close(); delete globalThis.EventSource; });
+  globalThis.EventSource = FakeEventSource;
+  FakeEventSource.instances = [];
+  const client = new BatonClient(open.url, { token: 'good' });
+  const sub = client.subscribeEvents('/v1/workflows?status=WORKFLOW_STATUS_RUNNING', () => {}, { types: ['workflow'] });
+  await until(() => FakeEventSource.instances.length === 1, 'the EventSource');
+  assert.equal(FakeEventSource.instances[0].url, `${open.url}/v1/workflows?status=WORKFLOW_STATUS_RUNNING`);
+  assert.equal(sub.ticketed, false);
+  // Without a ticket a closed stream is not reopened by the client.
+  FakeEventSource.instances[0].open();
+  FakeEventSource.instances[0].fail(2);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(FakeEventSource.instances.length, 1);
+  sub.close();
+
+  // No token on a server that wants one: the ticket call answers 401, the stream is never opened.
+  const refused = [];
+  const errors = [];
+  const anonymous = new BatonClient(open.url, { onUnauthenticated: (error) => refused.push(error.code) });
+  anonymous.subscribeEvents('/v1/workflows', () => {}, { onError: (error, readyState) => errors.push([error.code, readyState]) });
+  await until(() => errors.length === 1, 'the refused ticket');
+  assert.deepEqual(errors, [['unauthenticated', 2]]);
+  assert.deepEqual(refused, ['unauthenticated']);
+  assert.equal(FakeEventSource.instances.length, 1);
+
+  // Closing before the ticket arrives opens nothing.
+  const early = client.subscribeEvents('/v1/workflows', () => {});
+  early.close();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(FakeEventSource.instances.length, 1);
+});

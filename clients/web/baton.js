@@ -7,7 +7,7 @@
 // (0, "", false, empty lists, UNSPECIFIED enums) are usually left out of responses.
 //
 //   import { BatonClient, BatonError } from '/baton.js';
-//   const client = new BatonClient('http://127.0.0.1:7233');
+//   const client = new BatonClient('http://127.0.0.1:7233', { token: 'TOKEN' }); // token: with --auth-file
 //   const { workflowId } = await client.startWorkflow({ definition: 'marketing_campaign', input: { product: 'Widget' } });
 //   for await (const progress of client.streamProgress({ workflowId })) console.log(progress.percentage);
 
@@ -196,24 +196,50 @@ function transportError(error, scope) {
 export class BatonClient {
   /**
    * @param {string} [baseUrl=''] the server's URL, e.g. "http://127.0.0.1:7233"; '' means this origin
-   * @param {{headers?: Record<string,string>, timeoutMs?: number, fetch?: typeof fetch}} [options]
-   *   `headers` go with every call (e.g. authorization); `timeoutMs` is the default timeout of unary calls
+   * @param {{headers?: Record<string,string>, timeoutMs?: number, fetch?: typeof fetch, token?: string,
+   *   onUnauthenticated?: (error: BatonError) => void}} [options]
+   *   `headers` go with every call; `timeoutMs` is the default timeout of unary calls; `token` is sent
+   *   as `authorization: Bearer TOKEN` with every call (a server with `--auth-file` needs one; see
+   *   {@link BatonClient#setToken}); `onUnauthenticated` is called with the error whenever a call is
+   *   refused as `unauthenticated` (no token, or one the server does not know: HTTP 401)
    */
   constructor(baseUrl = '', options = {}) {
     this.baseUrl = String(baseUrl || '').replace(/\/+$/, '');
     this.headers = { ...(options.headers || {}) };
     this.timeoutMs = options.timeoutMs;
     this.fetchImpl = options.fetch || ((...args) => globalThis.fetch(...args));
+    this.token = '';
+    this.setToken(options.token);
+    this.onUnauthenticated = typeof options.onUnauthenticated === 'function' ? options.onUnauthenticated : null;
+  }
+
+  /**
+   * Sets (or, with '' / null, clears) the bearer token sent with every later call. Streams and
+   * subscriptions already open keep the credentials they were opened with.
+   * @param {string|null|undefined} token
+   */
+  setToken(token) {
+    this.token = token ? String(token).trim() : '';
   }
 
   /** Builds the request headers of a call. */
   _headers(contentType, options) {
-    const headers = { ...this.headers, ...(options.headers || {}) };
+    const headers = { ...this.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    Object.assign(headers, options.headers || {});
     headers['content-type'] = contentType;
     headers['connect-protocol-version'] = '1';
     const timeout = options.timeoutMs;
     if (timeout > 0) headers['connect-timeout-ms'] = String(Math.ceil(timeout));
     return headers;
+  }
+
+  /** Tells `onUnauthenticated` about a refused call; returns the error (to be thrown). */
+  _failed(error) {
+    if (this.onUnauthenticated && error instanceof BatonError && error.code === 'unauthenticated') {
+      try { this.onUnauthenticated(error); } catch (hookError) { console.error(hookError); }
+    }
+    return error;
   }
 
   /**
@@ -225,6 +251,14 @@ export class BatonClient {
    * @returns {Promise<object>} the response message
    */
   async unary(service, method, request = {}, options = {}) {
+    try {
+      return await this._unary(service, method, request, options);
+    } catch (error) {
+      throw this._failed(error);
+    }
+  }
+
+  async _unary(service, method, request, options) {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const scope = callScope(options.signal, timeoutMs);
     try {
@@ -270,6 +304,14 @@ export class BatonClient {
    * @returns {AsyncGenerator<object, void, void>}
    */
   async *serverStream(service, method, request = {}, options = {}) {
+    try {
+      yield* this._serverStream(service, method, request, options);
+    } catch (error) {
+      throw this._failed(error);
+    }
+  }
+
+  async *_serverStream(service, method, request, options) {
     const scope = callScope(options.signal, options.timeoutMs);
     let reader = null;
     try {
@@ -357,6 +399,12 @@ export class BatonClient {
   cancelWorkflow(request, options) { return this.unary(WORKFLOW_SERVICE, 'CancelWorkflow', request, options); }
   /** Terminates a run at once: `{workflowId, reason?}`. */
   terminateWorkflow(request, options) { return this.unary(WORKFLOW_SERVICE, 'TerminateWorkflow', request, options); }
+  /**
+   * A ticket standing for this client's token on the Server-Sent Events routes (`?ticket=`), valid
+   * 60 s for any number of requests: `{}` → `{ticket, expireTime}`; `ticket` is empty when the
+   * server needs no token. {@link BatonClient#subscribeEvents} asks for one by itself.
+   */
+  issueStreamTicket(request = {}, options) { return this.unary(WORKFLOW_SERVICE, 'IssueStreamTicket', request, options); }
 
   /**
    * Streams a run's progress: a snapshot first, then one message per change; ends when the run closes.
@@ -382,12 +430,108 @@ export class BatonClient {
   resetCircuitBreaker(request, options) { return this.unary(ADMIN_SERVICE, 'ResetCircuitBreaker', request, options); }
   /** Version, uptime, store path, durability, start time. */
   getServerInfo(request = {}, options) { return this.unary(ADMIN_SERVICE, 'GetServerInfo', request, options); }
+
+  // ---- Server-Sent Events (browser only) ----
+
+  /**
+   * Subscribes to one of the server's Server-Sent Events routes like {@link subscribeEvents}, with
+   * this client's credentials. An EventSource cannot send an authorization header, so this first
+   * asks IssueStreamTicket for a ticket standing for the token and opens `path?ticket=TICKET` (no
+   * ticket when the server answers an empty one: it needs none). The browser reconnects a broken
+   * stream with the same URL, but a ticket is only accepted for 60 s: when the server refuses a
+   * reconnect (the EventSource closes) after the stream had been open, a new ticket is fetched and
+   * the stream reopened, resuming after the last event id seen (`?after=`). `onError` gets the
+   * EventSource's error event and its readyState (0: reconnecting, 2: closed for good), or a
+   * BatonError with readyState 2 when no ticket could be had (e.g. `unauthenticated`).
+   *
+   *   const live = client.subscribeEvents('/v1/workflows', (type, info) => { ... }, { types: ['workflow'] });
+   *   live.close();
+   *
+   * @param {string} path e.g. "/v1/workflows?status=WORKFLOW_STATUS_RUNNING", "/v1/workflows/ID/progress"
+   *   (after the client's base URL)
+   * @param {(type: string, data: any, lastEventId: string) => void} onEvent
+   * @param {{types?: string[], onOpen?: () => void, onError?: (event: Event|BatonError, readyState: number) => void,
+   *   withCredentials?: boolean}} [options]
+   * @returns {{close: () => void, readonly source: EventSource|null, readonly ticketed: boolean}} `source`
+   *   is null until the ticket came; `ticketed` says whether the open stream uses one
+   */
+  subscribeEvents(path, onEvent, options = {}) {
+    if (typeof EventSource !== 'function') throw new BatonError('unimplemented', 'EventSource is not available here');
+    const CONNECTING = 0;
+    const CLOSED = 2;
+    const stop = new AbortController();
+    let closed = false;
+    let current = null;
+    let ticketed = false;
+    let lastEventId = '';
+    const close = () => {
+      closed = true;
+      stop.abort();
+      current?.close();
+    };
+    const open = async () => {
+      let ticket = '';
+      try {
+        const reply = await this.issueStreamTicket({}, { signal: stop.signal });
+        ticket = typeof reply.ticket === 'string' ? reply.ticket : '';
+      } catch (error) {
+        if (closed) return;
+        // A server without IssueStreamTicket has no tickets to give: the stream is tried without one.
+        if (error?.code !== 'unimplemented') {
+          options.onError?.(error, CLOSED);
+          return;
+        }
+      }
+      if (closed) return;
+      ticketed = ticket !== '';
+      let opened = false;
+      const url = withQuery(`${this.baseUrl}${path}`, { ticket, after: lastEventId });
+      const subscription = subscribeEvents(url, (type, data, id) => {
+        if (id) lastEventId = id;
+        onEvent(type, data, id);
+      }, {
+        types: options.types,
+        withCredentials: options.withCredentials,
+        onOpen: () => {
+          opened = true;
+          options.onOpen?.();
+        },
+        onError: (event, readyState) => {
+          if (closed || subscription !== current) return;
+          if (readyState === CLOSED && ticketed && opened) {
+            // Refused after having been open: most likely the ticket expired; get a new one.
+            subscription.close();
+            options.onError?.(event, CONNECTING);
+            open();
+            return;
+          }
+          options.onError?.(event, readyState);
+        },
+      });
+      current = subscription;
+    };
+    open();
+    return {
+      close,
+      get source() { return current ? current.source : null; },
+      get ticketed() { return ticketed; },
+    };
+  }
+}
+
+/** `url` with the non-empty `params` appended to its query. */
+function withQuery(url, params) {
+  const parts = Object.entries(params).filter(([, value]) => value !== undefined && value !== null && value !== '')
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  if (!parts.length) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}${parts.join('&')}`;
 }
 
 /**
  * Subscribes to one of the server's Server-Sent Events endpoints (browser only: uses EventSource,
  * which reconnects by itself and resumes with Last-Event-ID). The subscription closes itself on the
- * server's `end` event.
+ * server's `end` event. It sends no credentials: against a server with `--auth-file`, use
+ * {@link BatonClient#subscribeEvents}, which adds a stream ticket to the URL.
  *
  *   const sub = subscribeEvents(`/v1/workflows/${id}/progress`, (type, data) => { ... });
  *   sub.close();

@@ -3,9 +3,14 @@
 // (every stream and subscription a page opens is tied to it, so nothing outlives its page).
 //
 // Routes: #/workflows, #/workflows/<id>, #/definitions, #/definitions/<name>, #/breakers.
+//
+// Servers with --auth-file: the top bar's sign-in (auth.js) holds a token in sessionStorage; every
+// call sends it, a 401 anywhere opens the sign-in form with the server's message, and signing in or
+// out renders the page again with the new credentials.
 
 import { BatonClient } from '/baton.js';
 import { h, clear } from './util.js';
+import { authControl, storedToken } from './auth.js';
 import { renderWorkflows } from './pages/workflows.js';
 import { renderWorkflow } from './pages/workflow.js';
 import { renderDefinitions, renderDefinition } from './pages/definitions.js';
@@ -14,7 +19,13 @@ import { renderBreakers } from './pages/breakers.js';
 /** Unary calls time out after this long (streams do not). */
 const UNARY_TIMEOUT_MS = 15000;
 
-const client = new BatonClient('', { timeoutMs: UNARY_TIMEOUT_MS });
+let auth = null; // the sign-in control, once the page is up
+
+const client = new BatonClient('', {
+  timeoutMs: UNARY_TIMEOUT_MS,
+  token: storedToken(),
+  onUnauthenticated: (error) => auth?.prompt(error),
+});
 
 const routes = [
   { pattern: /^\/workflows\/?$/, nav: 'workflows', render: renderWorkflows },
@@ -105,19 +116,49 @@ function focusHeading(main) {
   if (heading) heading.focus({ preventScroll: false });
 }
 
+let infoSeq = 0;
 async function showServerInfo() {
   const target = document.getElementById('server-info');
+  const seq = ++infoSeq;
   try {
     const info = await client.getServerInfo({});
+    if (seq !== infoSeq) return;
     target.textContent = `Baton ${info.version || ''} · durability ${info.durability || 'unknown'}`;
     target.title = info.storePath ? `Store: ${info.storePath}` : '';
     target.dataset.version = info.version || '';
+    delete target.dataset.info;
   } catch (error) {
-    target.textContent = `Baton · server unreachable (${error.code || 'error'})`;
+    if (seq !== infoSeq) return;
+    delete target.dataset.version;
+    target.title = '';
+    if (error.code === 'permission_denied' || error.code === 'unauthenticated') {
+      // GetServerInfo is for admin tokens: everyone else works without it.
+      target.textContent = 'Baton';
+      target.title = error.code === 'permission_denied' ? 'Server details need an admin token.' : '';
+      target.dataset.info = error.code;
+    } else {
+      target.textContent = `Baton · server unreachable (${error.code || 'error'})`;
+    }
   }
 }
 
+function setUpAuth() {
+  const header = document.querySelector('.site-header');
+  if (!header) return;
+  auth = authControl({
+    client,
+    announce,
+    onChange: () => {
+      // The page's calls and streams start again with the new credentials.
+      route();
+      showServerInfo();
+    },
+  });
+  header.append(auth.control, auth.panel);
+}
+
 function start() {
+  setUpAuth();
   window.addEventListener('hashchange', route);
   route();
   showServerInfo();

@@ -2,7 +2,6 @@
 // refresh button. The list is live: the server pushes it again after every state change
 // (GET /v1/circuit-breakers, Server-Sent Events); nothing polls.
 
-import { subscribeEvents } from '/baton.js';
 import { h, parseTime, formatTime } from '../util.js';
 import { statusBadge, errorBox, statusLine, pageTitle, replace } from '../ui.js';
 
@@ -72,7 +71,7 @@ export async function renderBreakers(ctx) {
 
   // Live: every state change pushes the whole list again.
   try {
-    const live = subscribeEvents('/v1/circuit-breakers', (type, data) => {
+    const live = client.subscribeEvents('/v1/circuit-breakers', (type, data) => {
       if (type === 'breakers' && data) show(data.breakers || []);
     }, { types: ['breakers'] });
     signal.addEventListener('abort', () => live.close(), { once: true });

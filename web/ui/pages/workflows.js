@@ -1,8 +1,8 @@
 // The Workflows page: runs newest first, filtered by status and definition, paged through
 // ListWorkflows, and kept live by the server's SSE list stream (`GET /v1/workflows`): new runs
-// appear and statuses change as they happen. Nothing here polls.
+// appear and statuses change as they happen. Nothing here polls. The stream goes through the client,
+// which adds a ticket for the signed-in token (an EventSource cannot send an authorization header).
 
-import { subscribeEvents } from '/baton.js';
 import { h, clear, WORKFLOW_STATUSES, statusName, statusLabel, parseTime, formatTime, formatDuration, isClosed, workflowHref, definitionHref } from '../util.js';
 import { statusBadge, errorBox, pageTitle, field } from '../ui.js';
 
@@ -156,7 +156,7 @@ export async function renderWorkflows(ctx) {
     const setLive = (key, text) => { live.dataset.state = key; live.textContent = text; };
     setLive('connecting', 'Connecting…');
     try {
-      subscription = subscribeEvents(listStreamUrl(state.status, state.definition), (type, data) => {
+      subscription = client.subscribeEvents(listStreamUrl(state.status, state.definition), (type, data) => {
         if (type === 'workflow') upsert(data);
       }, {
         types: ['workflow'],
