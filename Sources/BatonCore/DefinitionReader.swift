@@ -218,7 +218,12 @@ final class DefinitionReader {
     func fields(of mapping: Node.Mapping, allowed: Set<String>, step: String?, prefix: String) -> [String: Node] {
         var result: [String: Node] = [:]
         for (key, value) in mapping {
-            guard let name = key.string else { continue }
+            guard let name = key.string else {
+                // A key with a tag (`!input: …`) or of another kind is no field name: refused, never skipped.
+                issue(step, prefix + (key.scalar?.string ?? ""), location(key),
+                      "unknown field: a key must be a plain string (this one is \(key.tag.description))")
+                continue
+            }
             if allowed.contains(name) {
                 result[name] = value
             } else {
@@ -331,7 +336,7 @@ final class DefinitionReader {
             return .string(scalar.string)
         case .mapping(let mapping):
             var members: [String: JSONValue] = [:]
-            for (key, value) in mapping { members[key.string ?? ""] = json(value) }
+            for (key, value) in mapping { members[key.string ?? key.scalar?.string ?? ""] = json(value) }
             return .object(members)
         case .sequence(let sequence):
             return .array(sequence.map { json($0) })

@@ -147,6 +147,15 @@ func expectIssue(
         #expect(found.count == 1 && found.first?.description.contains("duplicate step 'a'") == true, "\(found)")
     }
 
+    /// Found by fuzzing: a tagged key (`!input:` for `input:`) was skipped silently, so the definition
+    /// registered without the field and its canonical text did not parse again.
+    @Test func aTaggedKeyIsAnUnknownField() {
+        let found = issues("name: x\nsteps:\n  a: { activity: builtin.echo,!input: { n: 1 } }\n")
+        #expect(found.count == 1, "\(found)")
+        #expect(found.first?.description.contains("a key must be a plain string") == true, "\(found)")
+        #expect(found.first?.location?.description == "3:31", "\(found)")
+    }
+
     @Test func stepWithoutKind() {
         expectIssue(
             "name: x\nsteps:\n  a:\n    input: { x: 1 }\n",
