@@ -197,15 +197,16 @@ if Context.environment["BATON_FUZZ"] != nil {
     ]
     package.targets += [
         .systemLibrary(name: "CFuzzerDriver", path: "fuzz/Sources/CFuzzerDriver"),
-        .executableTarget(name: "fuzz-definition", dependencies: ["BatonCore", "CFuzzerDriver"],
+        .target(name: "FuzzDriver", dependencies: ["CFuzzerDriver"], path: "fuzz/Sources/FuzzDriver"),
+        .executableTarget(name: "fuzz-definition", dependencies: ["BatonCore", "FuzzDriver"],
                           path: "fuzz/Sources/fuzz-definition"),
-        .executableTarget(name: "fuzz-expression", dependencies: ["BatonCore", "CFuzzerDriver"],
+        .executableTarget(name: "fuzz-expression", dependencies: ["BatonCore", "FuzzDriver"],
                           path: "fuzz/Sources/fuzz-expression"),
-        .executableTarget(name: "fuzz-grpc-deframer", dependencies: ["BatonRPC", "CFuzzerDriver"] + nio,
+        .executableTarget(name: "fuzz-grpc-deframer", dependencies: ["BatonRPC", "FuzzDriver"] + nio,
                           path: "fuzz/Sources/fuzz-grpc-deframer"),
-        .executableTarget(name: "fuzz-web-framing", dependencies: ["BatonRPC", "BatonHTTP2", "CFuzzerDriver"] + nio,
+        .executableTarget(name: "fuzz-web-framing", dependencies: ["BatonRPC", "BatonHTTP2", "FuzzDriver"] + nio,
                           path: "fuzz/Sources/fuzz-web-framing"),
-        .executableTarget(name: "fuzz-http1", dependencies: ["BatonRPC", "BatonHTTP2", "CFuzzerDriver"] + nio,
+        .executableTarget(name: "fuzz-http1", dependencies: ["BatonRPC", "BatonHTTP2", "FuzzDriver"] + nio,
                           path: "fuzz/Sources/fuzz-http1"),
     ]
 }

@@ -32,14 +32,15 @@ enum Validate {
     /// path), at most `limits.workflowIDBytes` of them (`workflow_id_bytes`).
     static func workflowID(_ value: String, field: String = "workflow_id", limits: RuntimeLimits) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError(code: .invalidArgument, message: "\(field): must not be empty") }
+        // The length first: a huge id is refused without reading it.
+        guard value.utf8.count <= limits.workflowIDBytes else {
+            throw RPCError(code: .invalidArgument, message: "\(field): \(value.utf8.count) bytes, over the limit of "
+                + "\(limits.workflowIDBytes) bytes (workflow_id_bytes)")
+        }
         guard value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E && $0 != UInt8(ascii: "/") }) else {
             throw RPCError(code: .invalidArgument,
                            message: "\(field): '\(NameRule.printable(value))' must be printable ASCII characters "
                                + "without spaces or '/'")
-        }
-        guard value.utf8.count <= limits.workflowIDBytes else {
-            throw RPCError(code: .invalidArgument, message: "\(field): \(value.utf8.count) bytes, over the limit of "
-                + "\(limits.workflowIDBytes) bytes (workflow_id_bytes)")
         }
     }
 }

@@ -166,6 +166,17 @@ class Server:
             self.proc.wait(10)
 
 
+@contextlib.contextmanager
+def serving(args, command="server"):
+    """A server started with `args`; on leaving it must still be alive and exit 0 on SIGTERM."""
+    s = Server(args, command=command)
+    try:
+        yield s
+    finally:
+        alive, code = s.alive(), s.terminate()
+    assert alive and code == 0, f"server alive={alive}, exit {code} after SIGTERM; stderr:\n{s.stderr()}"
+
+
 @pytest.fixture(scope="session")
 def pb(tmp_path_factory):
     """Python stubs for grpc.testing and grpc.reflection.v1, generated into a temp dir."""

@@ -26,7 +26,7 @@ from baton.v1 import (admin_service_pb2, admin_service_pb2_grpc, worker_service_
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from conftest import RPC_TIMEOUT, Server, baton_bin
+from conftest import RPC_TIMEOUT, baton_bin, serving
 
 IO_TIMEOUT = 10.0  # seconds: every socket read
 CLI_TIMEOUT = 30.0
@@ -70,17 +70,6 @@ def shown(r):
 
 def sha256(token):
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@contextlib.contextmanager
-def serving(args, command="server"):
-    """A server; on leaving it must still be alive and exit 0 on SIGTERM."""
-    s = Server(args, command=command)
-    try:
-        yield s
-    finally:
-        alive, code = s.alive(), s.terminate()
-    assert alive and code == 0, f"server alive={alive}, exit {code} after SIGTERM; stderr:\n{s.stderr()}"
 
 
 def starting_auth(server):

@@ -38,7 +38,7 @@ from baton.v1 import (common_pb2, worker_service_pb2, worker_service_pb2_grpc, w
 from google.protobuf import json_format, struct_pb2
 from h2.settings import SettingCodes
 
-from conftest import RPC_TIMEOUT, Server, baton_bin
+from conftest import RPC_TIMEOUT, baton_bin, serving
 from rawh2 import RawH2
 
 IO_TIMEOUT = 10.0      # seconds: every socket read
@@ -77,17 +77,6 @@ HISTORY = 30
 
 def limit_args(limits):
     return [arg for name, value in limits.items() for arg in ("--limit", f"{name}={value}")]
-
-
-@contextlib.contextmanager
-def serving(args, command="server"):
-    """A server; on leaving it must still be alive and exit 0 on SIGTERM."""
-    s = Server(args, command=command)
-    try:
-        yield s
-    finally:
-        alive, code = s.alive(), s.terminate()
-    assert alive and code == 0, f"server alive={alive}, exit {code} after SIGTERM; stderr:\n{s.stderr()}"
 
 
 def tail(server):

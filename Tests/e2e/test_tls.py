@@ -27,6 +27,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 import certs
 from conftest import REPO, RPC_TIMEOUT, Server, baton_bin
+from conftest import serving as conftest_serving
 
 IO_TIMEOUT = 10.0  # seconds: every socket read
 CLI_TIMEOUT = 30.0
@@ -56,14 +57,10 @@ def tls_args(cert, key, client_ca=None):
 
 @contextlib.contextmanager
 def serving(args, command="server"):
-    """A server with TLS; on leaving it must still be alive and exit 0 on SIGTERM."""
-    s = Server(args, command=command)
-    s.url = f"https://{s.host}:{s.port}"
-    try:
+    """A server with TLS (`url` is its https base); conftest's `serving` checks its clean exit."""
+    with conftest_serving(args, command=command) as s:
+        s.url = f"https://{s.host}:{s.port}"
         yield s
-    finally:
-        alive, code = s.alive(), s.terminate()
-    assert alive and code == 0, f"server alive={alive}, exit {code} after SIGTERM; stderr:\n{s.stderr()}"
 
 
 @pytest.fixture(scope="module")

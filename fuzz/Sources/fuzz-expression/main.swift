@@ -1,11 +1,11 @@
 import BatonCore
-import CFuzzerDriver
-import Glibc
+import FuzzDriver
 
 /// libFuzzer entry: any bytes as a `when:` expression and as a template string (`${…}`). Parsing
 /// either succeeds or throws; what parses is evaluated against a small document.
-func fuzzExpression(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
-    let text = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+func fuzzExpression(_ bytes: UnsafeRawBufferPointer) -> CInt {
+    let count = bytes.count
+    let text = String(decoding: bytes, as: UTF8.self)
     if let expression = try? Expression.parse(text) {
         _ = expression.evaluate(in: FuzzDocument())
     }
@@ -22,9 +22,4 @@ struct FuzzDocument: ReferenceResolver {
     }
 }
 
-var arguments = CommandLine.argc
-var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&arguments, &values) { data, size in
-    guard let data else { return 0 }
-    return fuzzExpression(UnsafeRawPointer(data), size)
-})
+runFuzzer { input in _ = fuzzExpression(input) }

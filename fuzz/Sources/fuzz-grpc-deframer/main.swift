@@ -1,14 +1,13 @@
-import CFuzzerDriver
-import Glibc
+import FuzzDriver
 @testable import BatonRPC
 import NIOCore
 
 /// libFuzzer entry: bytes as a gRPC request body arriving in pieces. The first byte chooses how the
 /// rest is cut (1–16 bytes per piece, or whole); the deframer must return messages within the limit
 /// or throw — never crash, hang or hold more than the limit.
-func fuzzGRPCDeframer(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+func fuzzGRPCDeframer(_ bytes: UnsafeRawBufferPointer) -> CInt {
+    let count = bytes.count
     guard count > 0 else { return 0 }
-    let bytes = UnsafeRawBufferPointer(start: start, count: count)
     let piece = Int(bytes[0] & 0x0F) + 1
     let whole = bytes[0] & 0x10 != 0
     var deframer = GRPCMessageDeframer(maxMessageSize: 4_096)
@@ -28,9 +27,4 @@ func fuzzGRPCDeframer(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-var arguments = CommandLine.argc
-var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&arguments, &values) { data, size in
-    guard let data else { return 0 }
-    return fuzzGRPCDeframer(UnsafeRawPointer(data), size)
-})
+runFuzzer { input in _ = fuzzGRPCDeframer(input) }

@@ -1,5 +1,4 @@
-import CFuzzerDriver
-import Glibc
+import FuzzDriver
 @testable import BatonHTTP2
 @testable import BatonRPC
 import NIOCore
@@ -11,9 +10,9 @@ import NIOHTTP1
 /// steps (CORS verdict, path and query, protocol detection, body framing) on every request. The first
 /// byte chooses how the bytes are cut. Nothing may crash; every request gets an answer or the
 /// connection closes.
-func fuzzHTTP1(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+func fuzzHTTP1(_ bytes: UnsafeRawBufferPointer) -> CInt {
+    let count = bytes.count
     guard count > 0 else { return 0 }
-    let bytes = UnsafeRawBufferPointer(start: start, count: count)
     let piece = Int(bytes[0]) * 4 + 1
     let channel = EmbeddedChannel()
     do {
@@ -77,9 +76,4 @@ private final class RouterSteps: HTTPExchangeDelegate {
     }
 }
 
-var arguments = CommandLine.argc
-var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&arguments, &values) { data, size in
-    guard let data else { return 0 }
-    return fuzzHTTP1(UnsafeRawPointer(data), size)
-})
+runFuzzer { input in _ = fuzzHTTP1(input) }

@@ -1,5 +1,4 @@
-import CFuzzerDriver
-import Glibc
+import FuzzDriver
 @testable import BatonRPC
 import NIOCore
 
@@ -7,9 +6,9 @@ import NIOCore
 /// wire format — gRPC-Web binary or text (base64), Connect unary or streaming, each with or without
 /// gzip — and how the body is cut; the second line-free run of bytes up to the first newline is also
 /// tried as a content type. Every path must answer with messages or an RPCError, never crash.
-func fuzzWebFraming(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+func fuzzWebFraming(_ bytes: UnsafeRawBufferPointer) -> CInt {
+    let count = bytes.count
     guard count > 0 else { return 0 }
-    let bytes = UnsafeRawBufferPointer(start: start, count: count)
     let selector = bytes[0]
     let families: [WireProtocol.Family] = [.grpcWeb(text: false), .grpcWeb(text: true), .connectUnary, .connectStream]
     let wire = WireProtocol(family: families[Int(selector & 0x03)], codec: selector & 0x04 == 0 ? .proto : .json)
@@ -34,9 +33,4 @@ func fuzzWebFraming(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-var arguments = CommandLine.argc
-var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&arguments, &values) { data, size in
-    guard let data else { return 0 }
-    return fuzzWebFraming(UnsafeRawPointer(data), size)
-})
+runFuzzer { input in _ = fuzzWebFraming(input) }
